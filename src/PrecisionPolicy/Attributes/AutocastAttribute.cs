@@ -1,0 +1,18 @@
+using System;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// Puts a module class or a method under a precision policy: the source generator casts the inputs
+/// of every catalogued TorchSharp op called lexically inside it (docs/cast-policy.md) and emits
+/// <c>ApplyPrecisionPolicy()</c> and <c>CreateMixedPrecisionOptimizer(...)</c> for the class.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AutocastAttribute : Attribute
+{
+    /// <summary>Creates the policy with the given compute precision.</summary>
+    public AutocastAttribute(Precision precision) => Precision = precision;
+
+    /// <summary>The compute precision of the region.</summary>
+    public Precision Precision { get; }
+}

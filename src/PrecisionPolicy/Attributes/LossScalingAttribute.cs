@@ -1,0 +1,56 @@
+using System;
+
+namespace PrecisionPolicy;
+
+/// <summary>How the loss is scaled before backward.</summary>
+public enum LossScalingMode
+{
+    /// <summary>PyTorch GradScaler semantics: grow after clean steps, back off on inf/NaN.</summary>
+    Dynamic,
+    /// <summary>A fixed scale (<see cref="LossScalingAttribute.StaticScale"/>).</summary>
+    Static,
+    /// <summary>No scaling (scale 1). The right choice for BF16 and FP32; unsafe for FP16.</summary>
+    Off,
+}
+
+/// <summary>
+/// Configures the loss scaler of the class's generated mixed-precision optimizer. Without it, FP16
+/// gets <see cref="LossScalingMode.Dynamic"/> and every other precision <see cref="LossScalingMode.Off"/>.
+/// Defaults are PyTorch GradScaler's (torch/amp/grad_scaler.py), hysteresis and min scale DeepSpeed's.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class LossScalingAttribute : Attribute
+{
+    /// <summary>Dynamic loss scaling with the defaults.</summary>
+    public LossScalingAttribute() : this(LossScalingMode.Dynamic) { }
+
+    /// <summary>Loss scaling in the given mode.</summary>
+    public LossScalingAttribute(LossScalingMode mode) => Mode = mode;
+
+    /// <summary>The scaling mode.</summary>
+    public LossScalingMode Mode { get; }
+
+    /// <summary>Initial scale of dynamic scaling (2^16).</summary>
+    public double InitialScale { get; set; } = LossScalerOptions.DefaultInitialScale;
+
+    /// <summary>The fixed scale of <see cref="LossScalingMode.Static"/>.</summary>
+    public double StaticScale { get; set; } = 1.0;
+
+    /// <summary>Factor applied after <see cref="GrowthInterval"/> consecutive finite steps (2).</summary>
+    public double GrowthFactor { get; set; } = LossScalerOptions.DefaultGrowthFactor;
+
+    /// <summary>Factor applied on an inf/NaN step (0.5).</summary>
+    public double BackoffFactor { get; set; } = LossScalerOptions.DefaultBackoffFactor;
+
+    /// <summary>Consecutive finite steps before the scale grows (2000).</summary>
+    public int GrowthInterval { get; set; } = LossScalerOptions.DefaultGrowthInterval;
+
+    /// <summary>Overflows tolerated before the scale backs off (DeepSpeed hysteresis; 1 = PyTorch).</summary>
+    public int Hysteresis { get; set; } = 1;
+
+    /// <summary>Smallest scale; an overflow at this scale is an error, not a silent skip (1).</summary>
+    public double MinScale { get; set; } = LossScalerOptions.DefaultMinScale;
+
+    /// <summary>Largest scale (2^24, Apex's cap).</summary>
+    public double MaxScale { get; set; } = LossScalerOptions.DefaultMaxScale;
+}

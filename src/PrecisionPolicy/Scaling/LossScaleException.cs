@@ -1,0 +1,13 @@
+using System;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// Thrown when the gradients keep overflowing and the scaler can back off no further: the run has
+/// diverged (or its loss is non-finite), and skipping more steps would hide it.
+/// </summary>
+public sealed class LossScaleException : InvalidOperationException
+{
+    /// <summary>Creates the exception with its message.</summary>
+    public LossScaleException(string message) : base(message) { }
+}
