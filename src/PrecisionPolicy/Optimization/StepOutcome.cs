@@ -1,0 +1,9 @@
+namespace PrecisionPolicy;
+
+/// <summary>What one <see cref="MasterWeightOptimizer.Step()"/> did.</summary>
+/// <param name="Applied">True when the inner optimizer stepped; false when the step was skipped (inf/NaN gradients).</param>
+/// <param name="Scale">The loss scale the step's gradients were scaled by.</param>
+/// <param name="GradNorm">L2 norm of the unscaled FP32 gradients before clipping (NaN or ∞ on a skipped step).</param>
+/// <param name="FirstNonFiniteParameter">Name of the first parameter with an inf/NaN gradient, or null.</param>
+/// <param name="MicroBatches">Backward passes accumulated into this step.</param>
+public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, string? FirstNonFiniteParameter, int MicroBatches);
