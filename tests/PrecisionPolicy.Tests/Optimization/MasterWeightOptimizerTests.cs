@@ -9,6 +9,7 @@ using static TorchSharp.torch.nn;
 
 namespace PrecisionPolicy.Tests.Optimization;
 
+[Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
 public sealed class MasterWeightOptimizerTests
 {
     private static float[] Values(Tensor t) => t.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
