@@ -1,0 +1,44 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PrecisionPolicy.Generators.Model;
+
+namespace PrecisionPolicy.Generators;
+
+/// <summary>
+/// Compile-time autocast: for every <c>[Autocast]</c> module class or method, emits interceptors
+/// that cast the inputs of each catalogued TorchSharp call (docs/cast-policy.md) and, for classes,
+/// the precision plumbing (ApplyPrecisionPolicy, the mixed-precision optimizer factory, the
+/// precision manifest, a typed training step).
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class AutocastGenerator : IIncrementalGenerator
+{
+    internal const string AutocastAttributeName = "PrecisionPolicy.AutocastAttribute";
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // Each [Autocast] class or method, parsed into a value-equatable spec and plain-data
+        // diagnostics; symbols and syntax never leave this step.
+        var parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                AutocastAttributeName,
+                predicate: static (node, _) => node is ClassDeclarationSyntax or MethodDeclarationSyntax,
+                transform: static (ctx, ct) => Parser.Parse(ctx, ct))
+            .WithTrackingName(TrackingNames.Parse);
+
+        // Diagnostics travel on their own branch, so a moved diagnostic never re-emits source.
+        var diagnostics = parsed
+            .SelectMany(static (result, _) => result.Diagnostics)
+            .WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
+
+        // The cached source path: specs only, one generated file per spec.
+        var specs = parsed
+            .Where(static result => result.Spec is not null)
+            .Select(static (result, _) => result.Spec!)
+            .WithTrackingName(TrackingNames.Specs);
+        context.RegisterSourceOutput(specs, static (spc, spec) => spc.AddSource(spec.HintName, Emitter.Emit(spec)));
+    }
+}

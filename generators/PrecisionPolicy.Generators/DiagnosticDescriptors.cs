@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace PrecisionPolicy.Generators;
+
+/// <summary>
+/// The generator's diagnostics (ids PP0100+; the analyzers own PP0001+). Each has a page under
+/// docs/rules/{id}.md; severities can be changed in .editorconfig.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string HelpBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
+
+    public static readonly DiagnosticDescriptor AutocastTypeNotPartial = Create(
+        "PP0100", "[Autocast] class is not partial", "Usage", DiagnosticSeverity.Error,
+        "'{0}' has [Autocast] but is not partial (or a type containing it is not): add 'partial' so the generator can add ApplyPrecisionPolicy() and the optimizer factory");
+
+    public static readonly DiagnosticDescriptor AutocastTypeNotModule = Create(
+        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Error,
+        "'{0}' has [Autocast] but does not derive from torch.nn.Module: put [Autocast] on a module class, or on the methods that run tensor ops");
+
+    public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
+        "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
+        "'{0}' is generic or nested in a generic type, which the generator does not support: move the module to a non-generic type");
+
+    public static readonly DiagnosticDescriptor OpaqueComposite = Create(
+        "PP0103", "Built-in composite runs its sensitive ops in low precision", "Numerics", DiagnosticSeverity.Warning,
+        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; mark '{0}' [HighPrecision] to keep it in float32, or accept low precision by setting PP0103's severity to none");
+
+    public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
+        "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,
+        "'{0}' is called from an autocast region but is outside it, so its {1} get no casts (autocast is lexical): add [Autocast] to '{0}' or to its class");
+
+    public static readonly DiagnosticDescriptor CallNotInterceptable = Create(
+        "PP0105", "Catalogued call cannot be intercepted", "Usage", DiagnosticSeverity.Warning,
+        "The call of '{0}' cannot be intercepted ({1}); only the module boundary hooks registered by ApplyPrecisionPolicy() apply to it");
+
+    public static readonly DiagnosticDescriptor Fp8NotSupported = Create(
+        "PP0106", "FP8 autocast is not supported yet", "Usage", DiagnosticSeverity.Error,
+        "'{0}' asks for Precision.FP8, which needs the FP8 runtime (PrecisionPolicy.Fp8Autocast and Fp8Context) that this build does not have: use Precision.BF16 until it is available");
+
+    /// <summary>Every descriptor, by id.</summary>
+    public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]
+    {
+        AutocastTypeNotPartial, AutocastTypeNotModule, AutocastTypeGeneric, OpaqueComposite,
+        HelperWithoutPolicy, CallNotInterceptable, Fp8NotSupported,
+    }.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => All[id];
+
+    private static DiagnosticDescriptor Create(string id, string title, string category, DiagnosticSeverity severity, string message) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id + ".md");
+}

@@ -1,0 +1,99 @@
+using PrecisionPolicy.Generators.Helpers;
+
+namespace PrecisionPolicy.Generators.Model;
+
+/// <summary>
+/// One interceptor method: the exact signature of the intercepted TorchSharp method, the cast of
+/// each argument, and every call site (location) it intercepts.
+/// </summary>
+/// <remarks>Must stay immutable and structurally equatable: it is an incremental-pipeline value.</remarks>
+internal sealed record InterceptorSpec
+{
+    /// <summary>The catalogue row that caused the casts (docs/cast-policy.md), e.g. "torch.matmul".</summary>
+    public string Row { get; init; } = "";
+
+    /// <summary>The row's category.</summary>
+    public CastCategory Category { get; init; }
+
+    /// <summary>The region's compute dtype (a TorchSharp ScalarType member name).</summary>
+    public string ComputeDtype { get; init; } = "Float32";
+
+    /// <summary>A readable reason shown in the comment (region, member policy).</summary>
+    public string Reason { get; init; } = "";
+
+    /// <summary>Name of the intercepted method.</summary>
+    public string MethodName { get; init; } = "";
+
+    /// <summary>For a static method, its containing type (global::...); empty for instance methods.</summary>
+    public string StaticContainingType { get; init; } = "";
+
+    /// <summary>For an instance method, the type of the receiver parameter (global::...); empty otherwise.</summary>
+    public string ThisType { get; init; } = "";
+
+    /// <summary>How the receiver is cast (instance methods).</summary>
+    public ArgumentCast ThisCast { get; init; }
+
+    /// <summary>The return type (global::..., with nullable annotations).</summary>
+    public string ReturnType { get; init; } = "";
+
+    /// <summary>How the result is treated.</summary>
+    public ResultCast ResultCast { get; init; }
+
+    public EquatableArray<ParameterSpec> Parameters { get; init; } = EquatableArray<ParameterSpec>.Empty;
+
+    public EquatableArray<InterceptLocationSpec> Locations { get; init; } = EquatableArray<InterceptLocationSpec>.Empty;
+
+    /// <summary>The same interceptor without its locations: call sites with equal keys share one method.</summary>
+    public InterceptorSpec WithoutLocations() => this with { Locations = EquatableArray<InterceptLocationSpec>.Empty };
+}
+
+/// <summary>A parameter of an intercepted method.</summary>
+/// <remarks>Must stay immutable and structurally equatable.</remarks>
+internal sealed record ParameterSpec(string Name, string Type, bool IsParams, ArgumentCast Cast);
+
+/// <summary>Where an interceptor applies: the InterceptsLocation data and a readable file(line,col).</summary>
+/// <remarks>Must stay immutable and structurally equatable.</remarks>
+internal sealed record InterceptLocationSpec(int Version, string Data, string Display);
+
+/// <summary>Catalogue categories (docs/cast-policy.md).</summary>
+internal enum CastCategory
+{
+    /// <summary>Operands cast to the region's compute dtype (GEMMs, convolutions, attention).</summary>
+    LowPrecision,
+
+    /// <summary>Inputs widened to float32; the output stays float32.</summary>
+    Float32,
+
+    /// <summary>Inputs cast to the widest floating input.</summary>
+    Promote,
+
+    /// <summary>A module call: inputs cast to the member's storage dtype (its working weights).</summary>
+    ModuleLowPrecision,
+
+    /// <summary>A module call that runs in float32 (norms, softmax, losses, [HighPrecision] members).</summary>
+    ModuleFloat32,
+}
+
+/// <summary>What an interceptor does with one argument.</summary>
+internal enum ArgumentCast
+{
+    None,
+    LowPrecision,
+    LowPrecisionOptional,
+    LowPrecisionAll,
+    Float32,
+    Float32Optional,
+    Float32All,
+    Promote,
+    PromoteOptional,
+    PromoteAll,
+    Exact,
+    ExactOptional,
+}
+
+/// <summary>What an interceptor does with the result.</summary>
+internal enum ResultCast
+{
+    None,
+    LowPrecisionResult,
+}

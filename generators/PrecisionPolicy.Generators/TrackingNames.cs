@@ -1,0 +1,14 @@
+namespace PrecisionPolicy.Generators;
+
+/// <summary>Names of the pipeline steps, for caching tests (GeneratorDriverRunResult tracked steps).</summary>
+internal static class TrackingNames
+{
+    /// <summary>[Autocast] targets parsed into spec + diagnostics.</summary>
+    public const string Parse = nameof(Parse);
+
+    /// <summary>The specs alone (the cached source path).</summary>
+    public const string Specs = nameof(Specs);
+
+    /// <summary>The diagnostics alone.</summary>
+    public const string Diagnostics = nameof(Diagnostics);
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// What generated <c>ApplyPrecisionPolicy()</c> calls: puts every parameter in its storage dtype
+/// and registers module-boundary forward pre-hooks, so calls the interceptors cannot see (a
+/// <c>Sequential</c>'s children, delegates, code inside TorchSharp) still get inputs in the dtype
+/// of the module's weights.
+/// </summary>
+/// <remarks>
+/// Storage: leaf modules of low-precision members are converted to the compute dtype; members
+/// marked [HighPrecision] (or whose class is), norm layers (with their statistics), softmax and loss
+/// modules stay float32; a child that has its own generated policy applies that policy. Parameters
+/// registered directly on a module that also has children are left as they are (interceptors still
+/// cast them per op). Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
+/// integer tensors are never converted, and applying twice changes nothing.
+/// </remarks>
+public static class ModulePolicy
+{
+    private sealed class HookState
+    {
+        public ScalarType Dtype;
+    }
+
+    private static readonly ConditionalWeakTable<nn.Module, HookState> Hooks = new();
+
+    /// <summary>Applies <paramref name="plan"/> to <paramref name="root"/> (a module with that policy).</summary>
+    public static void Apply(nn.Module root, PrecisionPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(plan);
+        foreach (var (name, child) in root.named_children())
+        {
+            var forced = plan.IsHighPrecision(name);
+            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced);
+        }
+    }
+
+    /// <summary>The storage dtype a module of this type keeps whatever the region: float32 for norms, softmax and losses.</summary>
+    public static bool IsFloat32Module(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        for (var type = module.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)
+        {
+            if (type.Namespace != "TorchSharp.Modules") continue;
+            var name = type.Name;
+            if (name is "BatchNorm" or "LayerNorm" or "GroupNorm" or "InstanceNorm" or "LocalResponseNorm"
+                or "Softmax" or "Softmax2d" or "Softmin" or "LogSoftmax"
+                || name.EndsWith("Loss", StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32)
+    {
+        if (!forceFloat32 && Attribute.IsDefined(module.GetType(), typeof(HighPrecisionAttribute), inherit: false))
+        {
+            forceFloat32 = true;
+            dtype = ScalarType.Float32;
+        }
+        if (!forceFloat32 && module is IPrecisionPolicyModule nested)
+        {
+            Apply(module, nested.PrecisionPlan); // nested modules keep their own policy
+            return;
+        }
+
+        var own = forceFloat32 || IsFloat32Module(module) ? ScalarType.Float32 : dtype;
+        var children = module.named_children().ToList();
+        if (children.Count == 0)
+        {
+            Convert(module, own);
+            if (own == ScalarType.Float32 || module.parameters(recurse: false).Any())
+                RegisterBoundaryHook(module, own);
+            return;
+        }
+        foreach (var (_, child) in children) Visit(child, own, forceFloat32);
+    }
+
+    private static void Convert(nn.Module module, ScalarType dtype)
+    {
+        var tensors = module.parameters(recurse: false).Cast<Tensor>().Concat(module.buffers(recurse: false)).ToList();
+        if (tensors.Count == 0) return;
+        // Only when every tensor is castable: Module.to(dtype) converts integer buffers too.
+        if (!tensors.All(static t => AutocastDtypes.IsCastable(t.dtype))) return;
+        if (tensors.All(t => t.dtype == dtype)) return;
+        using var noGrad = torch.no_grad();
+        module.to(dtype);
+    }
+
+    private static void RegisterBoundaryHook(nn.Module module, ScalarType dtype)
+    {
+        if (Hooks.TryGetValue(module, out var existing))
+        {
+            existing.Dtype = dtype;
+            return;
+        }
+        var state = new HookState { Dtype = dtype };
+        switch (module)
+        {
+            case nn.Module<Tensor, Tensor> unary:
+                unary.register_forward_pre_hook((_, input) => PolicyCasts.Exact(input, state.Dtype));
+                break;
+            case nn.Module<Tensor, Tensor, Tensor> binary:
+                binary.register_forward_pre_hook((_, a, b) => (PolicyCasts.Exact(a, state.Dtype), PolicyCasts.Exact(b, state.Dtype)));
+                break;
+            default:
+                return; // other arities: interceptors only
+        }
+        Hooks.Add(module, state);
+    }
+}

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+/// <summary>What a tensor in the manifest is for.</summary>
+public enum TensorRole
+{
+    /// <summary>A parameter as the forward pass reads it (low precision for low-precision members).</summary>
+    WorkingWeight,
+
+    /// <summary>The FP32 master copy the master-weight optimizer keeps for a low-precision parameter.</summary>
+    MasterWeight,
+
+    /// <summary>The gradient backward writes for a parameter (in the parameter's dtype).</summary>
+    Gradient,
+
+    /// <summary>Optimizer state per parameter (e.g. Adam's exp_avg and exp_avg_sq), always FP32.</summary>
+    OptimizerState,
+
+    /// <summary>Running statistics of a norm layer, always FP32.</summary>
+    NormStatistics,
+
+    /// <summary>Any other buffer.</summary>
+    Buffer,
+}
+
+/// <summary>One tensor of a <see cref="PrecisionManifest"/>.</summary>
+/// <param name="Member">The parameter or buffer name (dotted path), with a suffix for derived tensors.</param>
+/// <param name="Role">What the tensor is for.</param>
+/// <param name="StorageDtype">The dtype it is stored in.</param>
+/// <param name="ComputeDtype">The dtype ops compute with it in.</param>
+/// <param name="Elements">Number of elements.</param>
+public sealed record PrecisionManifestEntry(string Member, TensorRole Role, ScalarType StorageDtype, ScalarType ComputeDtype, long Elements)
+{
+    /// <summary>Bytes of storage.</summary>
+    public long Bytes => Elements * AutocastDtypes.ElementSize(StorageDtype);
+}
+
+/// <summary>
+/// Every parameter and buffer of a module with its role, storage and compute dtype, element count
+/// and bytes, plus the tensors mixed-precision training adds per parameter (FP32 masters for
+/// low-precision parameters, gradients, optimizer state). Printable; the input of the memory plan.
+/// </summary>
+public sealed class PrecisionManifest
+{
+    /// <summary>Creates a manifest from entries.</summary>
+    public PrecisionManifest(string moduleName, Precision precision, IReadOnlyList<PrecisionManifestEntry> entries)
+    {
+        ModuleName = moduleName;
+        Precision = precision;
+        Entries = entries ?? throw new ArgumentNullException(nameof(entries));
+    }
+
+    /// <summary>The module's class name.</summary>
+    public string ModuleName { get; }
+
+    /// <summary>The module's compute precision.</summary>
+    public Precision Precision { get; }
+
+    /// <summary>The tensors.</summary>
+    public IReadOnlyList<PrecisionManifestEntry> Entries { get; }
+
+    /// <summary>Total bytes of one role.</summary>
+    public long BytesOf(TensorRole role) => Entries.Where(e => e.Role == role).Sum(e => e.Bytes);
+
+    /// <summary>Total bytes of every entry.</summary>
+    public long TotalBytes => Entries.Sum(e => e.Bytes);
+
+    /// <summary>
+    /// Builds the manifest of <paramref name="module"/> as it is now (call after ApplyPrecisionPolicy()).
+    /// <paramref name="optimizerStatesPerParameter"/>: FP32 state tensors per parameter (2 for Adam/AdamW, 1 for SGD with momentum, 0 for plain SGD).
+    /// </summary>
+    public static PrecisionManifest Of(nn.Module module, PrecisionPlan plan, int optimizerStatesPerParameter = 2)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentOutOfRangeException.ThrowIfNegative(optimizerStatesPerParameter);
+        var entries = new List<PrecisionManifestEntry>();
+        var statistics = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (prefix, sub) in module.named_modules())
+        {
+            if (!ModulePolicy.IsFloat32Module(sub)) continue;
+            foreach (var (name, _) in sub.named_buffers(recurse: false))
+                statistics.Add(prefix.Length == 0 ? name : prefix + "." + name);
+        }
+
+        foreach (var (name, parameter) in module.named_parameters())
+        {
+            var storage = parameter.dtype;
+            var elements = parameter.numel();
+            entries.Add(new(name, TensorRole.WorkingWeight, storage, storage, elements));
+            if (storage != ScalarType.Float32 && AutocastDtypes.IsCastable(storage))
+                entries.Add(new(name + " (master)", TensorRole.MasterWeight, ScalarType.Float32, ScalarType.Float32, elements));
+            if (parameter.requires_grad)
+                entries.Add(new(name + " (grad)", TensorRole.Gradient, storage, storage, elements));
+            for (var i = 0; i < optimizerStatesPerParameter; i++)
+                entries.Add(new(name + " (state " + i.ToString(CultureInfo.InvariantCulture) + ")", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, elements));
+        }
+        foreach (var (name, buffer) in module.named_buffers())
+        {
+            var role = statistics.Contains(name) ? TensorRole.NormStatistics : TensorRole.Buffer;
+            entries.Add(new(name, role, buffer.dtype, role == TensorRole.NormStatistics ? ScalarType.Float32 : buffer.dtype, buffer.numel()));
+        }
+        return new PrecisionManifest(plan.ModuleName, plan.Precision, entries);
+    }
+
+    /// <summary>A table: member, role, storage, compute, elements, bytes; then totals per role.</summary>
+    public override string ToString()
+    {
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"Precision manifest of {ModuleName} ({Precision})\n");
+        var width = Math.Max(6, Entries.Count == 0 ? 0 : Entries.Max(e => e.Member.Length));
+        s.Append("member".PadRight(width)).Append("  role            storage   compute   elements        bytes\n");
+        foreach (var e in Entries)
+        {
+            s.Append(e.Member.PadRight(width)).Append("  ")
+             .Append(e.Role.ToString().PadRight(16))
+             .Append(e.StorageDtype.ToString().PadRight(10))
+             .Append(e.ComputeDtype.ToString().PadRight(10))
+             .Append(e.Elements.ToString(CultureInfo.InvariantCulture).PadLeft(9))
+             .Append(e.Bytes.ToString(CultureInfo.InvariantCulture).PadLeft(13)).Append('\n');
+        }
+        foreach (var role in Enum.GetValues<TensorRole>())
+        {
+            var bytes = BytesOf(role);
+            if (bytes > 0) s.Append(CultureInfo.InvariantCulture, $"total {role}: {bytes} bytes\n");
+        }
+        s.Append(CultureInfo.InvariantCulture, $"total: {TotalBytes} bytes\n");
+        return s.ToString();
+    }
+}

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// The policy of one <see cref="AutocastAttribute"/> class as the generator read it: compute
+/// precision, the members <see cref="HighPrecisionAttribute"/> keeps in float32, and loss scaling.
+/// Generated code creates one per class; <see cref="ModulePolicy"/> and
+/// <see cref="PrecisionManifest"/> read it at run time.
+/// </summary>
+public sealed class PrecisionPlan
+{
+    private readonly HashSet<string> highPrecision;
+    private readonly LossScalerOptions? explicitScaling;
+
+    /// <summary>Creates a plan.</summary>
+    /// <param name="moduleName">The annotated class's name.</param>
+    /// <param name="precision">The precision declared by [Autocast].</param>
+    /// <param name="highPrecisionMembers">Members marked [HighPrecision].</param>
+    /// <param name="scaling">The [LossScaling] settings, or null for the precision's default.</param>
+    public PrecisionPlan(string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null)
+    {
+        ModuleName = moduleName ?? throw new ArgumentNullException(nameof(moduleName));
+        Precision = precision;
+        highPrecision = new HashSet<string>(highPrecisionMembers ?? Array.Empty<string>(), StringComparer.Ordinal);
+        explicitScaling = scaling;
+    }
+
+    /// <summary>The annotated class's name.</summary>
+    public string ModuleName { get; }
+
+    /// <summary>The precision declared by [Autocast].</summary>
+    public Precision Precision { get; }
+
+    /// <summary>The precision in force: <see cref="Precision"/> unless an <see cref="AutocastScope"/> overrides it on this thread.</summary>
+    public Precision EffectivePrecision => AutocastScope.Effective(Precision);
+
+    /// <summary>The dtype low-precision members are stored and computed in (of <see cref="EffectivePrecision"/>).</summary>
+    public TorchSharp.torch.ScalarType ComputeDtype => AutocastDtypes.ComputeDtype(EffectivePrecision);
+
+    /// <summary>Members marked [HighPrecision] (field or property names).</summary>
+    public IReadOnlyCollection<string> HighPrecisionMembers => highPrecision;
+
+    /// <summary>Loss scaling of the generated optimizer: [LossScaling], or the default of <see cref="EffectivePrecision"/>.</summary>
+    public LossScalerOptions Scaling => explicitScaling ?? LossScalerOptions.For(EffectivePrecision);
+
+    /// <summary>True when the registered child <paramref name="name"/> is a [HighPrecision] member.</summary>
+    public bool IsHighPrecision(string name) =>
+        highPrecision.Contains(name) || highPrecision.Contains(StripBackingField(name));
+
+    private static string StripBackingField(string name) =>
+        name.StartsWith('<') && name.IndexOf(">k__BackingField", StringComparison.Ordinal) is var end and > 0 ? name[1..end] : name;
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{ModuleName}: {Precision}, high precision: [{string.Join(", ", highPrecision.OrderBy(n => n, StringComparer.Ordinal))}], scaling: {Scaling.Mode}";
+}
+
+/// <summary>Implemented by every generated <see cref="AutocastAttribute"/> module class.</summary>
+public interface IPrecisionPolicyModule
+{
+    /// <summary>The class's policy.</summary>
+    PrecisionPlan PrecisionPlan { get; }
+}
