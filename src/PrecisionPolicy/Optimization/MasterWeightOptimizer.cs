@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// FP32 master weights for a module whose working parameters are BF16/FP16 (or FP32), with loss
+/// scaling and FP32 gradient accumulation. All masters live in one flat FP32 buffer, all FP32
+/// gradients in another, and the working parameters of each dtype in one buffer per dtype, so a
+/// step costs a constant number of tensor ops whatever the number of parameter tensors.
+/// <para>
+/// One step: <see cref="Backward"/> (scaled backward, fold the working gradients into the FP32
+/// accumulators; call it once per micro-batch) then <see cref="Step()"/>: unscale, one finiteness
+/// check for all gradients, skip (only the scale changes) or clip the unscaled gradients, inner
+/// step, copy the masters into the working parameters, update the scale.
+/// </para>
+/// </summary>
+public sealed partial class MasterWeightOptimizer : IDisposable
+{
+    private readonly MasterSlot[] slots;
+    private readonly DtypeGroup[] groups;
+    private readonly Tensor masters;
+    private readonly Tensor masterGrads;
+    private readonly List<IOptimizerCompanion> companions = new();
+    private readonly List<optim.lr_scheduler.LRScheduler> schedulers = new();
+    private int microBatches;
+    private bool disposed;
+
+    /// <summary>Master weights for every trainable parameter of <paramref name="module"/>.</summary>
+    /// <param name="module">The module; its parameters become views of this optimizer's buffers.</param>
+    /// <param name="factory">Builds the inner optimizer over the FP32 masters, e.g. <c>ps => optim.AdamW(ps, 3e-4)</c>.</param>
+    /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
+    public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
+        : this(NamedParametersOf(module), factory, options)
+    {
+    }
+
+    /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
+    public MasterWeightOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(factory);
+        TorchRuntime.EnsureLoaded();
+        Options = options ?? new MasterWeightOptions();
+        Scaler = new LossScaler(Options.Scaling);
+        if (Options.MaxGradNorm is { } maxNorm && !(maxNorm > 0 && double.IsFinite(maxNorm)))
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxGradNorm must be a finite number > 0 (was {maxNorm}); use null for no clipping.");
+
+        var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
+        Device = trainable[0].Parameter.device;
+        (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
+        Inner = factory(InnerParameters());
+    }
+
+    /// <summary>The optimizer running on the FP32 masters (its state is FP32).</summary>
+    public OptimizerHelper Inner { get; }
+
+    /// <summary>The loss scaler.</summary>
+    public LossScaler Scaler { get; }
+
+    /// <summary>The settings.</summary>
+    public MasterWeightOptions Options { get; }
+
+    /// <summary>The device every parameter, master and gradient lives on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Names of the trainable parameters in module order.</summary>
+    public IReadOnlyList<string> ParameterNames => slots.Select(s => s.Name).ToArray();
+
+    /// <summary>Elements in the flat master buffer (= trainable parameter elements).</summary>
+    public long MasterElements => masters.numel();
+
+    /// <summary>Micro-batches accumulated since the last step.</summary>
+    public int PendingMicroBatches => microBatches;
+
+    /// <summary>The FP32 master of a parameter: a detached tensor sharing the flat buffer's storage.</summary>
+    public Tensor MasterOf(string name) => SlotOf(name).Master.detach();
+
+    /// <summary>The FP32 accumulated (still scaled) gradient of a parameter: a detached tensor sharing storage.</summary>
+    public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
+
+    /// <summary>Adds state that follows steps and checkpoints (FP8 scaling state, ...).</summary>
+    public void AddCompanion(IOptimizerCompanion companion)
+    {
+        ArgumentNullException.ThrowIfNull(companion);
+        if (companions.Any(c => c.Name == companion.Name))
+            throw new ArgumentException($"A companion named '{companion.Name}' is already attached.", nameof(companion));
+        companions.Add(companion);
+    }
+
+    /// <summary>Steps <paramref name="scheduler"/> after every applied step, never after a skipped one.</summary>
+    public void AttachScheduler(optim.lr_scheduler.LRScheduler scheduler)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        schedulers.Add(scheduler);
+    }
+
+    /// <summary>
+    /// Scaled backward of one micro-batch's loss; its gradients are added into the FP32
+    /// accumulators. The scale stays the same across the micro-batches of one step.
+    /// </summary>
+    public void Backward(Tensor loss)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(loss);
+        if (loss.numel() != 1)
+            throw new ArgumentException($"The loss must be a scalar (it has shape [{string.Join(", ", loss.shape)}]); reduce it with mean() or sum() first.", nameof(loss));
+        if (!loss.requires_grad)
+            throw new ArgumentException("The loss does not require grad: it was computed under no_grad() or from detached tensors, so backward would reach no parameter.", nameof(loss));
+
+        using var scope = NewDisposeScope();
+        AttachWorkingGradients();
+        var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
+        var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss * Scaler.Scale : fp32Loss;
+        scaled.backward();
+        FoldWorkingGradients();
+        microBatches++;
+    }
+
+    /// <summary><see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>.</summary>
+    public StepOutcome Step(Tensor loss)
+    {
+        Backward(loss);
+        return Step();
+    }
+
+    /// <summary>Applies (or skips) the step for the micro-batches accumulated since the last step.</summary>
+    public StepOutcome Step()
+    {
+        ThrowIfDisposed();
+        if (microBatches == 0)
+            throw new InvalidOperationException("Step() without gradients: call Backward(loss) for each micro-batch first (or Step(loss)).");
+
+        var scale = Scaler.Scale;
+        var batches = microBatches;
+        StepOutcome outcome;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            if (scale != 1.0) masterGrads.mul_(1.0 / scale); // exact: scales are powers of two unless set otherwise
+            var finite = masterGrads.isfinite().all().item<bool>();
+            if (!finite)
+            {
+                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches);
+            }
+            else
+            {
+                var norm = masterGrads.norm().item<float>();
+                if (Options.MaxGradNorm is { } maxNorm)
+                {
+                    // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
+                    var coef = maxNorm / (norm + 1e-6);
+                    if (coef < 1.0) masterGrads.mul_(coef);
+                }
+                Inner.step();
+                foreach (var g in groups)
+                    if (g.IsLowPrecision) g.Working.copy_(g.Master);
+                outcome = new StepOutcome(true, scale, norm, null, batches);
+            }
+            masterGrads.zero_();
+            microBatches = 0;
+        }
+
+        if (outcome.Applied)
+            foreach (var s in schedulers) s.step();
+        foreach (var c in companions) c.OnStepEnd(outcome);
+        Scaler.Update(foundNonFinite: !outcome.Applied);
+        return outcome;
+    }
+
+    /// <summary>Drops the accumulated gradients without stepping.</summary>
+    public void ZeroGrad()
+    {
+        ThrowIfDisposed();
+        using (no_grad())
+        {
+            masterGrads.zero_();
+            foreach (var g in groups)
+                if (g.IsLowPrecision) g.WorkingGrad.zero_();
+        }
+        microBatches = 0;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        Inner.Dispose();
+        foreach (var s in slots)
+        {
+            s.Master.Dispose();
+            s.MasterGrad.Dispose();
+            s.WorkingGrad.Dispose();
+        }
+        foreach (var g in groups)
+        {
+            g.Working.Dispose();
+            g.WorkingGrad.Dispose();
+            g.Master.Dispose();
+            g.MasterGrad.Dispose();
+        }
+        masters.Dispose();
+        masterGrads.Dispose();
+    }
+
+    private IEnumerable<Parameter> InnerParameters()
+    {
+        if (Options.Layout == MasterLayout.PerTensor)
+            return slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
+        return new[] { Detached(new Parameter(masters.alias(), requires_grad: true), masterGrads) };
+    }
+
+    // The inner optimizer's parameters share storage with the flat buffers and read their
+    // gradients from the flat gradient buffer, which the fold step fills.
+    private static Parameter Detached(Parameter p, Tensor grad)
+    {
+        p.grad = grad;
+        p.DetachFromDisposeScope();
+        return p;
+    }
+
+    // Autograd accumulates into an existing .grad in place, so pointing each working parameter's
+    // .grad at a view of its group's flat gradient buffer makes backward write there. Re-attached
+    // on every backward because module.zero_grad() sets .grad to null.
+    private void AttachWorkingGradients()
+    {
+        foreach (var s in slots) s.Working.grad = s.WorkingGrad;
+    }
+
+    private void FoldWorkingGradients()
+    {
+        using var _ = no_grad();
+        foreach (var g in groups)
+        {
+            if (!g.IsLowPrecision) continue; // FP32 working gradients are the accumulators themselves
+            g.MasterGrad.add_(g.WorkingGrad);
+            g.WorkingGrad.zero_();
+        }
+    }
+
+    private string? FirstNonFinite()
+    {
+        foreach (var s in slots)
+            if (!s.MasterGrad.isfinite().all().item<bool>()) return s.Name;
+        return null;
+    }
+
+    private MasterSlot SlotOf(string name) =>
+        slots.FirstOrDefault(s => s.Name == name)
+        ?? throw new ArgumentException($"No trainable parameter named '{name}'. Known: {string.Join(", ", slots.Select(s => s.Name))}.", nameof(name));
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    private static IEnumerable<(string, Parameter)> NamedParametersOf(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return module.named_parameters();
+    }
+
+    private static (string Name, Parameter Parameter)[] Validate((string Name, Parameter Parameter)[] trainable)
+    {
+        if (trainable.Length == 0)
+            throw new ArgumentException("No trainable parameters: the module has none, or all have requires_grad = false. Build the optimizer over a module with parameters.", "parameters");
+        foreach (var (name, p) in trainable)
+            if (!AutocastDtypes.IsCastable(p.dtype))
+                throw new ArgumentException($"Parameter '{name}' is {p.dtype}: master weights support float32, bfloat16 and float16 parameters.", "parameters");
+        var devices = trainable.Select(t => t.Parameter.device.ToString()).Distinct().ToArray();
+        if (devices.Length > 1)
+            throw new ArgumentException(
+                $"Parameters live on several devices ({string.Join(", ", devices)}), e.g. '{trainable[0].Name}' on {trainable[0].Parameter.device}: " +
+                "move the whole module to one device (module.to(device)) before creating the optimizer.", "parameters");
+        return trainable;
+    }
+}
