@@ -16,7 +16,9 @@ public static class Fp8Autocast
     /// arriving at the operand gets the same treatment in the backward format (E5M2) with its own
     /// scale. The op then runs on the dequantized values: float32 when the device's
     /// <see cref="GemmMode"/> is <see cref="GemmMode.Fp32Accumulate"/> (an FP8 GEMM's FP32
-    /// accumulation, exactly), the operand's own dtype when it is <see cref="GemmMode.Native"/>.
+    /// accumulation, exactly), bfloat16 (<see cref="AutocastDtypes.ComputeDtype"/> of FP8) when it is
+    /// <see cref="GemmMode.Native"/>, the same dtypes <see cref="Autocast.LowPrecision"/> gives the
+    /// operands it casts, so both kinds of operand meet in one op.
     /// float64, integer and bool tensors pass through unchanged.
     /// </summary>
     /// <param name="tensor">The operand.</param>
@@ -35,7 +37,7 @@ public static class Fp8Autocast
             "[Autocast(Precision.FP8)] module (or Fp8Context.Attach(module, recipe)) and run it through module.call(...), " +
             "which runs the hooks that make its FP8 context current; forward(...) skips them.");
         var forward = context.StateFor(site, Fp8Direction.Forward);
-        var output = GemmModes.For(tensor.device_type) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : tensor.dtype;
+        var output = GemmModes.For(tensor.device_type) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
         if (!tensor.requires_grad || !torch.is_grad_enabled())
             return Quantize(context, forward, tensor, output);
         // The backward state exists only for operands that get a gradient, so the manifest lists no idle states.

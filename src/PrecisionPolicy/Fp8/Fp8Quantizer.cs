@@ -18,6 +18,14 @@ internal static class Fp8Quantizer
 
     public static float MaxOf(Fp8Format format) => format == Fp8Format.E4M3 ? E4M3Max : E5M2Max;
 
+    /// <summary>
+    /// Scaled magnitudes above this count as saturated: max plus half the top binade's spacing
+    /// (E4M3 448 + 16, E5M2 57344 + 4096). Below it, round to nearest would give ±max anyway, so
+    /// the clamp changed nothing; that matters because amax × (FP8_MAX / amax) can land one float
+    /// ulp above FP8_MAX, which is no saturation.
+    /// </summary>
+    public static float SaturationThresholdOf(Fp8Format format) => format == Fp8Format.E4M3 ? 464f : 61440f;
+
     public static ScalarType DtypeOf(Fp8Format format) =>
         format == Fp8Format.E4M3 ? AutocastDtypes.Float8E4M3 : AutocastDtypes.Float8E5M2;
 
@@ -35,21 +43,23 @@ internal static class Fp8Quantizer
     /// Quantizes <paramref name="x32"/> (float32) with <paramref name="scale"/> and returns the
     /// dequantized float32 tensor. Scaled magnitudes above the format's max (and ±∞) are clamped to
     /// ±max before the cast, because e4m3fn has no infinity and libtorch turns an out-of-range
-    /// value into NaN; <paramref name="saturated"/> counts them. NaN stays NaN.
+    /// value into NaN; <paramref name="saturated"/> counts those beyond rounding distance of ±max
+    /// (<see cref="SaturationThresholdOf"/>). NaN stays NaN.
     /// </summary>
     /// <param name="x32">The float32 tensor.</param>
     /// <param name="scale">The per-tensor scale (positive and finite).</param>
     /// <param name="format">The FP8 format.</param>
     /// <param name="knownAmax">The tensor's amax, to skip the saturation count when nothing can saturate.</param>
-    /// <param name="saturated">Elements clamped to ±max.</param>
+    /// <param name="saturated">Elements clamped to ±max from beyond rounding distance.</param>
     public static Tensor QuantizeDequantize(Tensor x32, float scale, Fp8Format format, float knownAmax, out long saturated)
     {
         var max = MaxOf(format);
+        var threshold = SaturationThresholdOf(format);
         using var scope = NewDisposeScope();
         var scaled = x32 * scale;
         saturated = 0;
-        // float32 multiply: the same product the tensor holds, so the test agrees with the clamp below.
-        if (!(knownAmax * scale <= max)) saturated = scaled.abs().gt(max).sum().item<long>();
+        // The float32 product bounds every element's, so counting can be skipped when it is in range.
+        if (!(knownAmax * scale <= threshold)) saturated = scaled.abs().gt(threshold).sum().item<long>();
         var rounded = scaled.clamp(-max, max).to(DtypeOf(format)).to(ScalarType.Float32);
         // Divide rather than multiply by a rounded 1/scale: one rounding instead of two.
         return rounded.div_(scale).MoveToOuterDisposeScope();

@@ -6,7 +6,7 @@ namespace PrecisionPolicy;
 /// <param name="Format">The FP8 format of this pass.</param>
 /// <param name="Scale">The scale the next cast uses (for current scaling: the last one used).</param>
 /// <param name="Amax">Largest amax in the history.</param>
-/// <param name="Saturations">Elements clamped to ±FP8_MAX so far (they would otherwise have become NaN or ∞).</param>
+/// <param name="Saturations">Elements clamped to ±FP8_MAX from beyond rounding distance so far (without the clamp: NaN or ∞).</param>
 /// <param name="NonFiniteAmaxes">Casts of tensors holding ∞ or NaN (left out of the history).</param>
 /// <param name="HistoryLength">Slots in the amax history.</param>
 /// <param name="HistoryBytes">Bytes the amax history takes (float32 per slot).</param>

@@ -81,7 +81,7 @@ public sealed class Fp8ContextTests
         var context = Fp8Context.Attach(module, Fp8Recipe.Default);
         var result = module.call(ones(2, 3), ones(3, 2));
         Assert.Same(context, module.SeenInside);
-        Assert.Equal(3f, result[0, 0].item<float>());
+        Assert.Equal(3f, result[0, 0].to(ScalarType.Float32).item<float>());
         Assert.Equal(2, context.Sites.Count); // mm#0 and mm#1, forward only
     }
 

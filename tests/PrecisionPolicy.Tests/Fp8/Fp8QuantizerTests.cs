@@ -31,10 +31,20 @@ public sealed class Fp8QuantizerTests(ITestOutputHelper output)
     [InlineData(Fp8Format.E5M2, 57344f)]
     public void Format_max_round_trips_exactly_and_larger_values_saturate_to_it(Fp8Format format, float max)
     {
-        var values = new[] { max, -max, max * 1.01f, -10 * max, float.PositiveInfinity, float.NegativeInfinity };
+        var values = new[] { max, -max, max * 1.2f, -10 * max, float.PositiveInfinity, float.NegativeInfinity };
         var back = RoundTrip(values, format, out var saturated);
         Assert.Equal(new[] { max, -max, max, -max, max, -max }, back);
         Assert.Equal(4, saturated);
+    }
+
+    [Theory]
+    [InlineData(Fp8Format.E4M3, 448f, 464f)]      // top spacing 32: 464 is the tie, rounding to even gives 448
+    [InlineData(Fp8Format.E5M2, 57344f, 61440f)]  // top spacing 8192
+    public void Values_within_rounding_distance_of_max_give_max_but_are_not_saturations(Fp8Format format, float max, float threshold)
+    {
+        var back = RoundTrip(new[] { MathF.BitIncrement(max), threshold, MathF.BitIncrement(threshold) }, format, out var saturated);
+        Assert.Equal(new[] { max, max, max }, back);
+        Assert.Equal(1, saturated);
     }
 
     [Fact]
