@@ -150,6 +150,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             else
             {
                 var norm = masterGrads.norm().item<float>();
+                var statistics = Options.TrackGradientStatistics ? Statistics() : null;
                 if (Options.MaxGradNorm is { } maxNorm)
                 {
                     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
@@ -159,7 +160,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                 Inner.step();
                 foreach (var g in groups)
                     if (g.IsLowPrecision) g.Working.copy_(g.Master);
-                outcome = new StepOutcome(true, scale, norm, null, batches);
+                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics };
             }
             masterGrads.zero_();
             microBatches = 0;
@@ -241,6 +242,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             g.MasterGrad.add_(g.WorkingGrad);
             g.WorkingGrad.zero_();
         }
+    }
+
+    private GradientStatistics Statistics()
+    {
+        var zeros = masterGrads.numel() - masterGrads.count_nonzero().item<long>();
+        return new GradientStatistics((double)zeros / masterGrads.numel(), masterGrads.abs().max().item<float>());
     }
 
     private string? FirstNonFinite()
