@@ -23,8 +23,9 @@ public static class Fp8Autocast
     /// </summary>
     /// <param name="tensor">The operand.</param>
     /// <param name="site">
-    /// A stable id of the call site and operand (one scaling state per distinct id and pass);
-    /// generated code passes <c>"{file}:{line}:{column}#{operand}"</c>.
+    /// A stable id of the call site and operand: one scaling state per distinct id and pass, so
+    /// each operand of each call site needs its own id (e.g. <c>"Block.cs:12:17#1"</c>), and the id
+    /// must not change between runs for checkpoints to find their states.
     /// </param>
     /// <exception cref="InvalidOperationException">No FP8 region is active on this thread.</exception>
     public static Tensor Operand(Tensor tensor, string site)
