@@ -35,7 +35,7 @@ public sealed class Fp8Context : IOptimizerCompanion
     /// <summary>The recipe every state of this context follows.</summary>
     public Fp8Recipe Recipe { get; }
 
-    /// <summary>"fp8:" and the module's name for attached contexts: the checkpoint section name.</summary>
+    /// <summary>The checkpoint section name (attached contexts: "fp8:" and the module's name unless given).</summary>
     public string Name { get; }
 
     /// <summary>The innermost FP8 region running on this thread, or null outside every region.</summary>
@@ -55,11 +55,18 @@ public sealed class Fp8Context : IOptimizerCompanion
 
     /// <summary>
     /// The context of <paramref name="module"/>, created and hooked on first use. Calling it again
-    /// returns the same context; a different recipe for an attached module is an error.
+    /// returns the same context; another recipe or name for an attached module is an error.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The module is attached with another recipe.</exception>
+    /// <param name="module">The module whose forward (run through <c>call(...)</c>) is the FP8 region.</param>
+    /// <param name="recipe">The module's recipe.</param>
+    /// <param name="name">
+    /// The checkpoint section name; default <c>"fp8:" + module.GetName()</c>. Several instances of one
+    /// module class under one optimizer need distinct names (their module paths, say), because the
+    /// optimizer matches checkpoint sections to companions by name and refuses duplicates.
+    /// </param>
+    /// <exception cref="InvalidOperationException">The module is attached with another recipe or name.</exception>
     /// <exception cref="NotSupportedException">The module type has no forward hooks.</exception>
-    public static Fp8Context Attach(torch.nn.Module module, Fp8Recipe recipe)
+    public static Fp8Context Attach(torch.nn.Module module, Fp8Recipe recipe, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(recipe);
@@ -71,9 +78,13 @@ public sealed class Fp8Context : IOptimizerCompanion
                     throw new InvalidOperationException(
                         $"Module '{module.GetName()}' already has an FP8 context with {existing.Recipe}; it cannot switch to {recipe}. " +
                         "Attach once, with the recipe of its [Fp8Recipe] attribute.");
+                if (name is not null && name != existing.Name)
+                    throw new InvalidOperationException(
+                        $"Module '{module.GetName()}' already has the FP8 context '{existing.Name}'; it cannot be renamed to '{name}'. " +
+                        "Pass the name on the first Attach.");
                 return existing;
             }
-            var context = new Fp8Context(recipe, "fp8:" + module.GetName());
+            var context = new Fp8Context(recipe, name ?? "fp8:" + module.GetName());
             ModuleHooks.Register(module, _ => context.Push(), _ => context.Pop());
             Attached.Add(module, context);
             return context;
