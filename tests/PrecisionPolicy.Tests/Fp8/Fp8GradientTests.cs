@@ -53,6 +53,17 @@ public sealed class Fp8GradientTests
     }
 
     [Fact]
+    public void Current_scaling_scales_a_gradient_by_its_own_amax()
+    {
+        using var scope = NewDisposeScope();
+        var context = new Fp8Context(new Fp8Recipe(scaling: Fp8Scaling.Current));
+        var grad = GradientThrough(context, tensor(new float[2], requires_grad: true), new[] { 0.3f, 7f });
+        // amax 7 → scale 57344 / 7 = 8192 at once: 0.3 × 8192 = 2457.6 → 2560 (spacing 512).
+        Assert.Equal(new[] { 2560f / 8192f, 7f }, grad.data<float>().ToArray());
+        Assert.Equal(8192f, context.Sites.Single(s => s.Direction == Fp8Direction.Backward).Scale);
+    }
+
+    [Fact]
     public void Forward_uses_e4m3_while_backward_of_the_same_site_uses_e5m2()
     {
         using var scope = NewDisposeScope();
