@@ -19,7 +19,9 @@ public static class Fp8Autocast
     /// accumulation, exactly), bfloat16 (<see cref="AutocastDtypes.ComputeDtype"/> of FP8) when it is
     /// <see cref="GemmMode.Native"/>, the same dtypes <see cref="Autocast.LowPrecision"/> gives the
     /// operands it casts, so both kinds of operand meet in one op.
-    /// float64, integer and bool tensors pass through unchanged.
+    /// float64, integer and bool tensors pass through unchanged. Under an <see cref="AutocastScope"/>
+    /// of another precision (a reference run of an FP8 model) nothing is quantized: the operand is
+    /// cast as <see cref="Autocast.LowPrecision"/> casts it, and no FP8 region is needed.
     /// </summary>
     /// <param name="tensor">The operand.</param>
     /// <param name="site">
@@ -33,6 +35,8 @@ public static class Fp8Autocast
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentException.ThrowIfNullOrEmpty(site);
         if (!AutocastDtypes.IsCastable(tensor.dtype)) return tensor;
+        if (AutocastScope.Effective(Precision.FP8) != Precision.FP8)
+            return Autocast.LowPrecision(tensor, AutocastDtypes.ComputeDtype(Precision.FP8));
         var context = Fp8Context.Current ?? throw new InvalidOperationException(
             $"Fp8Autocast.Operand('{site}') ran outside an FP8 region. Call ApplyPrecisionPolicy() on the " +
             "[Autocast(Precision.FP8)] module (or Fp8Context.Attach(module, recipe)) and run it through module.call(...), " +

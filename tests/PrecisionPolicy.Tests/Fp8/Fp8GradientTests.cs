@@ -98,6 +98,21 @@ public sealed class Fp8GradientTests
     }
 
     [Fact]
+    public void An_autocast_scope_of_another_precision_turns_fp8_off_and_needs_no_region()
+    {
+        using var scope = NewDisposeScope();
+        var x = tensor(new[] { 0.3f });
+        using (AutocastScope.Use(Precision.FP32))
+            Assert.Same(x, Fp8Autocast.Operand(x, "fc1#0"));
+        using (AutocastScope.Use(Precision.BF16))
+        {
+            var y = Fp8Autocast.Operand(x, "fc1#0");
+            Assert.Equal(Autocast.LowPrecision(x, ScalarType.BFloat16).dtype, y.dtype);
+            Assert.Equal(0.30078125f, y.to(ScalarType.Float32).item<float>()); // BF16 rounding, not E4M3's 0.3125
+        }
+    }
+
+    [Fact]
     public void Float64_and_integer_tensors_pass_through_even_outside_a_region()
     {
         using var scope = NewDisposeScope();
