@@ -83,6 +83,14 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary>The FP32 accumulated (still scaled) gradient of a parameter: a detached tensor sharing storage.</summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
 
+    /// <summary>Bytes held by role (masters, FP32 accumulators, working gradients, inner optimizer state).</summary>
+    public MasterWeightMemory Memory()
+    {
+        ThrowIfDisposed();
+        var workingGradients = groups.Where(g => g.IsLowPrecision).Sum(g => g.WorkingGrad.numel() * g.WorkingGrad.element_size());
+        return new MasterWeightMemory(masters.numel() * 4, masterGrads.numel() * 4, workingGradients, OptimizerStateBytes.Of(Inner));
+    }
+
     /// <summary>Adds state that follows steps and checkpoints (FP8 scaling state, ...).</summary>
     public void AddCompanion(IOptimizerCompanion companion)
     {

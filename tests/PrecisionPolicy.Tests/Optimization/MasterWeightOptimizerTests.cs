@@ -305,3 +305,18 @@ public sealed class GradientStatisticsTests
         Assert.InRange(scaled.MaxAbs, 0.999e-4, 1.001e-4);
     }
 }
+
+[Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
+public sealed class MasterWeightMemoryTests
+{
+    [Fact]
+    public void Memory_reports_fp32_masters_accumulators_and_adam_state_and_16_bit_working_gradients()
+    {
+        using var layer = nn.Linear(100, 10); // 1010 parameters
+        layer.to(ScalarType.BFloat16);
+        using var opt = new MasterWeightOptimizer(layer, ps => optim.AdamW(ps, 1e-3));
+        opt.Step(layer.call(ones(2, 100).to(ScalarType.BFloat16)).to(ScalarType.Float32).sum());
+
+        Assert.Equal(new MasterWeightMemory(4040, 4040, 2020, 8080), opt.Memory());
+    }
+}
