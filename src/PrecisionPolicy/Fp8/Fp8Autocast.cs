@@ -42,7 +42,7 @@ public static class Fp8Autocast
             "[Autocast(Precision.FP8)] module (or Fp8Context.Attach(module, recipe)) and run it through module.call(...), " +
             "which runs the hooks that make its FP8 context current; forward(...) skips them.");
         var forward = context.StateFor(site, Fp8Direction.Forward);
-        var output = GemmModes.For(tensor.device_type) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
+        var output = GemmModes.For(tensor.device_type, AutocastDtypes.ComputeDtype(Precision.FP8)) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
         if (!tensor.requires_grad || !torch.is_grad_enabled())
             return Quantize(context, forward, tensor, output);
         // The backward state exists only for operands that get a gradient, so the manifest lists no idle states.

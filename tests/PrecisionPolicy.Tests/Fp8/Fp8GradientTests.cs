@@ -84,7 +84,7 @@ public sealed class Fp8GradientTests
     {
         using var scope = NewDisposeScope();
         // No override: GemmModes is process-wide and other test classes run in parallel.
-        var expected = GemmModes.For(DeviceType.CPU) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
+        var expected = GemmModes.For(DeviceType.CPU, AutocastDtypes.ComputeDtype(Precision.FP8)) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
         var context = new Fp8Context(Fp8Recipe.Default);
         var x = tensor(new[] { 1.5f, -3f }).to(ScalarType.BFloat16).requires_grad_();
         using (context.Enter())
