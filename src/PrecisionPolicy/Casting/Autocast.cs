@@ -20,7 +20,7 @@ public static class Autocast
         compute = Resolve(compute);
         var dtype = tensor.dtype;
         if (!AutocastDtypes.IsCastable(dtype) || compute == ScalarType.Float32) return tensor;
-        if (GemmModes.For(tensor.device_type) == GemmMode.Native)
+        if (GemmModes.For(tensor.device_type, compute) == GemmMode.Native)
             return dtype == compute ? tensor : tensor.to(compute);
         var rounded = dtype == compute ? tensor : tensor.to(compute);
         return rounded.dtype == ScalarType.Float32 ? rounded : rounded.to(ScalarType.Float32);
@@ -38,7 +38,7 @@ public static class Autocast
     {
         compute = Resolve(compute);
         if (compute == ScalarType.Float32 || result.dtype != ScalarType.Float32) return result;
-        return GemmModes.For(result.device_type) == GemmMode.Fp32Accumulate ? result.to(compute) : result;
+        return GemmModes.For(result.device_type, compute) == GemmMode.Fp32Accumulate ? result.to(compute) : result;
     }
 
     /// <summary>An input of an FP32 op (softmax, norms, losses, exp, ...): widened to float32.</summary>

@@ -83,6 +83,14 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary>The FP32 accumulated (still scaled) gradient of a parameter: a detached tensor sharing storage.</summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
 
+    /// <summary>Bytes held by role (masters, FP32 accumulators, working gradients, inner optimizer state).</summary>
+    public MasterWeightMemory Memory()
+    {
+        ThrowIfDisposed();
+        var workingGradients = groups.Where(g => g.IsLowPrecision).Sum(g => g.WorkingGrad.numel() * g.WorkingGrad.element_size());
+        return new MasterWeightMemory(masters.numel() * 4, masterGrads.numel() * 4, workingGradients, OptimizerStateBytes.Of(Inner));
+    }
+
     /// <summary>Adds state that follows steps and checkpoints (FP8 scaling state, ...).</summary>
     public void AddCompanion(IOptimizerCompanion companion)
     {
@@ -150,6 +158,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             else
             {
                 var norm = masterGrads.norm().item<float>();
+                var statistics = Options.TrackGradientStatistics ? Statistics() : null;
                 if (Options.MaxGradNorm is { } maxNorm)
                 {
                     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
@@ -159,7 +168,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                 Inner.step();
                 foreach (var g in groups)
                     if (g.IsLowPrecision) g.Working.copy_(g.Master);
-                outcome = new StepOutcome(true, scale, norm, null, batches);
+                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics };
             }
             masterGrads.zero_();
             microBatches = 0;
@@ -241,6 +250,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             g.MasterGrad.add_(g.WorkingGrad);
             g.WorkingGrad.zero_();
         }
+    }
+
+    private GradientStatistics Statistics()
+    {
+        var zeros = masterGrads.numel() - masterGrads.count_nonzero().item<long>();
+        return new GradientStatistics((double)zeros / masterGrads.numel(), masterGrads.abs().max().item<float>());
     }
 
     private string? FirstNonFinite()

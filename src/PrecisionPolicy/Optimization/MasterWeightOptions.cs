@@ -25,6 +25,12 @@ public sealed record MasterWeightOptions
     /// <summary>Clip the unscaled FP32 gradients to this L2 norm before the inner step; null = no clipping.</summary>
     public double? MaxGradNorm { get; init; }
 
+    /// <summary>
+    /// Report <see cref="StepOutcome.Gradients"/> (zero fraction, max |g|) on applied steps: two
+    /// extra reductions per step, for numerics monitoring.
+    /// </summary>
+    public bool TrackGradientStatistics { get; init; }
+
     /// <summary>What the inner optimizer sees (default <see cref="MasterLayout.Flat"/>).</summary>
     public MasterLayout Layout { get; init; } = MasterLayout.Flat;
 }

@@ -6,4 +6,16 @@ namespace PrecisionPolicy;
 /// <param name="GradNorm">L2 norm of the unscaled FP32 gradients before clipping (NaN or ∞ on a skipped step).</param>
 /// <param name="FirstNonFiniteParameter">Name of the first parameter with an inf/NaN gradient, or null.</param>
 /// <param name="MicroBatches">Backward passes accumulated into this step.</param>
-public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, string? FirstNonFiniteParameter, int MicroBatches);
+public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, string? FirstNonFiniteParameter, int MicroBatches)
+{
+    /// <summary>
+    /// Statistics of the unscaled FP32 gradients of an applied step, when
+    /// <see cref="MasterWeightOptions.TrackGradientStatistics"/> is on; otherwise null.
+    /// </summary>
+    public GradientStatistics? Gradients { get; init; }
+}
+
+/// <summary>What the gradients of one step looked like: where underflow shows.</summary>
+/// <param name="ZeroFraction">Fraction of gradient elements that are exactly zero (FP16 underflow flushes to zero).</param>
+/// <param name="MaxAbs">Largest absolute gradient.</param>
+public sealed record GradientStatistics(double ZeroFraction, double MaxAbs);

@@ -103,27 +103,31 @@ public sealed class GemmModesTests : IDisposable
     [Fact]
     public void Cuda_is_native_and_an_override_wins_and_is_reported()
     {
-        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CUDA));
+        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CUDA, ScalarType.Float16));
         GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU));
-        Assert.Equal("Native (override)", GemmModes.Describe(DeviceType.CPU));
+        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.Float16));
+        Assert.Equal("Native (override)", GemmModes.Describe(DeviceType.CPU, ScalarType.Float16));
     }
 
     [Fact]
-    public void Cpu_detection_follows_the_cpu_flags()
+    public void Cpu_detection_follows_the_cpu_flags_per_dtype()
     {
-        var flags = System.IO.File.Exists("/proc/cpuinfo") ? System.IO.File.ReadAllText("/proc/cpuinfo") : "";
-        var native = flags.Contains(" avx512_bf16") || flags.Contains(" amx_bf16");
-        Assert.Equal(native ? GemmMode.Native : GemmMode.Fp32Accumulate, GemmModes.For(DeviceType.CPU));
+        var flags = (System.IO.File.Exists("/proc/cpuinfo") ? System.IO.File.ReadAllText("/proc/cpuinfo") : "").Replace('\n', ' ') + " ";
+        bool Has(string flag) => flags.Contains($" {flag} ");
+        var bf16 = Has("avx512_bf16") || Has("amx_bf16");
+        var fp16 = Has("avx512_fp16") || Has("amx_fp16");
+        Assert.Equal(bf16 ? GemmMode.Native : GemmMode.Fp32Accumulate, GemmModes.For(DeviceType.CPU, ScalarType.BFloat16));
+        Assert.Equal(fp16 ? GemmMode.Native : GemmMode.Fp32Accumulate, GemmModes.For(DeviceType.CPU, ScalarType.Float16));
+        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.Float32));
     }
 
     [Fact]
     public void Environment_variable_overrides_and_a_bad_value_is_a_clear_error()
     {
         Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "native");
-        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU));
+        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.Float16));
         Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "fast");
-        var error = Assert.Throws<InvalidOperationException>(() => GemmModes.For(DeviceType.CPU));
+        var error = Assert.Throws<InvalidOperationException>(() => GemmModes.For(DeviceType.CPU, ScalarType.Float16));
         Assert.Contains("Native or Fp32Accumulate", error.Message);
     }
 }

@@ -279,3 +279,44 @@ public sealed class MasterWeightOptimizerTests
         }
     }
 }
+
+[Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
+public sealed class GradientStatisticsTests
+{
+    [Fact]
+    public void Zero_fraction_shows_fp16_underflow_that_scaling_prevents()
+    {
+        static GradientStatistics? Stats(LossScalerOptions scaling)
+        {
+            using var layer = nn.Linear(4, 1, hasBias: false);
+            using (no_grad()) layer.weight!.copy_(ones(1, 4));
+            layer.to(ScalarType.Float16);
+            using var opt = new MasterWeightOptimizer(layer, ps => optim.SGD(ps, 0.0),
+                new MasterWeightOptions { Scaling = scaling, TrackGradientStatistics = true });
+            // d loss / d w = input * 1e-4: 1e-8 for the first two weights, which flushes to zero in
+            // FP16 without scaling; 1e-4 for the other two.
+            var input = tensor(new float[,] { { 1e-4f, 1e-4f, 1f, 1f } }).to(ScalarType.Float16);
+            return opt.Step(layer.call(input).to(ScalarType.Float32).sum() * 1e-4f).Gradients;
+        }
+
+        Assert.Equal(0.5, Stats(LossScalerOptions.Off)!.ZeroFraction);
+        var scaled = Stats(LossScalerOptions.Dynamic)!;
+        Assert.Equal(0.0, scaled.ZeroFraction);
+        Assert.InRange(scaled.MaxAbs, 0.999e-4, 1.001e-4);
+    }
+}
+
+[Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
+public sealed class MasterWeightMemoryTests
+{
+    [Fact]
+    public void Memory_reports_fp32_masters_accumulators_and_adam_state_and_16_bit_working_gradients()
+    {
+        using var layer = nn.Linear(100, 10); // 1010 parameters
+        layer.to(ScalarType.BFloat16);
+        using var opt = new MasterWeightOptimizer(layer, ps => optim.AdamW(ps, 1e-3));
+        opt.Step(layer.call(ones(2, 100).to(ScalarType.BFloat16)).to(ScalarType.Float32).sum());
+
+        Assert.Equal(new MasterWeightMemory(4040, 4040, 2020, 8080), opt.Memory());
+    }
+}

@@ -1,0 +1,41 @@
+using System;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace PrecisionPolicy.Samples.Addition.Model;
+
+/// <summary>Multi-head causal self-attention: the matmuls run in the compute precision, softmax in FP32.</summary>
+[Autocast(Precision.BF16)]
+public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
+{
+    private readonly Linear qkv;
+    private readonly Linear proj;
+    private readonly Tensor causalMask;
+    private readonly int heads;
+
+    public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
+    {
+        heads = config.Heads;
+        qkv = Linear(config.Width, 3 * config.Width);
+        proj = Linear(config.Width, config.Width);
+        causalMask = ones(config.Context, config.Context, dtype: ScalarType.Bool).triu(1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2]);
+        var headSize = width / heads;
+        var parts = qkv.call(x).split(width, 2);
+        var q = parts[0].view(batch, time, heads, headSize).transpose(1, 2);
+        var k = parts[1].view(batch, time, heads, headSize).transpose(1, 2);
+        var v = parts[2].view(batch, time, heads, headSize).transpose(1, 2);
+
+        var scores = matmul(q, k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headSize));
+        scores = scores.masked_fill(causalMask[..(int)time, ..(int)time], float.NegativeInfinity);
+        var attention = functional.softmax(scores, -1);
+        var y = matmul(attention, v).transpose(1, 2).contiguous().view(batch, time, width);
+        return proj.call(y);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Linq;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace PrecisionPolicy.Samples.Addition.Model;
+
+/// <summary>
+/// A small GPT: token and position embeddings, pre-norm blocks, a final LayerNorm and a linear
+/// head. <see cref="Loss"/> runs cross-entropy inside the policy, so it is computed in FP32.
+/// </summary>
+[Autocast(Precision.BF16)]
+public sealed partial class TinyGpt : Module<Tensor, Tensor>
+{
+    private readonly Embedding tokens;
+    private readonly Embedding positions;
+    private readonly ModuleList<Block> blocks;
+    private readonly LayerNorm finalNorm;
+    private readonly Linear head;
+
+    public TinyGpt(GptConfig config) : base(nameof(TinyGpt))
+    {
+        Config = config;
+        tokens = Embedding(config.Vocabulary, config.Width);
+        positions = Embedding(config.Context, config.Width);
+        blocks = ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
+        finalNorm = LayerNorm(config.Width);
+        head = Linear(config.Width, config.Vocabulary);
+        RegisterComponents();
+    }
+
+    /// <summary>The model's size.</summary>
+    public GptConfig Config { get; }
+
+    /// <summary>Next-token logits [batch, time, vocabulary] for token ids [batch, time].</summary>
+    public override Tensor forward(Tensor ids)
+    {
+        var time = ids.shape[1];
+        var x = tokens.call(ids) + positions.call(arange(time, device: ids.device));
+        foreach (var block in blocks) x = block.call(x);
+        return head.call(finalNorm.call(x));
+    }
+
+    /// <summary>Mean cross-entropy over the positions whose target is not ignored.</summary>
+    public Tensor Loss(Tensor ids, Tensor targets)
+    {
+        var logits = forward(ids);
+        return functional.cross_entropy(logits.view(-1, Config.Vocabulary), targets.view(-1), ignore_index: Data.AdditionTask.IgnoreIndex);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using System.Linq;
+using PrecisionPolicy.Samples.Addition.Training;
+using Spectre.Console;
+
+namespace PrecisionPolicy.Samples.Addition.Reporting;
+
+/// <summary>The final table: one column per run, so the runs compare side by side.</summary>
+public static class ResultsTable
+{
+    public static Table Build(IReadOnlyList<RunResult> results)
+    {
+        var reference = results.FirstOrDefault(r => r.Name == "fp32");
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]PrecisionPolicy: one model, several precisions[/]");
+        table.AddColumn("");
+        foreach (var r in results) table.AddColumn(new TableColumn($"[bold]{r.Name}[/]").RightAligned());
+
+        Row("final loss (mean of last 10%)", r => Loss(r.FinalLoss, reference));
+        Row("held-out loss", r => r.HeldOutLoss.ToString("F4"));
+        Row("exact match (held-out)", r => r.ExactMatch.ToString("P1"));
+        Row("median step", r => $"{r.MedianStepMilliseconds:F1} ms");
+        Row("peak resident memory", r => Bytes(r.PeakResidentBytes));
+        foreach (var role in results.First().BytesByRole.Keys)
+            Row(role, r => Bytes(r.BytesByRole[role]));
+        Row("zero gradients (mean)", r => ZeroGradients(r, reference));
+        Row("skipped steps", r => r.SkippedSteps.ToString());
+        Row("final loss scale", r => r.LossScaling == "Off" ? "off" : r.FinalScale.ToString("G6"));
+        Row("diverged", r => r.Diverged ? "[red]yes[/]" : "no");
+        Row("GEMM mode", r => Markup.Escape(r.GemmMode));
+        return table;
+
+        void Row(string label, System.Func<RunResult, string> cell) =>
+            table.AddRow(new[] { label }.Concat(results.Select(cell)).ToArray());
+    }
+
+    private static string Loss(double loss, RunResult? reference)
+    {
+        if (!double.IsFinite(loss)) return "[red]NaN[/]";
+        if (reference is null || reference.FinalLoss == 0) return loss.ToString("F4");
+        var relative = (loss - reference.FinalLoss) / reference.FinalLoss;
+        var color = System.Math.Abs(relative) <= 0.02 ? "green" : "red";
+        return $"{loss:F4} [{color}]({relative:+0.0%;-0.0%})[/]";
+    }
+
+    // FP16 without loss scaling flushes small gradients to zero: more zeros than the FP32 run is underflow.
+    private static string ZeroGradients(RunResult r, RunResult? reference)
+    {
+        if (!double.IsFinite(r.GradientZeroFraction)) return "n/a";
+        var text = r.GradientZeroFraction.ToString("P2");
+        return reference is not null && r.GradientZeroFraction > reference.GradientZeroFraction + 0.01 ? $"[red]{text} underflow[/]" : text;
+    }
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        >= 1 << 30 => $"{bytes / (double)(1 << 30):F2} GiB",
+        >= 1 << 20 => $"{bytes / (double)(1 << 20):F2} MiB",
+        >= 1 << 10 => $"{bytes / 1024.0:F1} KiB",
+        _ => $"{bytes} B",
+    };
+}

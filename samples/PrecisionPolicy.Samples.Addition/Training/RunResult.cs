@@ -1,0 +1,28 @@
+using System.Collections.Generic;
+
+namespace PrecisionPolicy.Samples.Addition.Training;
+
+/// <summary>What one training run measured; serialised as is into results.json.</summary>
+public sealed record RunResult
+{
+    public required string Name { get; init; }
+    public required string Precision { get; init; }
+    public required string LossScaling { get; init; }
+    public required IReadOnlyList<double> Losses { get; init; }
+    public required IReadOnlyList<double> Scales { get; init; }
+    /// <summary>Mean training loss over the last tenth of the steps (one batch is too noisy to compare).</summary>
+    public required double FinalLoss { get; init; }
+    /// <summary>Cross-entropy on the held-out problems.</summary>
+    public required double HeldOutLoss { get; init; }
+    /// <summary>Share of held-out problems whose greedily decoded sum is exactly right.</summary>
+    public required double ExactMatch { get; init; }
+    public required double MedianStepMilliseconds { get; init; }
+    public required long PeakResidentBytes { get; init; }
+    public required IReadOnlyDictionary<string, long> BytesByRole { get; init; }
+    public required int SkippedSteps { get; init; }
+    public required double FinalScale { get; init; }
+    /// <summary>Mean share of exactly-zero gradient elements: FP16 underflow shows here.</summary>
+    public required double GradientZeroFraction { get; init; }
+    public required bool Diverged { get; init; }
+    public required string GemmMode { get; init; }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using PrecisionPolicy.Samples.Addition.Data;
+using PrecisionPolicy.Samples.Addition.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy.Samples.Addition.Training;
+
+/// <summary>Trains the sample model under one <see cref="RunKind"/> and measures it.</summary>
+public sealed class Trainer(AdditionTask task, TrainingOptions options)
+{
+    /// <summary>Trains, evaluates and reports one run; <paramref name="progress"/> gets the step count.</summary>
+    public RunResult Run(RunKind kind, Action<int> progress)
+    {
+        var device = new Device(options.Device);
+        using var precision = AutocastScope.Use(kind.Precision);
+        manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        PeakMemory.Reset();
+
+        var config = new GptConfig(AdditionTask.VocabularySize, task.ContextLength, options.Width, options.Layers, options.Heads);
+        using var model = new TinyGpt(config);
+        model.to(device);
+        model.ApplyPrecisionPolicy();
+        using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, options.LearningRate, weight_decay: 0.01),
+            new MasterWeightOptions { Scaling = kind.Scaling, MaxGradNorm = 1.0, TrackGradientStatistics = true });
+
+        var losses = new List<double>();
+        var scales = new List<double>();
+        var stepTimes = new List<double>();
+        var zeroFractions = new List<double>();
+        var diverged = false;
+        for (var step = 0; step < options.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var (inputs, targets) = task.Batch(options.Batch, random);
+            var clock = Stopwatch.StartNew();
+            var loss = model.Loss(inputs.to(device), targets.to(device));
+            StepOutcome outcome;
+            try
+            {
+                outcome = optimizer.Step(loss);
+            }
+            catch (LossScaleException)
+            {
+                diverged = true; // reported in the table, not hidden
+                break;
+            }
+            stepTimes.Add(clock.Elapsed.TotalMilliseconds);
+            losses.Add(loss.item<float>());
+            scales.Add(outcome.Scale);
+            if (outcome.Gradients is { } g) zeroFractions.Add(g.ZeroFraction);
+            progress(step + 1);
+        }
+
+        var (heldOutLoss, exactMatch) = Evaluate(model, device);
+        var tail = losses.Skip(losses.Count - Math.Max(1, losses.Count / 10)).ToArray();
+        return new RunResult
+        {
+            Name = kind.Name,
+            Precision = kind.Precision.ToString(),
+            LossScaling = kind.Scaling.Mode.ToString(),
+            Losses = losses,
+            Scales = scales,
+            FinalLoss = tail.Length == 0 ? double.NaN : tail.Average(),
+            HeldOutLoss = heldOutLoss,
+            ExactMatch = exactMatch,
+            MedianStepMilliseconds = Median(stepTimes),
+            PeakResidentBytes = PeakMemory.Read(),
+            BytesByRole = MemoryByRole.Of(model, optimizer, task, options),
+            SkippedSteps = (int)optimizer.Scaler.State.TotalSkips,
+            FinalScale = optimizer.Scaler.Scale,
+            GradientZeroFraction = zeroFractions.Count == 0 ? double.NaN : zeroFractions.Average(),
+            Diverged = diverged || !double.IsFinite(heldOutLoss),
+            GemmMode = GemmModes.Describe(device.type, AutocastDtypes.ComputeDtype(kind.Precision)),
+        };
+    }
+
+    private (double Loss, double ExactMatch) Evaluate(TinyGpt model, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        var (inputs, targets) = task.Encode(task.HeldOut);
+        var loss = model.Loss(inputs.to(device), targets.to(device)).item<float>();
+
+        // Greedy decoding, one answer digit at a time.
+        var sequence = task.Questions(task.HeldOut).to(device);
+        for (var i = 0; i < task.AnswerLength; i++)
+        {
+            var next = model.call(sequence).select(1, -1).argmax(-1, keepdim: true);
+            sequence = cat([sequence, next], 1);
+        }
+        var answers = sequence.narrow(1, task.QuestionLength, task.AnswerLength).cpu().data<long>().ToArray();
+        var correct = task.HeldOut.Where((p, i) =>
+            AdditionTask.Decode(answers.Skip(i * task.AnswerLength).Take(task.AnswerLength)) == p.A + p.B).Count();
+        model.train();
+        return (loss, (double)correct / task.HeldOut.Count);
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
