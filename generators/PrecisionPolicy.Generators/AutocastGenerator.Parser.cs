@@ -275,9 +275,14 @@ public sealed partial class AutocastGenerator
 
                 var parameters = new List<ParameterSpec>();
                 var anyCast = false;
-                foreach (var parameter in method.Parameters)
+                for (var i = 0; i < method.Parameters.Length; i++)
                 {
-                    var (type, cast) = ParameterCast(parameter.Type, parameter.NullableAnnotation, category);
+                    var parameter = method.Parameters[i];
+                    // A parameter typed by a type argument (Module<Tensor, Tensor>.call) takes the nullability the
+                    // interceptor's own receiver type gives it: non-null unless annotated.
+                    var fromTypeParameter = method.OriginalDefinition.Parameters[i].Type is ITypeParameterSymbol;
+                    var annotation = fromTypeParameter && parameter.NullableAnnotation == NullableAnnotation.None ? NullableAnnotation.NotAnnotated : parameter.NullableAnnotation;
+                    var (type, cast) = ParameterCast(parameter.Type, annotation, category);
                     anyCast |= cast != ArgumentCast.None;
                     parameters.Add(new ParameterSpec(SafeName(parameter.Name), type, parameter.IsParams, cast));
                 }

@@ -1,0 +1,124 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace PrecisionPolicy.Generators.Tests;
+
+/// <summary>What cannot be generated is a diagnostic, never an exception or broken output.</summary>
+public sealed class DiagnosticTests
+{
+    private static GeneratorHarness.Result Run(string body) => GeneratorHarness.Run(("/src/Test.cs", Sources.Usings + body));
+
+    private static void AssertNoException(GeneratorHarness.Result result) =>
+        Assert.All(result.Run.Results, r => Assert.Null(r.Exception));
+
+    [Theory]
+    [InlineData("PP0100", "[Autocast(Precision.BF16)] public sealed class NotPartial : Module<Tensor, Tensor> { public NotPartial() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("PP0101", "[Autocast(Precision.BF16)] public sealed partial class NotModule { public Tensor Run(Tensor x) => x.exp(); }")]
+    [InlineData("PP0102", "public partial class Outer<T> { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
+    [InlineData("PP0100", "public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
+    [InlineData("PP0106", "[Autocast(Precision.FP8)] public sealed partial class Eight : Module<Tensor, Tensor> { public Eight() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    public void Unsupported_classes_get_one_diagnostic_and_no_source(string id, string body)
+    {
+        var result = Run(body);
+        AssertNoException(result);
+        Assert.Equal(id, Assert.Single(result.GeneratorDiagnostics).Id);
+        Assert.Empty(result.Run.GeneratedTrees);
+    }
+
+    [Theory]
+    [InlineData("[Autocast(Precision.] public sealed partial class Broken : Module<Tensor, Tensor> { }")]
+    [InlineData("[Autocast] public sealed partial class NoArgument : Module<Tensor, Tensor> { public NoArgument() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("[Autocast((Precision)42)] public sealed partial class OutOfRange : Module<Tensor, Tensor> { public OutOfRange() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("[Autocast(Precision.BF16)] public sealed partial class Unknown : Module<Tensor, Tensor> { public Unknown() : base(\"x\") { } public override Tensor forward(Tensor x) => torch.frobnicate(x) + x.matmul(; }")]
+    [InlineData("[Autocast(Precision.BF16)] public sealed partial class Half : Module<Tensor, Tensor> { public override Tensor forward(Tensor x) => torch.matmul(x, ")]
+    public void Incomplete_code_never_throws(string body)
+    {
+        var result = Run(body);
+        AssertNoException(result);
+        Assert.DoesNotContain(result.Output.GetDiagnostics(), d => d.Id.StartsWith("CS9", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error
+            && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public void Helper_outside_the_policy_is_reported_and_annotating_it_brings_it_in()
+    {
+        const string model = """
+            [Autocast(Precision.BF16)]
+            public sealed partial class UsesHelper : Module<Tensor, Tensor>
+            {
+                public UsesHelper() : base("x") { }
+                public override Tensor forward(Tensor x) => Helpers.Scores(x, x);
+            }
+            """;
+        var plain = Run(model + "public static class Helpers { public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b).softmax(-1); }");
+        AssertNoException(plain);
+        var diagnostic = Assert.Single(plain.GeneratorDiagnostics);
+        Assert.Equal("PP0104", diagnostic.Id);
+        Assert.Contains("Helpers.Scores", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("torch.matmul", diagnostic.GetMessage(), StringComparison.Ordinal);
+
+        var annotated = Run(model + "public static class Helpers { [Autocast(Precision.BF16)] public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b).softmax(-1); }");
+        Assert.Empty(annotated.GeneratorDiagnostics);
+        Assert.Empty(annotated.CompileDiagnostics);
+        var helper = annotated.Run.GeneratedTrees.Single(t => t.FilePath.EndsWith("Helpers.Scores.Precision.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("torch.matmul", helper, StringComparison.Ordinal);
+        Assert.Contains("Tensor.softmax", helper, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Forward_on_an_inaccessible_module_type_is_reported()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public sealed partial class Host : Module<Tensor, Tensor>
+            {
+                [HighPrecision] private readonly Hidden hidden = new Hidden();
+                public Host() : base("x") { RegisterComponents(); }
+                public override Tensor forward(Tensor x) => hidden.forward(x) + hidden.call(x);
+
+                private sealed class Hidden : Module<Tensor, Tensor>
+                {
+                    public Hidden() : base("h") { }
+                    public override Tensor forward(Tensor x) => x;
+                }
+            }
+            """);
+        AssertNoException(result);
+        Assert.Equal("PP0105", Assert.Single(result.GeneratorDiagnostics).Id);
+        Assert.Empty(result.CompileDiagnostics);
+        Assert.Contains("[HighPrecision] member 'hidden'", result.Render(), StringComparison.Ordinal); // the call(...) is intercepted
+    }
+
+    [Fact]
+    public void Every_diagnostic_has_a_doc_page_and_help_link()
+    {
+        var root = RepoRoot();
+        foreach (var descriptor in DiagnosticDescriptors.All.Values)
+        {
+            var page = Path.Combine(root, "docs", "rules", descriptor.Id + ".md");
+            Assert.True(File.Exists(page), page);
+            var text = File.ReadAllText(page);
+            Assert.StartsWith("# " + descriptor.Id + " - ", text, StringComparison.Ordinal);
+            foreach (var section in new[] { "## Why", "## Non-compliant", "## Compliant", "## Configuration" })
+                Assert.Contains(section, text, StringComparison.Ordinal);
+            Assert.EndsWith("docs/rules/" + descriptor.Id + ".md", descriptor.HelpLinkUri, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Cast_policy_doc_is_rendered_from_the_catalogue()
+    {
+        var path = Path.Combine(RepoRoot(), "docs", "cast-policy.md");
+        var expected = CastCatalog.ToMarkdown();
+        if (Environment.GetEnvironmentVariable(Snapshot.AcceptVariable) == "1") File.WriteAllText(path, expected);
+        Assert.True(File.Exists(path) && File.ReadAllText(path).Replace("\r\n", "\n") == expected,
+            $"docs/cast-policy.md is out of date: rerun with {Snapshot.AcceptVariable}=1 to render it from CastCatalog.");
+    }
+
+    private static string RepoRoot([CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+}
