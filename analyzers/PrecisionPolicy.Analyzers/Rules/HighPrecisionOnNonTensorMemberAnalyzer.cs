@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>
+/// PP0012: [HighPrecision] on a field or property whose type can hold no tensor: not a Module,
+/// Tensor or Parameter, not an array or generic collection of them. <c>object</c>, interfaces,
+/// type parameters and unresolved types are given the benefit of the doubt.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.HighPrecisionOnNonTensorMember);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        if (symbols.HighPrecision is not null)
+        {
+            context.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.Field, SymbolKind.Property);
+        }
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, TorchSymbols symbols)
+    {
+        var member = context.Symbol;
+        var type = Operations.TypeOf(member);
+        if (type is not null &&
+            TorchSymbols.FindAttribute(member, symbols.HighPrecision) is { ApplicationSyntaxReference: { } attribute } &&
+            !MayHoldTensors(type, symbols, depth: 0))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.HighPrecisionOnNonTensorMember,
+                attribute.GetSyntax(context.CancellationToken).GetLocation(),
+                member.Name,
+                type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+        }
+    }
+
+    private static bool MayHoldTensors(ITypeSymbol type, TorchSymbols symbols, int depth)
+    {
+        // Deeply nested generic types are not worth the walk: assume they may hold tensors.
+        if (depth > 4)
+        {
+            return true;
+        }
+
+        switch (type)
+        {
+            case IErrorTypeSymbol or ITypeParameterSymbol or IDynamicTypeSymbol:
+            case { SpecialType: SpecialType.System_Object }:
+            case { TypeKind: TypeKind.Interface } when type is not INamedTypeSymbol { IsGenericType: true }:
+                return true;
+            case IArrayTypeSymbol array:
+                return MayHoldTensors(array.ElementType, symbols, depth + 1);
+        }
+
+        if (symbols.IsTensor(type) || symbols.IsModule(type))
+        {
+            return true;
+        }
+
+        return type is INamedTypeSymbol named &&
+            (named.TypeArguments.Any(a => MayHoldTensors(a, symbols, depth + 1)) ||
+             named.AllInterfaces.Any(i => i.IsGenericType && i.TypeArguments.Any(a => MayHoldTensors(a, symbols, depth + 1))));
+    }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>
+/// PP0006: <c>scheduler.step()</c> after <c>MasterWeightOptimizer.Step</c> in the same loop body
+/// (or the same method outside loops), not guarded by a condition on the outcome's
+/// <c>Applied</c>/<c>Skipped</c>, in a method that does not call <c>AttachScheduler</c>.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
+{
+    /// <summary>Diagnostic property: the local holding the step outcome, when there is one (the code fix guards on it).</summary>
+    public const string OutcomeVariableProperty = "OutcomeVariable";
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.SchedulerSteppedOnSkippableStep);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        if (symbols.MasterWeightOptimizer is not null)
+        {
+            context.RegisterOperationBlockAction(c => Analyze(c, symbols));
+        }
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
+    {
+        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
+        if (operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "AttachScheduler" }))
+        {
+            return;
+        }
+
+        IInvocationOperation? lastStep = null;
+        var guardedSinceStep = false;
+        foreach (var operation in operations)
+        {
+            switch (operation)
+            {
+                case IInvocationOperation { TargetMethod.Name: "Step" } step when symbols.IsMasterWeightOptimizer(step.TargetMethod.ContainingType):
+                    lastStep = step;
+                    guardedSinceStep = false;
+                    break;
+                case IConditionalOperation conditional when lastStep is not null && ReadsOutcome(conditional.Condition):
+                    guardedSinceStep = true;
+                    break;
+                case IInvocationOperation { TargetMethod.Name: "step" } schedulerStep
+                    when lastStep is not null && !guardedSinceStep &&
+                        symbols.IsScheduler(schedulerStep.Instance?.Type) &&
+                        SameLoop(lastStep, schedulerStep) &&
+                        !IsInsideOutcomeCondition(schedulerStep):
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        Descriptors.SchedulerSteppedOnSkippableStep,
+                        schedulerStep.Syntax.GetLocation(),
+                        OutcomeProperties(lastStep),
+                        schedulerStep.Instance!.Syntax.ToString(),
+                        lastStep.Instance?.Syntax.ToString() ?? lastStep.TargetMethod.ContainingType.Name));
+                    break;
+            }
+        }
+    }
+
+    private static ImmutableDictionary<string, string?> OutcomeProperties(IInvocationOperation step) =>
+        step.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }
+            ? ImmutableDictionary<string, string?>.Empty.Add(OutcomeVariableProperty, declarator.Symbol.Name)
+            : ImmutableDictionary<string, string?>.Empty;
+
+    private static bool ReadsOutcome(IOperation condition) =>
+        condition.DescendantsAndSelf().Any(static o => o is IPropertyReferenceOperation { Property.Name: "Applied" or "Skipped" });
+
+    private static bool IsInsideOutcomeCondition(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IConditionalOperation conditional && ReadsOutcome(conditional.Condition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SameLoop(IOperation a, IOperation b) =>
+        ReferenceEquals(InnermostLoop(a), InnermostLoop(b));
+
+    private static ILoopOperation? InnermostLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation loop)
+            {
+                return loop;
+            }
+        }
+
+        return null;
+    }
+}
