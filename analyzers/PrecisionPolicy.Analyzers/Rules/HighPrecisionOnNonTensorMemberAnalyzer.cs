@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -31,7 +32,7 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
         var type = Operations.TypeOf(member);
         if (type is not null &&
             TorchSymbols.FindAttribute(member, symbols.HighPrecision) is { ApplicationSyntaxReference: { } attribute } &&
-            !MayHoldTensors(type, symbols, depth: 0))
+            !MayHoldTensors(type, symbols, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default)))
         {
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.HighPrecisionOnNonTensorMember,
@@ -41,12 +42,12 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
         }
     }
 
-    private static bool MayHoldTensors(ITypeSymbol type, TorchSymbols symbols, int depth)
+    private static bool MayHoldTensors(ITypeSymbol type, TorchSymbols symbols, HashSet<ITypeSymbol> visited)
     {
-        // Deeply nested generic types are not worth the walk: assume they may hold tensors.
-        if (depth > 4)
+        // int implements IComparable<int>: a type seen before adds nothing.
+        if (!visited.Add(type))
         {
-            return true;
+            return false;
         }
 
         switch (type)
@@ -56,7 +57,7 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
             case { TypeKind: TypeKind.Interface } when type is not INamedTypeSymbol { IsGenericType: true }:
                 return true;
             case IArrayTypeSymbol array:
-                return MayHoldTensors(array.ElementType, symbols, depth + 1);
+                return MayHoldTensors(array.ElementType, symbols, visited);
         }
 
         if (symbols.IsTensor(type) || symbols.IsModule(type))
@@ -65,7 +66,7 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
         }
 
         return type is INamedTypeSymbol named &&
-            (named.TypeArguments.Any(a => MayHoldTensors(a, symbols, depth + 1)) ||
-             named.AllInterfaces.Any(i => i.IsGenericType && i.TypeArguments.Any(a => MayHoldTensors(a, symbols, depth + 1))));
+            (named.TypeArguments.Any(a => MayHoldTensors(a, symbols, visited)) ||
+             named.AllInterfaces.Any(i => i.IsGenericType && i.TypeArguments.Any(a => MayHoldTensors(a, symbols, visited))));
     }
 }

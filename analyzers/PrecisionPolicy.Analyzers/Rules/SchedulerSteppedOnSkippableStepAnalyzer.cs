@@ -9,8 +9,9 @@ namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
 /// PP0006: <c>scheduler.step()</c> after <c>MasterWeightOptimizer.Step</c> in the same loop body
-/// (or the same method outside loops), not guarded by a condition on the outcome's
-/// <c>Applied</c>/<c>Skipped</c>, in a method that does not call <c>AttachScheduler</c>.
+/// (or the same method outside loops), neither inside a condition on the outcome's
+/// <c>Applied</c>/<c>Skipped</c> nor after an early exit on one (<c>if (o.Skipped) continue;</c>),
+/// in a method that does not call <c>AttachScheduler</c>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
@@ -47,7 +48,7 @@ public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
                     lastStep = step;
                     guardedSinceStep = false;
                     break;
-                case IConditionalOperation conditional when lastStep is not null && ReadsOutcome(conditional.Condition):
+                case IConditionalOperation conditional when lastStep is not null && ReadsOutcome(conditional.Condition) && ExitsEarly(conditional):
                     guardedSinceStep = true;
                     break;
                 case IInvocationOperation { TargetMethod.Name: "step" } schedulerStep
@@ -73,6 +74,16 @@ public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
 
     private static bool ReadsOutcome(IOperation condition) =>
         condition.DescendantsAndSelf().Any(static o => o is IPropertyReferenceOperation { Property.Name: "Applied" or "Skipped" });
+
+    /// <summary><c>if (outcome.Skipped) continue;</c>: everything after it runs only for applied steps.</summary>
+    private static bool ExitsEarly(IConditionalOperation conditional)
+    {
+        var last = conditional.WhenTrue is IBlockOperation block
+            ? (block.Operations.Length > 0 ? block.Operations[block.Operations.Length - 1] : null)
+            : conditional.WhenTrue;
+        return last is IBranchOperation or IReturnOperation or IThrowOperation ||
+            last is IExpressionStatementOperation { Operation: IThrowOperation };
+    }
 
     private static bool IsInsideOutcomeCondition(IOperation operation)
     {
