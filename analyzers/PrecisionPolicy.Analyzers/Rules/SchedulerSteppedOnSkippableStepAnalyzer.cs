@@ -8,7 +8,8 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0006: <c>scheduler.step()</c> after <c>MasterWeightOptimizer.Step</c> in the same loop body
+/// PP0006: <c>scheduler.step()</c> after a step that can be skipped (<c>MasterWeightOptimizer.Step</c>,
+/// or any call returning an outcome with <c>Applied</c>) in the same loop body
 /// (or the same method outside loops), neither inside a condition on the outcome's
 /// <c>Applied</c>/<c>Skipped</c> nor after an early exit on one (<c>if (o.Skipped) continue;</c>),
 /// in a method that does not call <c>AttachScheduler</c>.
@@ -44,7 +45,7 @@ public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
         {
             switch (operation)
             {
-                case IInvocationOperation { TargetMethod.Name: "Step" } step when symbols.IsMasterWeightOptimizer(step.TargetMethod.ContainingType):
+                case IInvocationOperation step when IsSkippableStep(step, symbols):
                     lastStep = step;
                     guardedSinceStep = false;
                     break;
@@ -67,10 +68,26 @@ public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
         }
     }
 
-    private static ImmutableDictionary<string, string?> OutcomeProperties(IInvocationOperation step) =>
-        step.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }
-            ? ImmutableDictionary<string, string?>.Empty.Add(OutcomeVariableProperty, declarator.Symbol.Name)
-            : ImmutableDictionary<string, string?>.Empty;
+    /// <summary>
+    /// <c>MasterWeightOptimizer.Step</c>, or any call returning an outcome with a bool <c>Applied</c>
+    /// (the generated <c>TrainStep</c>).
+    /// </summary>
+    private static bool IsSkippableStep(IInvocationOperation invocation, TorchSymbols symbols) =>
+        (invocation.TargetMethod.Name == "Step" && symbols.IsMasterWeightOptimizer(invocation.TargetMethod.ContainingType)) ||
+        invocation.TargetMethod.ReturnType.GetMembers("Applied").Any(static m => m is IPropertySymbol { Type.SpecialType: SpecialType.System_Boolean });
+
+    private static ImmutableDictionary<string, string?> OutcomeProperties(IInvocationOperation step)
+    {
+        var outcome = step.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } => local.Local,
+            _ => null,
+        };
+        return outcome is null
+            ? ImmutableDictionary<string, string?>.Empty
+            : ImmutableDictionary<string, string?>.Empty.Add(OutcomeVariableProperty, outcome.Name);
+    }
 
     private static bool ReadsOutcome(IOperation condition) =>
         condition.DescendantsAndSelf().Any(static o => o is IPropertyReferenceOperation { Property.Name: "Applied" or "Skipped" });

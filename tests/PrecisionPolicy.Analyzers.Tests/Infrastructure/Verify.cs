@@ -1,4 +1,5 @@
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -10,13 +11,14 @@ namespace PrecisionPolicy.Analyzers.Tests.Infrastructure;
 internal static class Verify<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
-    public static Task Analyzer(string source)
+    public static Task Analyzer(string source, OutputKind outputKind = OutputKind.DynamicallyLinkedLibrary)
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
         {
             TestCode = source,
             ReferenceAssemblies = TestReferences.NoPackages,
         };
+        test.TestState.OutputKind = outputKind;
         test.TestState.AdditionalReferences.AddRange(TestReferences.All);
         return test.RunAsync();
     }

@@ -38,6 +38,16 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """);
 
     [Fact]
+    public Task TopLevelTrainingScriptsAreAnalyzed() =>
+        Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            var model = nn.Linear(4, 4).half();
+            var opt = {|PP0003:optim.Adam(model.parameters())|};
+            """, Microsoft.CodeAnalysis.OutputKind.ConsoleApplication);
+
+    [Fact]
     public Task Float32ModulesAndOtherModulesAreNotReported() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;

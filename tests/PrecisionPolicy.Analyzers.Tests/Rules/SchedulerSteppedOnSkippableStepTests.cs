@@ -29,6 +29,43 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             """);
 
     [Fact]
+    public Task AnyStepReturningAnAppliedOutcomeCounts() =>
+        Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            readonly record struct Outcome(bool Applied);
+
+            class Model
+            {
+                public Outcome TrainStep(Tensor x) => new(true);
+            }
+
+            class Loop
+            {
+                void Train(Model model, optim.lr_scheduler.LRScheduler scheduler, Tensor[] batches)
+                {
+                    foreach (var x in batches)
+                    {
+                        model.TrainStep(x);
+                        {|PP0006:scheduler.step()|};
+                    }
+                }
+
+                void Guarded(Model model, optim.lr_scheduler.LRScheduler scheduler, Tensor[] batches)
+                {
+                    foreach (var x in batches)
+                    {
+                        if (model.TrainStep(x).Applied)
+                        {
+                            scheduler.step();
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task GuardedAttachedOrEpochLevelSchedulersAreNotReported() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
             using PrecisionPolicy;
@@ -104,9 +141,10 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             {
                 void Train(MasterWeightOptimizer opt, optim.lr_scheduler.LRScheduler scheduler, optim.lr_scheduler.LRScheduler warmup, Tensor[] losses)
                 {
+                    var result = opt.Step();
                     foreach (var loss in losses)
                     {
-                        var result = opt.Step(loss);
+                        result = opt.Step(loss);
                         {|PP0006:scheduler.step()|};
                         {|PP0006:warmup.step()|};
                     }
@@ -121,9 +159,10 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             {
                 void Train(MasterWeightOptimizer opt, optim.lr_scheduler.LRScheduler scheduler, optim.lr_scheduler.LRScheduler warmup, Tensor[] losses)
                 {
+                    var result = opt.Step();
                     foreach (var loss in losses)
                     {
-                        var result = opt.Step(loss);
+                        result = opt.Step(loss);
                         if (result.Applied)
                         {
                             scheduler.step();
