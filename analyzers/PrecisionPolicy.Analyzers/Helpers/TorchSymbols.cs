@@ -12,7 +12,6 @@ internal sealed class TorchSymbols
         Torch = torch;
         Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
         Module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
-        Functional = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+functional");
         Optim = compilation.GetTypeByMetadataName("TorchSharp.torch+optim");
         Optimizer = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
         OptimizerHelper = compilation.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
@@ -33,7 +32,6 @@ internal sealed class TorchSymbols
     public INamedTypeSymbol Torch { get; }
     public INamedTypeSymbol? Tensor { get; }
     public INamedTypeSymbol? Module { get; }
-    public INamedTypeSymbol? Functional { get; }
     public INamedTypeSymbol? Optim { get; }
     public INamedTypeSymbol? Optimizer { get; }
     public INamedTypeSymbol? OptimizerHelper { get; }
