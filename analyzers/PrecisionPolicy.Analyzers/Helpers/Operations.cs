@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -93,8 +94,8 @@ internal static class Operations
             }
         }
 
-        all.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
-        return all;
+        // A stable sort: on equal starts the parent (visited first) stays before its children.
+        return all.OrderBy(static o => o.Syntax.SpanStart).ToList();
     }
 
     /// <summary>True if a numeric constant is at or below <paramref name="limit"/> and positive.</summary>
