@@ -73,37 +73,43 @@ internal static class LowPrecision
     /// <summary>The low precision a dtype-valued expression names, or None.</summary>
     public static LowPrecisionKind OfDtype(IOperation? value, TorchSymbols symbols)
     {
-        var operation = Unwrap(value);
-        if (operation is null)
+        // Look at every conversion level: float8 has no named ScalarType member in TorchSharp
+        // 0.107 and is written (ScalarType)24, a constant only before the cast is stripped.
+        for (var operation = value; operation is not null; operation = Next(operation))
         {
-            return LowPrecisionKind.None;
-        }
-
-        if (operation is IFieldReferenceOperation { Field: { IsStatic: true } field } &&
-            SymbolEqualityComparer.Default.Equals(field.ContainingType, symbols.Torch))
-        {
-            return field.Name switch
+            if (symbols.ScalarType is not null &&
+                SymbolEqualityComparer.Default.Equals(operation.Type, symbols.ScalarType) &&
+                operation.ConstantValue is { HasValue: true, Value: { } constant })
             {
-                "float16" or "half" => LowPrecisionKind.Float16,
-                "bfloat16" => LowPrecisionKind.BFloat16,
-                _ => LowPrecisionKind.None,
-            };
-        }
+                return System.Convert.ToInt64(constant, System.Globalization.CultureInfo.InvariantCulture) switch
+                {
+                    Float16Value => LowPrecisionKind.Float16,
+                    BFloat16Value => LowPrecisionKind.BFloat16,
+                    Float8E5M2Value or Float8E4M3Value => LowPrecisionKind.Float8,
+                    _ => LowPrecisionKind.None,
+                };
+            }
 
-        if (symbols.ScalarType is not null &&
-            SymbolEqualityComparer.Default.Equals(operation.Type, symbols.ScalarType) &&
-            operation.ConstantValue is { HasValue: true, Value: { } constant })
-        {
-            return System.Convert.ToInt64(constant, System.Globalization.CultureInfo.InvariantCulture) switch
+            if (operation is IFieldReferenceOperation { Field: { IsStatic: true } field } &&
+                SymbolEqualityComparer.Default.Equals(field.ContainingType, symbols.Torch))
             {
-                Float16Value => LowPrecisionKind.Float16,
-                BFloat16Value => LowPrecisionKind.BFloat16,
-                Float8E5M2Value or Float8E4M3Value => LowPrecisionKind.Float8,
-                _ => LowPrecisionKind.None,
-            };
+                return field.Name switch
+                {
+                    "float16" or "half" => LowPrecisionKind.Float16,
+                    "bfloat16" => LowPrecisionKind.BFloat16,
+                    _ => LowPrecisionKind.None,
+                };
+            }
         }
 
         return LowPrecisionKind.None;
+
+        static IOperation? Next(IOperation operation) => operation switch
+        {
+            IArgumentOperation argument => argument.Value,
+            IConversionOperation conversion => conversion.Operand,
+            _ => null,
+        };
     }
 
     /// <summary>The receiver of an instance call or of an extension method called as one.</summary>

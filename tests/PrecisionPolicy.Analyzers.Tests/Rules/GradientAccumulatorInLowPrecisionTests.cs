@@ -47,6 +47,32 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
+    public Task NestedAndPartialTypesReportOnce() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            partial class Outer
+            {
+                private Tensor buffer = torch.zeros(10, dtype: {|PP0002:ScalarType.Float16|});
+
+                class Inner
+                {
+                    void Accumulate(Tensor p)
+                    {
+                        var acc = {|PP0002:p.half()|};
+                        acc += p.grad;
+                    }
+                }
+            }
+
+            partial class Outer
+            {
+                void Accumulate(Tensor p) => buffer.add_(p.grad);
+            }
+            """);
+
+    [Fact]
     public Task Float32AccumulatorsAndUnrelatedHalfTensorsAreNotReported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;

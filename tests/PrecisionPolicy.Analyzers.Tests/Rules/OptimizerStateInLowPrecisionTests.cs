@@ -21,6 +21,7 @@ public sealed class OptimizerStateInLowPrecisionTests
                     var exp_avg = torch.zeros_like(p, dtype: {|PP0001:ScalarType.Float16|});
                     var expAvgSq = {|PP0001:torch.zeros_like(p).half()|};
                     var momentum_buffer = p.detach().to({|PP0001:torch.bfloat16|});
+                    var square_avg = p.to({|PP0001:(ScalarType)24|});
                 }
             }
             """);
@@ -39,6 +40,7 @@ public sealed class OptimizerStateInLowPrecisionTests
                     var exp_avg_sq = torch.zeros_like(p).half().@float();
                     var activations = p.half();
                     var weights = torch.zeros_like(p, dtype: ScalarType.BFloat16);
+                    var exp_inf = p.to((ScalarType)6);
                 }
             }
             """);
