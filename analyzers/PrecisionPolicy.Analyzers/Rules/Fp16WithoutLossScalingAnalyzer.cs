@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -11,8 +12,9 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// <summary>
 /// PP0004: float16 compute without loss scaling. Two forms: a class with
 /// <c>[LossScaling(LossScalingMode.Off)]</c> and a float16 <c>[Autocast]</c> (on the class or one
-/// of its methods); and a method that casts a module to float16, calls it and calls
-/// <c>backward()</c> on an unscaled loss with no LossScaler or MasterWeightOptimizer in sight.
+/// of its methods); and a method that casts a module to float16 and calls <c>backward()</c> on an
+/// unscaled loss computed from that module's output (through locals, not through <c>detach()</c>
+/// or <c>no_grad()</c>), with no LossScaler or MasterWeightOptimizer in the method.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
@@ -65,27 +67,99 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
             return;
         }
 
-        var calledModule = operations
-            .OfType<IInvocationOperation>()
-            .Where(static i => i.TargetMethod.Name is "call" or "forward")
-            .Select(static i => Operations.ReferencedSymbol(i.Instance))
-            .FirstOrDefault(m => m is not null && fp16Modules.Contains(m));
-        if (calledModule is null)
-        {
-            return;
-        }
-
+        // Which float16 module each local's value comes from, in source order; detach() and
+        // no_grad() cut the gradient path (a frozen float16 teacher needs no scaling).
+        var sources = new Dictionary<ISymbol, ISymbol>(SymbolEqualityComparer.Default);
         foreach (var operation in operations)
         {
+            foreach (var (target, value) in Operations.Assignments(operation))
+            {
+                if (target is ILocalSymbol && GradientSource(value, fp16Modules, sources) is { } module)
+                {
+                    sources[target] = module;
+                }
+            }
+
             if (operation is IInvocationOperation { TargetMethod.Name: "backward" } backward &&
                 symbols.IsTensor(backward.Instance?.Type) &&
-                LowPrecision.Unwrap(backward.Instance) is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply })
+                LowPrecision.Unwrap(backward.Instance) is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply } &&
+                GradientSource(backward.Instance, fp16Modules, sources) is { } source)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.Fp16WithoutLossScaling, backward.Syntax.GetLocation(), calledModule.Name));
+                    Descriptors.Fp16WithoutLossScaling, backward.Syntax.GetLocation(), source.Name));
             }
         }
     }
+
+    /// <summary>The float16 module whose output flows into a value with its gradient, or null.</summary>
+    private static ISymbol? GradientSource(IOperation? value, ImmutableHashSet<ISymbol> fp16Modules, Dictionary<ISymbol, ISymbol> sources)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        foreach (var operation in value.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IInvocationOperation { TargetMethod.Name: "call" or "forward" } call
+                    when Operations.ReferencedSymbol(call.Instance) is { } module && fp16Modules.Contains(module) &&
+                        !IsDetached(call, value) && !IsUnderNoGrad(call):
+                    return module;
+                case ILocalReferenceOperation local when sources.TryGetValue(local.Local, out var source) && !IsDetached(local, value):
+                    return source;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsDetached(IOperation operation, IOperation root)
+    {
+        for (var current = operation; current is not null && current != root; current = current.Parent)
+        {
+            if (current.Parent is IInvocationOperation { TargetMethod.Name: "detach" or "detach_" } detach && detach.Instance == current)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Inside <c>using (torch.no_grad()) { ... }</c> or after <c>using var _ = torch.no_grad();</c> in an enclosing block.</summary>
+    private static bool IsUnderNoGrad(IOperation operation)
+    {
+        for (var current = operation; current.Parent is { } parent; current = parent)
+        {
+            switch (parent)
+            {
+                case IUsingOperation @using when current != @using.Resources && IsNoGrad(@using.Resources):
+                    return true;
+                case IBlockOperation block:
+                    foreach (var statement in block.Operations)
+                    {
+                        if (statement == current)
+                        {
+                            break;
+                        }
+
+                        if (statement is IUsingDeclarationOperation declaration && IsNoGrad(declaration.DeclarationGroup))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsNoGrad(IOperation resources) =>
+        resources.DescendantsAndSelf().Any(static o => o is IInvocationOperation { TargetMethod.Name: "no_grad" });
 
     private static bool UsesLossScaling(IOperation operation, TorchSymbols symbols) =>
         symbols.IsLossScaler(operation.Type) || symbols.IsMasterWeightOptimizer(operation.Type) ||

@@ -92,6 +92,15 @@ public sealed class Fp16WithoutLossScalingTests
                     var loss = nn.functional.mse_loss(model.call(x.half()).@float(), y);
                     {|PP0004:loss.backward()|};
                 }
+
+                void Chained(Tensor x, Tensor y)
+                {
+                    var model = nn.Linear(4, 4);
+                    model.half();
+                    var h = model.forward(x.half());
+                    var logits = h.@float();
+                    {|PP0004:nn.functional.mse_loss(logits, y).backward()|};
+                }
             }
             """);
 
@@ -123,6 +132,43 @@ public sealed class Fp16WithoutLossScalingTests
                 {
                     var model = nn.Linear(4, 4).bfloat16();
                     var loss = nn.functional.mse_loss(model.call(x.bfloat16()).@float(), y);
+                    loss.backward();
+                }
+
+                void FrozenFp16Teacher(Tensor x, Tensor y)
+                {
+                    var teacher = nn.Linear(4, 4).half();
+                    var student = nn.Linear(4, 4);
+                    var target = teacher.call(x.half()).detach().@float();
+                    var loss = nn.functional.mse_loss(student.call(x), target);
+                    loss.backward();
+                }
+
+                void NoGradTeacher(Tensor x, Tensor y)
+                {
+                    var teacher = nn.Linear(4, 4).half();
+                    var student = nn.Linear(4, 4);
+                    Tensor target;
+                    using (torch.no_grad())
+                    {
+                        target = teacher.call(x.half()).@float();
+                    }
+
+                    var loss = nn.functional.mse_loss(student.call(x), target);
+                    loss.backward();
+                }
+
+                void NoGradDeclaration(Tensor x, Tensor y)
+                {
+                    var teacher = nn.Linear(4, 4).half();
+                    var student = nn.Linear(4, 4);
+                    Tensor target;
+                    {
+                        using var frozen = torch.no_grad();
+                        target = teacher.call(x.half()).@float();
+                    }
+
+                    var loss = nn.functional.mse_loss(student.call(x), target);
                     loss.backward();
                 }
 
