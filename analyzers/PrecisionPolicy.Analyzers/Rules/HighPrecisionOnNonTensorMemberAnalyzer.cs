@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
 
@@ -32,6 +33,7 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
         var type = Operations.TypeOf(member);
         if (type is not null &&
             TorchSymbols.FindAttribute(member, symbols.HighPrecision) is { ApplicationSyntaxReference: { } attribute } &&
+            IsFirstDeclared(member, context.CancellationToken) &&
             !MayHoldTensors(type, symbols, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default)))
         {
             context.ReportDiagnostic(Diagnostic.Create(
@@ -41,6 +43,13 @@ public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
                 type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
         }
     }
+
+    /// <summary><c>[HighPrecision] int a, b;</c> is one attribute: report it once, for <c>a</c>.</summary>
+    private static bool IsFirstDeclared(ISymbol member, System.Threading.CancellationToken cancellationToken) =>
+        member.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax
+        {
+            Parent: VariableDeclarationSyntax declaration,
+        } declarator || declaration.Variables[0] == declarator;
 
     private static bool MayHoldTensors(ITypeSymbol type, TorchSymbols symbols, HashSet<ITypeSymbol> visited)
     {

@@ -48,6 +48,9 @@ public sealed class HighPrecisionOnNonTensorMemberTests
                 private string? name;
 
                 [{|PP0012:HighPrecision|}] public List<double>? History { get; set; }
+
+                [{|PP0012:HighPrecision|}]
+                private double lr, momentum;
             }
             """, """
             using System;
@@ -62,6 +65,8 @@ public sealed class HighPrecisionOnNonTensorMemberTests
                 private string? name;
 
                 public List<double>? History { get; set; }
+
+                private double lr, momentum;
             }
             """);
 }
