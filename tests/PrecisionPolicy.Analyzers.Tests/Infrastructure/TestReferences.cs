@@ -44,7 +44,6 @@ internal static class TestReferences
                 public sealed class StepOutcome
                 {
                     public bool Applied { get; init; }
-                    public bool Skipped => !Applied;
                 }
 
                 public sealed class MasterWeightOptimizer

@@ -34,7 +34,10 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             using TorchSharp;
             using static TorchSharp.torch;
 
-            readonly record struct Outcome(bool Applied);
+            readonly record struct Outcome(bool Applied)
+            {
+                public bool Skipped => !Applied;
+            }
 
             class Model
             {
@@ -60,6 +63,20 @@ public sealed class SchedulerSteppedOnSkippableStepTests
                         {
                             scheduler.step();
                         }
+                    }
+                }
+
+                void SkippedExitsEarly(Model model, optim.lr_scheduler.LRScheduler scheduler, Tensor[] batches)
+                {
+                    foreach (var x in batches)
+                    {
+                        var outcome = model.TrainStep(x);
+                        if (outcome.Skipped)
+                        {
+                            continue;
+                        }
+
+                        scheduler.step();
                     }
                 }
             }
@@ -91,7 +108,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
                     foreach (var loss in losses)
                     {
                         var outcome = opt.Step(loss);
-                        if (outcome.Skipped)
+                        if (!outcome.Applied)
                         {
                             continue;
                         }
