@@ -127,7 +127,8 @@ internal static class LowPrecision
 
     /// <summary>
     /// A call that converts a tensor or module to a dtype: <c>half()</c>, <c>bfloat16()</c>,
-    /// <c>float()</c>, <c>to(dtype)</c>, <c>to_type(dtype)</c>, <c>type(dtype)</c>.
+    /// <c>float()</c>, <c>to(dtype)</c>, <c>to_type(dtype)</c>, <c>type(dtype)</c>, <c>to(other)</c>
+    /// (whose dtype is reported as unknown, <see cref="LowPrecisionKind.None"/>).
     /// Returns false for calls that do not change the dtype (<c>to(device)</c>).
     /// </summary>
     public static bool IsDtypeCast(IInvocationOperation invocation, TorchSymbols symbols, out LowPrecisionSite site)
@@ -156,6 +157,13 @@ internal static class LowPrecision
                     if (IsScalarTypeParameter(argument.Parameter, symbols))
                     {
                         site = new LowPrecisionSite(argument.Value, OfDtype(argument.Value, symbols));
+                        return true;
+                    }
+
+                    // x.to(other) takes other's dtype, which is not known here.
+                    if (symbols.IsTensor(argument.Parameter?.Type) && argument.Parameter?.Ordinal == (invocation.Instance is null ? 1 : 0))
+                    {
+                        site = new LowPrecisionSite(argument.Value, LowPrecisionKind.None);
                         return true;
                     }
                 }
@@ -209,7 +217,7 @@ internal static class LowPrecision
                 return dtype;
             }
 
-            operation = invocation.Instance is null ? null : Unwrap(invocation.Instance);
+            operation = Receiver(invocation);
         }
 
         return null;

@@ -29,6 +29,12 @@ public sealed class OptimizerOverLowPrecisionParametersTests
                     var opt = {|PP0003:optim.SGD(model.parameters(), 0.1)|};
                 }
 
+                void ThenMoved()
+                {
+                    var model = nn.Linear(4, 4).half().to(torch.CPU);
+                    var opt = {|PP0003:optim.SGD(model.parameters(), 0.1)|};
+                }
+
                 void Reassigned(Linear model)
                 {
                     model = model.bfloat16();

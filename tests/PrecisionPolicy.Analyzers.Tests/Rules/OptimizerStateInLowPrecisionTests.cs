@@ -41,6 +41,7 @@ public sealed class OptimizerStateInLowPrecisionTests
                     var activations = p.half();
                     var weights = torch.zeros_like(p, dtype: ScalarType.BFloat16);
                     var exp_inf = p.to((ScalarType)6);
+                    var acc_delta = p.half().to(p);
                 }
             }
             """);
