@@ -14,7 +14,9 @@ namespace PrecisionPolicy.CodeFixes;
 /// <summary>
 /// For PP0001, PP0002, PP0007 and PP0008, whose diagnostics sit on a low-precision dtype
 /// (<c>ScalarType.Float16</c> → <c>ScalarType.Float32</c>, <c>torch.bfloat16</c> → <c>torch.float32</c>)
-/// or on a cast call (<c>x.half()</c> → <c>x</c>).
+/// or on a cast call. Optimizer state and accumulators must be float32 whatever their source is,
+/// so there <c>x.half()</c> becomes <c>x.@float()</c>; a norm layer or a sensitive op's input just
+/// loses the cast (<c>x.half()</c> → <c>x</c>) and the precision policy decides.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFloat32CodeFix)), Shared]
 public sealed class UseFloat32CodeFix : CodeFixProvider
@@ -45,7 +47,7 @@ public sealed class UseFloat32CodeFix : CodeFixProvider
                 node = argument.Expression;
             }
 
-            if (Replacement(node) is { } replacement)
+            if (Replacement(node, ForcesFloat32(diagnostic.Id)) is { } replacement)
             {
                 context.RegisterCodeFix(
                     CodeAction.Create(
@@ -57,13 +59,19 @@ public sealed class UseFloat32CodeFix : CodeFixProvider
         }
     }
 
-    private static SyntaxNode? Replacement(SyntaxNode node)
+    private static bool ForcesFloat32(string id) =>
+        id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision;
+
+    private static SyntaxNode? Replacement(SyntaxNode node, bool forceFloat32)
     {
         switch (node)
         {
-            // x.half() / x.bfloat16(): the cast goes, its receiver stays.
-            case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" } access, ArgumentList.Arguments.Count: 0 }:
-                return access.Expression.WithTriviaFrom(node);
+            // x.half() / x.bfloat16() -> x.@float() for state, x elsewhere.
+            case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" } access, ArgumentList.Arguments.Count: 0 } cast:
+                return forceFloat32
+                    ? cast.WithExpression(access.WithName(SyntaxFactory.IdentifierName(
+                        SyntaxFactory.ParseToken("@float")).WithTriviaFrom(access.Name)))
+                    : access.Expression.WithTriviaFrom(node);
 
             // ScalarType.Float16 -> ScalarType.Float32, torch.float16 -> torch.float32.
             case MemberAccessExpressionSyntax { Name: IdentifierNameSyntax name } access when Float32Name(name.Identifier.ValueText) is { } float32:

@@ -120,7 +120,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
                 {
                     var acc = torch.zeros_like(p, dtype: ScalarType.Float32);
                     acc.add_(p.grad);
-                    var sum = torch.zeros_like(p);
+                    var sum = torch.zeros_like(p).@float();
                     sum += p.grad;
                 }
             }

@@ -77,7 +77,7 @@ public sealed class OptimizerStateInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixUsesFloat32OrRemovesTheCast() =>
+    public Task FixMakesStateFloat32() =>
         Verify<OptimizerStateInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -100,7 +100,7 @@ public sealed class OptimizerStateInLowPrecisionTests
                 void Init(Tensor p)
                 {
                     var exp_avg = torch.zeros_like(p, dtype: ScalarType.Float32);
-                    var exp_avg_sq = torch.zeros_like(p);
+                    var exp_avg_sq = torch.zeros_like(p).@float();
                     var momentum_buffer = p.detach().to(torch.float32);
                 }
             }
