@@ -97,11 +97,11 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor AutocastClassNotModule = Create(
         DiagnosticIds.AutocastClassNotModule,
-        "[Autocast] class must be a TorchSharp module",
-        "'{0}' has [Autocast] but does not derive from torch.nn.Module; put [Autocast] on a module class or on a method",
+        "[Autocast] class is not a TorchSharp module",
+        "'{0}' has [Autocast] but does not derive from torch.nn.Module: the tensor ops written in it are cast, but no ApplyPrecisionPolicy() or mixed-precision optimizer is generated for it",
         Categories.Usage,
-        DiagnosticSeverity.Error,
-        "A class-level [Autocast] sets the compute precision of a module's parameters and calls, so it only applies to classes deriving from TorchSharp's torch.nn.Module.");
+        DiagnosticSeverity.Info,
+        "On a module class, [Autocast] sets the precision of its parameters and calls and generates the precision plumbing. On any other class (a helper holding tensor functions) it only makes the class a cast region: say so, in case a module was meant.");
 
     public static readonly DiagnosticDescriptor HighPrecisionOnNonTensorMember = Create(
         DiagnosticIds.HighPrecisionOnNonTensorMember,

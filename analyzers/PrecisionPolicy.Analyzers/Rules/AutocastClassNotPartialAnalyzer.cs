@@ -7,7 +7,10 @@ using PrecisionPolicy.Analyzers.Helpers;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
-/// <summary>PP0010: an [Autocast] class (or one of its containing types) declared without <c>partial</c>.</summary>
+/// <summary>
+/// PP0010: an [Autocast] module class (or one of its containing types) declared without <c>partial</c>.
+/// A non-module [Autocast] class is only a region for interceptors and needs no generated members.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
 {
@@ -25,7 +28,7 @@ public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
     private static void Analyze(SymbolAnalysisContext context, TorchSymbols symbols)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!TorchSymbols.HasAttribute(type, symbols.Autocast) || AllPartial(type, context))
+        if (!TorchSymbols.HasAttribute(type, symbols.Autocast) || !symbols.IsModule(type) || AllPartial(type, context))
         {
             return;
         }

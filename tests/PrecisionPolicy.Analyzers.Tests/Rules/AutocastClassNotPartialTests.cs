@@ -27,6 +27,13 @@ public sealed class AutocastClassNotPartialTests
                 public Plain() : base("plain") { }
                 public override Tensor forward(Tensor x) => x;
             }
+
+            // A non-module [Autocast] class is a cast region only: nothing is generated into it.
+            [Autocast(Precision.BF16)]
+            public static class AttentionMath
+            {
+                public static Tensor Scores(Tensor q, Tensor k) => torch.matmul(q, k);
+            }
             """);
 
     [Fact]
