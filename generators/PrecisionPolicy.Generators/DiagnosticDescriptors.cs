@@ -37,8 +37,8 @@ internal static class DiagnosticDescriptors
         "The call of '{0}' cannot be intercepted ({1}); only the module boundary hooks registered by ApplyPrecisionPolicy() apply to it");
 
     public static readonly DiagnosticDescriptor Fp8NotSupported = Create(
-        "PP0106", "FP8 autocast is not supported yet", "Usage", DiagnosticSeverity.Error,
-        "'{0}' asks for Precision.FP8, which needs the FP8 runtime (PrecisionPolicy.Fp8Autocast and Fp8Context) that this build does not have: use Precision.BF16 until it is available");
+        "PP0106", "FP8 autocast is not supported here", "Usage", DiagnosticSeverity.Error,
+        "'{0}' asks for Precision.FP8, but {1}: use Precision.BF16 there, or [Autocast(Precision.FP8)] on the module class");
 
     /// <summary>Every descriptor, by id.</summary>
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]

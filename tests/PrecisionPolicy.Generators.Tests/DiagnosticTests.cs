@@ -20,7 +20,7 @@ public sealed class DiagnosticTests
     [InlineData("PP0101", "[Autocast(Precision.BF16)] public sealed partial class NotModule { public Tensor Run(Tensor x) => x.exp(); }")]
     [InlineData("PP0102", "public partial class Outer<T> { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
     [InlineData("PP0100", "public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
-    [InlineData("PP0106", "[Autocast(Precision.FP8)] public sealed partial class Eight : Module<Tensor, Tensor> { public Eight() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("PP0106", "public static class Fp8Helpers { [Autocast(Precision.FP8)] public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b); }")]
     public void Unsupported_classes_get_one_diagnostic_and_no_source(string id, string body)
     {
         var result = Run(body);

@@ -64,6 +64,19 @@ public static class PolicyCasts
     /// <summary>The widest castable floating dtype among a span and further tensors (promote ops).</summary>
     public static ScalarType? WidestSpan(ReadOnlySpan<Tensor> tensors, params Tensor?[] others) => Widest(tensors.ToArray(), others);
 
+    /// <summary><see cref="Fp8Autocast.Operand"/> for an optional operand.</summary>
+    public static Tensor? Fp8OperandOptional(Tensor? tensor, string site) => tensor is null ? null : Fp8Autocast.Operand(tensor, site);
+
+    /// <summary><see cref="Fp8Autocast.Operand"/> for each tensor of a list; the i-th gets the site id <c>site.i</c>.</summary>
+    public static Tensor[] Fp8OperandAll(IEnumerable<Tensor> tensors, string site)
+    {
+        var index = 0;
+        return Map(tensors, t => Fp8Autocast.Operand(t, site + "." + (index++).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary><see cref="Fp8OperandAll"/> for a span.</summary>
+    public static Tensor[] Fp8OperandSpan(ReadOnlySpan<Tensor> tensors, string site) => Fp8OperandAll(tensors.ToArray(), site);
+
     private static Tensor[] Map(IEnumerable<Tensor> tensors, Func<Tensor, Tensor> cast)
     {
         ArgumentNullException.ThrowIfNull(tensors);
