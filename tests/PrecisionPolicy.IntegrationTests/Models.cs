@@ -172,3 +172,23 @@ public sealed partial class TinyTransformer : Module<Tensor, Tensor>
         return head.call(lnf.call(h));
     }
 }
+
+/// <summary>An FP8 MLP: Linear calls become functional.linear over FP8-quantized operands.</summary>
+[Autocast(Precision.FP8)]
+[Fp8Recipe(AmaxHistoryLength = 16)]
+public sealed partial class Fp8Mlp : Module<Tensor, Tensor>
+{
+    private readonly LayerNorm norm;
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    public Fp8Mlp(int d) : base(nameof(Fp8Mlp))
+    {
+        norm = LayerNorm(d);
+        fc1 = Linear(d, 4 * d);
+        fc2 = Linear(4 * d, d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc2.call(functional.gelu(fc1.call(norm.call(x))));
+}
