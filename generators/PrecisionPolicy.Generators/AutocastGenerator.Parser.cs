@@ -178,6 +178,18 @@ public sealed partial class AutocastGenerator
 
             private void Analyze(InvocationExpressionSyntax invocation, SemanticModel model)
             {
+                // Binding is the expensive part: bind only calls that can matter - a catalogued name, a module
+                // call, or a method declared in this compilation (a possible helper, PP0104).
+                var name = invocation.Expression switch
+                {
+                    MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                    SimpleNameSyntax simple => simple.Identifier.ValueText,
+                    MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+                    _ => null,
+                };
+                if (name is not null && !CastCatalog.IsCatalogued(name) && name is not ("call" or "forward")
+                    && !model.Compilation.ContainsSymbolsWithName(name, SymbolFilter.Member, ct))
+                    return;
                 if (model.GetOperation(invocation, ct) is not IInvocationOperation operation) return;
                 var method = operation.TargetMethod;
                 if (method.IsGenericMethod || method.MethodKind == MethodKind.ReducedExtension) return;

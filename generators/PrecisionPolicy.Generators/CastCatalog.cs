@@ -187,6 +187,11 @@ internal static class CastCatalog
         .SelectMany(static r => r.Containers.Select(c => (Key: c + "." + r.Op, Row: r)))
         .ToDictionary(static p => p.Key, static p => p.Row);
 
+    private static readonly HashSet<string> OpNames = new(Ops.Select(static r => r.Op));
+
+    /// <summary>True when some container has an op of this name (a cheap syntactic pre-filter).</summary>
+    public static bool IsCatalogued(string name) => OpNames.Contains(name);
+
     private static readonly Dictionary<string, ModuleRow> ModulesByType = Modules.ToDictionary(static r => r.TypeName);
 
     /// <summary>The row of a method named <paramref name="name"/> declared in <paramref name="container"/>, if any.</summary>
