@@ -158,9 +158,15 @@ public sealed partial class AutocastGenerator
             var sequence = spec.Parameters.FirstOrDefault(static p => p.Cast == ArgumentCast.PromoteAll);
             if (promoted.Count > 0 || sequence is not null)
             {
+                if (sequence is not null)
+                {
+                    // Enumerate a lazy sequence once: it is read for the widest dtype and again for the casts.
+                    var span = sequence.Type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
+                    w.Line("var " + sequence.Name.TrimStart('@') + "Items = " + PolicyCasts + (span ? ".MaterializeSpan(" : ".Materialize(") + sequence.Name + ");");
+                }
                 var widest = sequence is null
                     ? Autocast + ".Widest(" + string.Join(", ", promoted) + ")"
-                    : PolicyCasts + (sequence.Type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal) ? ".WidestSpan(" : ".Widest(") + sequence.Name + (promoted.Count > 0 ? ", " + string.Join(", ", promoted) : "") + ")";
+                    : PolicyCasts + ".Widest(" + sequence.Name.TrimStart('@') + "Items" + (promoted.Count > 0 ? ", " + string.Join(", ", promoted) : "") + ")";
                 w.Line("var widest = " + widest + ";");
             }
 
@@ -213,7 +219,7 @@ public sealed partial class AutocastGenerator
                 ArgumentCast.Float32All => PolicyCasts + (span ? ".Float32Span(" : ".Float32All(") + name + ")",
                 ArgumentCast.Promote => Autocast + ".Promote(" + name + ", widest)",
                 ArgumentCast.PromoteOptional => PolicyCasts + ".PromoteOptional(" + name + ", widest)",
-                ArgumentCast.PromoteAll => PolicyCasts + (span ? ".PromoteSpan(" : ".PromoteAll(") + name + ", widest)",
+                ArgumentCast.PromoteAll => PolicyCasts + ".PromoteAll(" + name.TrimStart('@') + "Items, widest)",
                 ArgumentCast.Exact => PolicyCasts + ".ModuleInput(" + name + ", compute)",
                 ArgumentCast.ExactOptional => PolicyCasts + ".ModuleInputOptional(" + name + ", compute)",
                 ArgumentCast.Fp8Operand => "global::PrecisionPolicy.Fp8Autocast.Operand(" + name + ", " + id + ")",

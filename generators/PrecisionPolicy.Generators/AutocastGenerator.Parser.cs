@@ -150,10 +150,13 @@ public sealed partial class AutocastGenerator
             {
                 var model = root.SyntaxTree == primaryModel.SyntaxTree ? primaryModel : primaryModel.Compilation.GetSemanticModel(root.SyntaxTree);
                 // Nested types are skipped: each keeps its own policy (or none).
-                foreach (var invocation in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax).OfType<InvocationExpressionSyntax>())
+                foreach (var node in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax))
                 {
                     ct.ThrowIfCancellationRequested();
-                    Analyze(invocation, model);
+                    if (node is InvocationExpressionSyntax invocation)
+                        Analyze(invocation, model);
+                    else if (node is SimpleNameSyntax name && CastCatalog.IsCatalogued(name.Identifier.ValueText))
+                        CheckMethodGroup(name, model);
                 }
             }
 
@@ -371,6 +374,20 @@ public sealed partial class AutocastGenerator
                     if (ancestor is BaseMethodDeclarationSyntax) break;
                 }
                 return (precision, "[Autocast(Precision." + precision + ")] " + policyType.Name);
+            }
+
+            /// <summary>PP0105: a catalogued op used as a delegate (method group) runs without casts.</summary>
+            private void CheckMethodGroup(SimpleNameSyntax name, SemanticModel model)
+            {
+                SyntaxNode expression = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+                if (expression.Parent is InvocationExpressionSyntax call && call.Expression == expression) return; // an ordinary call
+                if (expression.Parent is MemberAccessExpressionSyntax outer && outer.Expression == expression) return; // torch.nn... prefix
+                if (model.GetOperation(expression, ct) is not IMethodReferenceOperation reference) return;
+                var method = reference.Method;
+                var container = method.ContainingType?.ToDisplayString() ?? "";
+                if (CastCatalog.FindOp(container, method.Name) is null) return;
+                Report(DiagnosticDescriptors.CallNotInterceptable, expression.GetLocation(), CastCatalog.RowName(container, method.Name),
+                    "it is passed as a delegate; call it directly inside the region, e.g. 'x => " + CastCatalog.RowName(container, method.Name) + "(x, ...)'");
             }
 
             /// <summary>PP0104: a method outside every policy, called from this region, that runs catalogued ops.</summary>

@@ -94,6 +94,25 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void Catalogued_op_passed_as_a_delegate_is_reported()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public sealed partial class Delegates : Module<Tensor, Tensor>
+            {
+                private readonly Func<Tensor, Tensor> activation = torch.exp;
+                public Delegates() : base("x") { }
+                public override Tensor forward(Tensor x) => activation(x) + torch.exp(x);
+            }
+            """);
+        AssertNoException(result);
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("PP0105", diagnostic.Id);
+        Assert.Contains("torch.exp", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(result.CompileDiagnostics);
+    }
+
+    [Fact]
     public void Every_diagnostic_has_a_doc_page_and_help_link()
     {
         var root = RepoRoot();
