@@ -148,6 +148,16 @@ public sealed partial class AutocastGenerator
             foreach (var p in spec.Parameters) parameters.Add((p.IsParams ? "params " : "") + p.Type + " " + p.Name);
             w.Open("public static " + spec.ReturnType + " " + SafeMethodName(spec.MethodName) + "_" + index.ToString(CultureInfo.InvariantCulture) + "(" + string.Join(", ", parameters) + ")");
 
+            if (IsLinearModuleCall(spec))
+            {
+                // A Linear module's weights are stored in the compute dtype; the runtime picks the
+                // module call (native GEMM) or a functional linear on FP32-widened operands (GEMM mode).
+                w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
+                w.Line("return " + PolicyCasts + ".LinearModule(self, " + spec.Parameters[0].Name + ", compute); // " + spec.Row);
+                w.Close();
+                return;
+            }
+
             var usesCompute = spec.Fp8Linear || spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
                 || spec.Parameters.Any(static p => p.Cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll or ArgumentCast.Exact or ArgumentCast.ExactOptional)
                 || spec.ResultCast != ResultCast.None;
@@ -204,6 +214,10 @@ public sealed partial class AutocastGenerator
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
             w.Close();
         }
+
+        private static bool IsLinearModuleCall(InterceptorSpec spec) =>
+            spec.Category == CastCategory.ModuleLowPrecision && spec.Row == "Linear" && spec.MethodName == "call"
+            && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
         private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)
         {

@@ -9,7 +9,7 @@ namespace PrecisionPolicy;
 /// (cat, stack, einsum), optional promote operands, and exact casts to a module's storage dtype.
 /// Like <see cref="Autocast"/>, they never cast float64, integer or bool tensors.
 /// </summary>
-public static class PolicyCasts
+public static partial class PolicyCasts
 {
     /// <summary>
     /// An input of a low-precision module call (Linear, Conv*, attention): cast to the module's

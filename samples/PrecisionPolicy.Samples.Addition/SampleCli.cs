@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace PrecisionPolicy.Samples.Addition;
+
+/// <summary>The sample's command line: training by default, `plan` for the memory plan.</summary>
+public static class SampleCli
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Train a small GPT on multi-digit addition under FP32, BF16 and FP16, and compare.");
+        TrainCommand.AddTo(root);
+        root.Subcommands.Add(PlanCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,30 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+public static partial class PolicyCasts
+{
+    /// <summary>
+    /// A call of a Linear module in a low-precision region. With <see cref="GemmMode.Native"/> it is
+    /// the module call with the input in the weights' dtype. With <see cref="GemmMode.Fp32Accumulate"/>
+    /// (16-bit GEMMs without native kernels, ~120× slower than FP32) it runs <c>functional.linear</c>
+    /// on operands rounded to the compute dtype and widened to FP32, then rounds the result: the same
+    /// numerics as a tensor-core GEMM, at FP32 speed. That path calls no hooks registered on this
+    /// Linear itself (the enclosing module's hooks, where policies and FP8 contexts live, still run).
+    /// </summary>
+    public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
+    {
+        compute = AutocastScope.Current is { } scoped ? AutocastDtypes.ComputeDtype(scoped) : compute;
+        if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
+            && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)
+        {
+            var result = nn.functional.linear(
+                Autocast.LowPrecision(input, compute),
+                Autocast.LowPrecision(weight, compute),
+                Autocast.LowPrecisionOptional(linear.bias, compute));
+            return Autocast.LowPrecisionResult(result, compute);
+        }
+        return self.call(ModuleInput(input, compute));
+    }
+}
