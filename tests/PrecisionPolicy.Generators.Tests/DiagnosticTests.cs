@@ -113,6 +113,32 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void Partial_parts_in_two_files_are_both_intercepted_in_one_generated_file()
+    {
+        var result = GeneratorHarness.Run(
+            ("/src/A.cs", Sources.Usings + """
+                [Autocast(Precision.BF16)]
+                public sealed partial class Split : Module<Tensor, Tensor>
+                {
+                    public Split() : base("x") { }
+                    public override Tensor forward(Tensor x) => Scores(torch.mm(x, x.t()));
+                }
+                """),
+            ("/src/B.cs", Sources.Usings + """
+                public sealed partial class Split
+                {
+                    private static Tensor Scores(Tensor s) => functional.softmax(s, -1);
+                }
+                """));
+        AssertNoException(result);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompileDiagnostics);
+        var text = Assert.Single(result.Run.GeneratedTrees).ToString();
+        Assert.Contains("// A.cs(", text, StringComparison.Ordinal);
+        Assert.Contains("// B.cs(", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_diagnostic_has_a_doc_page_and_help_link()
     {
         var root = RepoRoot();
