@@ -58,8 +58,31 @@ public sealed partial class AutocastGenerator
 
             if (IsGenericOrInGeneric(type))
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name);
-            if (!DerivesFrom(type, ModuleTypeName))
-                return Fail(DiagnosticDescriptors.AutocastTypeNotModule, location, type.Name);
+            var isModule = DerivesFrom(type, ModuleTypeName);
+            if (!isModule)
+            {
+                // A helper class: its ops get casts (a lexical region), but there is no module to plumb.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AutocastTypeNotModule, location, type.Name));
+                if (precision == "FP8")
+                    return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
+                var helperRegions = new RegionWalker(context.SemanticModel, type, precision, diagnostics, ct);
+                foreach (var reference in type.DeclaringSyntaxReferences)
+                {
+                    if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
+                        helperRegions.Walk(declaration, declaration);
+                }
+                var helperSpec = new PolicySpec
+                {
+                    HintName = HintName(type, null),
+                    Namespace = NamespaceOf(type),
+                    TypeName = type.Name,
+                    FullTypeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                    EmitPlumbing = false,
+                    Precision = precision,
+                    Interceptors = helperRegions.Interceptors(),
+                };
+                return new ParseResult(helperSpec, diagnostics.ToEquatableArray());
+            }
             if (!IsPartialWithContainers(type, ct))
                 return Fail(DiagnosticDescriptors.AutocastTypeNotPartial, location, type.Name);
             if (precision == "FP8" && !HasFp8Runtime(compilation))

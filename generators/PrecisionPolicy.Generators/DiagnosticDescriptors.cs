@@ -17,8 +17,8 @@ internal static class DiagnosticDescriptors
         "'{0}' has [Autocast] but is not partial (or a type containing it is not): add 'partial' so the generator can add ApplyPrecisionPolicy() and the optimizer factory");
 
     public static readonly DiagnosticDescriptor AutocastTypeNotModule = Create(
-        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Error,
-        "'{0}' has [Autocast] but does not derive from torch.nn.Module: put [Autocast] on a module class, or on the methods that run tensor ops");
+        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Info,
+        "'{0}' is not a torch.nn.Module: its tensor ops get casts, but no ApplyPrecisionPolicy(), optimizer or manifest is generated for it");
 
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,

@@ -17,7 +17,6 @@ public sealed class DiagnosticTests
 
     [Theory]
     [InlineData("PP0100", "[Autocast(Precision.BF16)] public sealed class NotPartial : Module<Tensor, Tensor> { public NotPartial() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
-    [InlineData("PP0101", "[Autocast(Precision.BF16)] public sealed partial class NotModule { public Tensor Run(Tensor x) => x.exp(); }")]
     [InlineData("PP0102", "public partial class Outer<T> { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
     [InlineData("PP0100", "public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
     [InlineData("PP0106", "public static class Fp8Helpers { [Autocast(Precision.FP8)] public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b); }")]
@@ -110,6 +109,26 @@ public sealed class DiagnosticTests
         Assert.Equal("PP0105", diagnostic.Id);
         Assert.Contains("torch.exp", diagnostic.GetMessage(), StringComparison.Ordinal);
         Assert.Empty(result.CompileDiagnostics);
+    }
+
+    [Fact]
+    public void Helper_class_that_is_not_a_module_gets_interceptors_and_an_info()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public static class AttentionMath
+            {
+                public static Tensor Scores(Tensor q, Tensor k) => torch.matmul(q, k.transpose(-2, -1)).softmax(-1);
+            }
+            """);
+        AssertNoException(result);
+        var info = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(("PP0101", DiagnosticSeverity.Info), (info.Id, info.Severity));
+        Assert.Empty(result.CompileDiagnostics);
+        var text = Assert.Single(result.Run.GeneratedTrees).ToString();
+        Assert.Contains("torch.matmul (low precision", text, StringComparison.Ordinal);
+        Assert.Contains("Tensor.softmax (fp32", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ApplyPrecisionPolicy", text, StringComparison.Ordinal);
     }
 
     [Fact]

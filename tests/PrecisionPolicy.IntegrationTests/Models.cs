@@ -192,3 +192,46 @@ public sealed partial class Fp8Mlp : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => fc2.call(functional.gelu(fc1.call(norm.call(x))));
 }
+
+/// <summary>A helper class under its own policy (PP0101 notes it gets casts, no plumbing).</summary>
+[Autocast(Precision.BF16)]
+public static class PolicyHelpers
+{
+    public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b);
+
+    public static Tensor Softmax(Tensor x) => functional.softmax(x, -1);
+}
+
+/// <summary>A module class kept FP32 wherever it is used.</summary>
+[HighPrecision]
+public sealed class PreciseHead : Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+
+    public PreciseHead(int d) : base(nameof(PreciseHead))
+    {
+        fc = Linear(d, d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc.call(x);
+}
+
+/// <summary>Uses the helper class and the [HighPrecision] module class.</summary>
+[Autocast(Precision.BF16)]
+public sealed partial class WithHelpers : Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+    private readonly PreciseHead head;
+
+    public WithHelpers(int d) : base(nameof(WithHelpers))
+    {
+        fc = Linear(d, d);
+        head = new PreciseHead(d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => head.call(fc.call(x));
+
+    public Tensor HelperMm(Tensor a, Tensor b) => PolicyHelpers.Mm(a, b);
+}
