@@ -107,7 +107,7 @@ public sealed class HandCastBenchBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var n = norm.call(Autocast.Float32(x));
-        var h = fc2.call(PolicyCasts.ModuleInput(functional.gelu(fc1.call(PolicyCasts.ModuleInput(n, Compute))), Compute));
+        var h = PolicyCasts.LinearModule(fc2, functional.gelu(PolicyCasts.LinearModule(fc1, n, Compute)), Compute);
         var scores = Autocast.LowPrecisionResult(torch.matmul(Autocast.LowPrecision(h, Compute), Autocast.LowPrecision(h.transpose(0, 1), Compute)), Compute);
         var gate = functional.softmax(Autocast.Float32(scores), -1);
         return Autocast.LowPrecisionResult(torch.matmul(Autocast.LowPrecision(gate, Compute), Autocast.LowPrecision(h, Compute)), Compute);
