@@ -90,7 +90,7 @@ public sealed partial class AutocastGenerator
 
             var highPrecisionMembers = type.GetMembers()
                 .Where(static m => m is IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol)
-                .Where(m => HasAttribute(m, HighPrecisionAttributeName) || HasAttribute(MemberType(m), HighPrecisionAttributeName))
+                .Where(static m => HasAttribute(m, HighPrecisionAttributeName) || HasAttribute(MemberType(m), HighPrecisionAttributeName))
                 .Select(static m => m.Name)
                 .ToEquatableArray();
 
@@ -462,7 +462,7 @@ public sealed partial class AutocastGenerator
             {
                 Fp8Site = site,
                 ThisCast = spec.Fp8Linear ? ArgumentCast.None : Map(spec.ThisCast),
-                Parameters = spec.Parameters.Select(p => p with { Cast = Map(p.Cast) }).ToEquatableArray(),
+                Parameters = spec.Parameters.Select(static p => p with { Cast = Map(p.Cast) }).ToEquatableArray(),
             };
         }
 

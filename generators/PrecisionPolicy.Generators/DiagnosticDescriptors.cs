@@ -45,7 +45,7 @@ internal static class DiagnosticDescriptors
     {
         AutocastTypeNotPartial, AutocastTypeNotModule, AutocastTypeGeneric, OpaqueComposite,
         HelperWithoutPolicy, CallNotInterceptable, Fp8NotSupported,
-    }.ToDictionary(d => d.Id);
+    }.ToDictionary(static d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];
 
