@@ -1,0 +1,125 @@
+using Microsoft.CodeAnalysis;
+
+namespace PrecisionPolicy.Analyzers;
+
+/// <summary>Every diagnostic the analyzers report, named after the problem it describes.</summary>
+internal static class Descriptors
+{
+    /// <summary>Each rule's page lives at <c>docs/rules/{id}.md</c> under this address.</summary>
+    public const string HelpLinkBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
+
+    private static class Categories
+    {
+        public const string Correctness = "Correctness";
+        public const string Numerics = "Numerics";
+        public const string Usage = "Usage";
+    }
+
+    public static readonly DiagnosticDescriptor OptimizerStateInLowPrecision = Create(
+        DiagnosticIds.OptimizerStateInLowPrecision,
+        "Optimizer state in low precision",
+        "Optimizer state '{0}' is created in {1}; keep it in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "Optimizer state (Adam moments, momentum buffers, running averages) accumulates over many steps and must be kept in float32; in float16 Adam's eps and small updates round to zero.");
+
+    public static readonly DiagnosticDescriptor GradientAccumulatorInLowPrecision = Create(
+        DiagnosticIds.GradientAccumulatorInLowPrecision,
+        "Gradient accumulator in low precision",
+        "Gradients are accumulated into '{0}', which is created in {1}; create it in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "A buffer that gradients are summed into receives many small additions; in float16 or bfloat16 they are rounded away. Keep accumulators in float32.");
+
+    public static readonly DiagnosticDescriptor OptimizerOverLowPrecisionParameters = Create(
+        DiagnosticIds.OptimizerOverLowPrecisionParameters,
+        "Optimizer over low-precision parameters without master weights",
+        "Optimizer '{0}' updates the parameters of '{1}', which was cast to {2}; use a MasterWeightOptimizer (CreateMixedPrecisionOptimizer) so updates and state stay in float32",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "An optimizer that runs directly on float16 or bfloat16 parameters loses small updates (in float16 1.0 + 0.0001 == 1.0) and keeps its state in low precision. Keep float32 master weights.");
+
+    public static readonly DiagnosticDescriptor Fp16WithoutLossScaling = Create(
+        DiagnosticIds.Fp16WithoutLossScaling,
+        "Float16 training without loss scaling",
+        "'{0}' computes in float16 without loss scaling; small gradients underflow to zero. Use dynamic loss scaling (LossScaler or MasterWeightOptimizer).",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "Float16 has a 5-bit exponent: gradients below about 6e-8 become zero. Loss scaling multiplies the loss before backward and divides the gradients afterwards.");
+
+    public static readonly DiagnosticDescriptor GradientClippingOnScaledGradients = Create(
+        DiagnosticIds.GradientClippingOnScaledGradients,
+        "Gradient clipping on scaled gradients",
+        "'{0}' clips gradients that are still multiplied by the loss scale; unscale them first, or set MaxGradNorm on the MasterWeightOptimizer",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "After a scaled backward the gradients are multiplied by the loss scale; clipping them against max_norm then clips against a threshold that changes with the scale. Clip after unscaling.");
+
+    public static readonly DiagnosticDescriptor SchedulerSteppedOnSkippableStep = Create(
+        DiagnosticIds.SchedulerSteppedOnSkippableStep,
+        "LR scheduler stepped after a step that may have been skipped",
+        "'{0}' is stepped even when '{1}' skipped the optimizer step; guard it with the outcome's Applied or use AttachScheduler",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "A MasterWeightOptimizer skips the optimizer step when gradients overflow. Stepping the learning-rate scheduler anyway advances the schedule without a parameter update.");
+
+    public static readonly DiagnosticDescriptor NormStatisticsInLowPrecision = Create(
+        DiagnosticIds.NormStatisticsInLowPrecision,
+        "Normalization statistics in low precision",
+        "'{0}' puts normalization statistics into {1}; keep norm layers and their running statistics in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "Mean and variance are precision-sensitive: BatchNorm running statistics and LayerNorm/GroupNorm computations must stay in float32.");
+
+    public static readonly DiagnosticDescriptor SensitiveOpInLowPrecision = Create(
+        DiagnosticIds.SensitiveOpInLowPrecision,
+        "Precision-sensitive operation forced into low precision",
+        "'{0}' is forced into {1}; compute it in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "softmax, log_softmax, exp, log, norms, large reductions and losses overflow or cancel in float16/bfloat16; autocast computes them in float32 unless an explicit dtype or cast forces otherwise.");
+
+    public static readonly DiagnosticDescriptor EpsilonUnderflowsInFp16 = Create(
+        DiagnosticIds.EpsilonUnderflowsInFp16,
+        "Epsilon underflows to zero in float16",
+        "eps {0} rounds to 0 in float16 (smallest value 6e-8); keep the state that eps is added to in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "Values at or below 2^-25 (about 3e-8) round to zero in float16, so an eps of 1e-8 no longer protects the division in Adam-style updates.");
+
+    public static readonly DiagnosticDescriptor AutocastClassNotPartial = Create(
+        DiagnosticIds.AutocastClassNotPartial,
+        "[Autocast] class must be partial",
+        "'{0}' has [Autocast] but is not partial; the generator cannot add its precision policy. Make it (and its containing types) partial.",
+        Categories.Usage,
+        DiagnosticSeverity.Error,
+        "The source generator adds ApplyPrecisionPolicy and the mixed-precision optimizer to the annotated class, which needs every declaration of the class and its containing types to be partial.");
+
+    public static readonly DiagnosticDescriptor AutocastClassNotModule = Create(
+        DiagnosticIds.AutocastClassNotModule,
+        "[Autocast] class must be a TorchSharp module",
+        "'{0}' has [Autocast] but does not derive from torch.nn.Module; put [Autocast] on a module class or on a method",
+        Categories.Usage,
+        DiagnosticSeverity.Error,
+        "A class-level [Autocast] sets the compute precision of a module's parameters and calls, so it only applies to classes deriving from TorchSharp's torch.nn.Module.");
+
+    public static readonly DiagnosticDescriptor HighPrecisionOnNonTensorMember = Create(
+        DiagnosticIds.HighPrecisionOnNonTensorMember,
+        "[HighPrecision] on a member that holds no tensors",
+        "'{0}' has [HighPrecision] but its type '{1}' holds no module, tensor or parameter; remove the attribute",
+        Categories.Usage,
+        DiagnosticSeverity.Warning,
+        "[HighPrecision] keeps a submodule's parameters and compute in float32. On a member that holds no tensors it has no effect.");
+
+    public static readonly DiagnosticDescriptor Fp8FormatsSwapped = Create(
+        DiagnosticIds.Fp8FormatsSwapped,
+        "FP8 formats swapped",
+        "[Fp8Recipe] on '{0}' uses E5M2 forward and E4M3 backward; use E4M3 for forward operands and E5M2 for gradients",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "E4M3 (max 448, more mantissa) suits forward activations and weights; E5M2 (max 57344, more range) suits gradients. Swapped, gradients overflow and activations lose precision.");
+
+    private static DiagnosticDescriptor Create(
+        string id, string title, string message, string category, DiagnosticSeverity severity, string description) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md");
+}

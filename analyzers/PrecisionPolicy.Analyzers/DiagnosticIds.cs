@@ -1,0 +1,21 @@
+namespace PrecisionPolicy.Analyzers;
+
+/// <summary>
+/// The ids of every diagnostic the analyzers report. <c>PP01xx</c> belongs to the source generator.
+/// </summary>
+internal static class DiagnosticIds
+{
+    public const string OptimizerStateInLowPrecision = "PP0001";
+    public const string GradientAccumulatorInLowPrecision = "PP0002";
+    public const string OptimizerOverLowPrecisionParameters = "PP0003";
+    public const string Fp16WithoutLossScaling = "PP0004";
+    public const string GradientClippingOnScaledGradients = "PP0005";
+    public const string SchedulerSteppedOnSkippableStep = "PP0006";
+    public const string NormStatisticsInLowPrecision = "PP0007";
+    public const string SensitiveOpInLowPrecision = "PP0008";
+    public const string EpsilonUnderflowsInFp16 = "PP0009";
+    public const string AutocastClassNotPartial = "PP0010";
+    public const string AutocastClassNotModule = "PP0011";
+    public const string HighPrecisionOnNonTensorMember = "PP0012";
+    public const string Fp8FormatsSwapped = "PP0013";
+}

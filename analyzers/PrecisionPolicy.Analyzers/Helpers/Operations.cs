@@ -1,0 +1,142 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PrecisionPolicy.Analyzers.Helpers;
+
+/// <summary>Small queries over <see cref="IOperation"/> trees shared by the rules.</summary>
+internal static class Operations
+{
+    /// <summary>The operation kinds <see cref="Assignments"/> understands.</summary>
+    public static readonly OperationKind[] AssignmentKinds =
+    [
+        OperationKind.SimpleAssignment,
+        OperationKind.VariableDeclarator,
+        OperationKind.FieldInitializer,
+        OperationKind.PropertyInitializer,
+    ];
+
+    /// <summary>The variables an assignment, declarator or member initializer stores into, with the stored value.</summary>
+    public static IEnumerable<(ISymbol Target, IOperation Value)> Assignments(IOperation operation)
+    {
+        switch (operation)
+        {
+            case ISimpleAssignmentOperation assignment when ReferencedSymbol(assignment.Target) is { } target:
+                yield return (target, assignment.Value);
+                break;
+            case IVariableDeclaratorOperation declarator when declarator.GetVariableInitializer() is { Value: { } value }:
+                yield return (declarator.Symbol, value);
+                break;
+            case IFieldInitializerOperation fieldInitializer:
+                foreach (var field in fieldInitializer.InitializedFields)
+                {
+                    yield return (field, fieldInitializer.Value);
+                }
+
+                break;
+            case IPropertyInitializerOperation propertyInitializer:
+                foreach (var property in propertyInitializer.InitializedProperties)
+                {
+                    yield return (property, propertyInitializer.Value);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The local, parameter, field or (non-indexer) property an expression names, or null.</summary>
+    public static ISymbol? ReferencedSymbol(IOperation? operation) => LowPrecision.Unwrap(operation) switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        IPropertyReferenceOperation { Arguments.Length: 0 } property => property.Property,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The variable a chain of calls starts from: <c>v</c> in <c>v.sqrt().add_(eps)</c> or
+    /// <c>torch.sqrt(v)</c>.
+    /// </summary>
+    public static ISymbol? RootSymbol(IOperation? operation)
+    {
+        var current = LowPrecision.Unwrap(operation);
+        while (current is IInvocationOperation invocation)
+        {
+            current = invocation.Instance is not null
+                ? LowPrecision.Unwrap(invocation.Instance)
+                : invocation.Arguments.Length > 0 ? LowPrecision.Unwrap(invocation.Arguments[0].Value) : null;
+        }
+
+        return ReferencedSymbol(current);
+    }
+
+    public static ITypeSymbol? TypeOf(ISymbol symbol) => symbol switch
+    {
+        ILocalSymbol local => local.Type,
+        IParameterSymbol parameter => parameter.Type,
+        IFieldSymbol field => field.Type,
+        IPropertySymbol property => property.Type,
+        _ => null,
+    };
+
+    /// <summary>Every operation of the analyzed blocks, lambdas and local functions included, in source order.</summary>
+    public static List<IOperation> Flatten(IEnumerable<IOperation> blocks, System.Threading.CancellationToken cancellationToken)
+    {
+        var all = new List<IOperation>();
+        foreach (var block in blocks)
+        {
+            foreach (var operation in block.DescendantsAndSelf())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                all.Add(operation);
+            }
+        }
+
+        // A stable sort: on equal starts the parent (visited first) stays before its children.
+        return all.OrderBy(static o => o.Syntax.SpanStart).ToList();
+    }
+
+    /// <summary>True if a numeric constant is at or below <paramref name="limit"/> and positive.</summary>
+    public static bool IsPositiveConstantAtMost(IOperation? operation, double limit, out double value)
+    {
+        value = 0;
+        var constant = LowPrecision.Unwrap(operation)?.ConstantValue;
+        if (constant is not { HasValue: true, Value: { } raw } || raw is bool || raw is string || raw is char)
+        {
+            return false;
+        }
+
+        try
+        {
+            value = System.Convert.ToDouble(raw, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (System.InvalidCastException)
+        {
+            return false;
+        }
+
+        return value > 0 && value <= limit;
+    }
+
+    /// <summary>True if the operation is inside a call or construction of a MasterWeightOptimizer.</summary>
+    public static bool IsInsideMasterWeightOptimizer(IOperation operation, TorchSymbols symbols)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IObjectCreationOperation creation when symbols.IsMasterWeightOptimizer(creation.Type):
+                    return true;
+                case IInvocationOperation invocation when
+                    invocation.TargetMethod.Name == "CreateMixedPrecisionOptimizer" ||
+                    symbols.IsMasterWeightOptimizer(invocation.TargetMethod.ContainingType) ||
+                    symbols.IsMasterWeightOptimizer(invocation.Type):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.CodeAnalysis;
+
+namespace PrecisionPolicy.Analyzers.Helpers;
+
+/// <summary>
+/// The TorchSharp and PrecisionPolicy types the rules look for, resolved once per compilation.
+/// </summary>
+internal sealed class TorchSymbols
+{
+    private TorchSymbols(Compilation compilation, INamedTypeSymbol torch)
+    {
+        Torch = torch;
+        Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
+        Module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
+        Optim = compilation.GetTypeByMetadataName("TorchSharp.torch+optim");
+        Optimizer = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
+        OptimizerHelper = compilation.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
+        LRScheduler = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+lr_scheduler+LRScheduler");
+        NnUtils = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+utils");
+        ScalarType = compilation.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
+        NormBase = compilation.GetTypeByMetadataName("TorchSharp.Modules.NormBase");
+        Autocast = compilation.GetTypeByMetadataName("PrecisionPolicy.AutocastAttribute");
+        HighPrecision = compilation.GetTypeByMetadataName("PrecisionPolicy.HighPrecisionAttribute");
+        LossScaling = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScalingAttribute");
+        OptimizerState = compilation.GetTypeByMetadataName("PrecisionPolicy.OptimizerStateAttribute");
+        GradientAccumulator = compilation.GetTypeByMetadataName("PrecisionPolicy.GradientAccumulatorAttribute");
+        Fp8Recipe = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
+        MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
+        LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
+    }
+
+    public INamedTypeSymbol Torch { get; }
+    public INamedTypeSymbol? Tensor { get; }
+    public INamedTypeSymbol? Module { get; }
+    public INamedTypeSymbol? Optim { get; }
+    public INamedTypeSymbol? Optimizer { get; }
+    public INamedTypeSymbol? OptimizerHelper { get; }
+    public INamedTypeSymbol? LRScheduler { get; }
+    public INamedTypeSymbol? NnUtils { get; }
+    public INamedTypeSymbol? ScalarType { get; }
+    public INamedTypeSymbol? NormBase { get; }
+    public INamedTypeSymbol? Autocast { get; }
+    public INamedTypeSymbol? HighPrecision { get; }
+    public INamedTypeSymbol? LossScaling { get; }
+    public INamedTypeSymbol? OptimizerState { get; }
+    public INamedTypeSymbol? GradientAccumulator { get; }
+    public INamedTypeSymbol? Fp8Recipe { get; }
+    public INamedTypeSymbol? MasterWeightOptimizer { get; }
+    public INamedTypeSymbol? LossScaler { get; }
+
+    /// <summary>Null unless the compilation references TorchSharp: every rule is silent then.</summary>
+    public static TorchSymbols? TryCreate(Compilation compilation)
+    {
+        var torch = compilation.GetTypeByMetadataName("TorchSharp.torch");
+        return torch is null ? null : new TorchSymbols(compilation, torch);
+    }
+
+    public bool IsTensor(ITypeSymbol? type) => Derives(type, Tensor);
+
+    public bool IsModule(ITypeSymbol? type) => Derives(type, Module);
+
+    public bool IsOptimizerClass(ITypeSymbol? type) => Derives(type, Optimizer) || Derives(type, OptimizerHelper);
+
+    /// <summary><c>torch.optim.Adam(...)</c>, <c>torch.optim.SGD(...)</c>, ...: factories returning an optimizer.</summary>
+    public bool IsOptimizerFactory(Microsoft.CodeAnalysis.Operations.IInvocationOperation invocation) =>
+        SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, Optim) &&
+        IsOptimizerClass(invocation.TargetMethod.ReturnType);
+
+    public bool IsScheduler(ITypeSymbol? type) => Derives(type, LRScheduler);
+
+    public bool IsMasterWeightOptimizer(ITypeSymbol? type) => Derives(type, MasterWeightOptimizer);
+
+    public bool IsLossScaler(ITypeSymbol? type) => Derives(type, LossScaler);
+
+    /// <summary>True for torch and every type nested in it (torch.nn.functional, torch.special, ...).</summary>
+    public bool IsInTorch(INamedTypeSymbol? type)
+    {
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t, Torch))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool Derives(ITypeSymbol? type, INamedTypeSymbol? baseType)
+    {
+        if (baseType is null)
+        {
+            return false;
+        }
+
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute) =>
+        FindAttribute(symbol, attribute) is not null;
+
+    public static AttributeData? FindAttribute(ISymbol symbol, INamedTypeSymbol? attribute)
+    {
+        if (attribute is null)
+        {
+            return null;
+        }
+
+        foreach (var data in symbol.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(data.AttributeClass, attribute))
+            {
+                return data;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>PP0011: [Autocast] on a class that does not derive from torch.nn.Module (of any arity).</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class AutocastClassNotModuleAnalyzer : TorchAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.AutocastClassNotModule);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        if (symbols.Autocast is not null && symbols.Module is not null)
+        {
+            context.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.NamedType);
+        }
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, TorchSymbols symbols)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (TorchSymbols.FindAttribute(type, symbols.Autocast) is { ApplicationSyntaxReference: { } attribute } &&
+            type.BaseType is { TypeKind: not TypeKind.Error } &&
+            !symbols.IsModule(type))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.AutocastClassNotModule,
+                attribute.GetSyntax(context.CancellationToken).GetLocation(),
+                type.Name));
+        }
+    }
+}

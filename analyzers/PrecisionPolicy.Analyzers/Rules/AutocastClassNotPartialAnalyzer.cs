@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>PP0010: an [Autocast] class (or one of its containing types) declared without <c>partial</c>.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.AutocastClassNotPartial);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        if (symbols.Autocast is not null)
+        {
+            context.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.NamedType);
+        }
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, TorchSymbols symbols)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (!TorchSymbols.HasAttribute(type, symbols.Autocast) || AllPartial(type, context))
+        {
+            return;
+        }
+
+        foreach (var location in type.Locations)
+        {
+            if (location.IsInSource)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AutocastClassNotPartial, location, type.Name));
+            }
+        }
+    }
+
+    private static bool AllPartial(INamedTypeSymbol type, SymbolAnalysisContext context)
+    {
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            foreach (var reference in t.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(context.CancellationToken) is TypeDeclarationSyntax declaration &&
+                    !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>
+/// PP0007: a norm layer (BatchNorm*, InstanceNorm*, LayerNorm, GroupNorm, RMSNorm) or its
+/// running_mean/running_var cast to low precision, or a norm layer created with a low-precision
+/// <c>dtype:</c>.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.NormStatisticsInLowPrecision);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
+        context.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+
+    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (LowPrecision.IsLowPrecisionCast(invocation, symbols, out var cast) &&
+            LowPrecision.Receiver(invocation) is { } receiver &&
+            (IsNormLayer(receiver.Type, symbols) || IsRunningStatistic(receiver, symbols)))
+        {
+            Report(context, receiver.Syntax.ToString(), cast);
+        }
+        else if (IsNormLayer(invocation.TargetMethod.ReturnType, symbols) &&
+            symbols.IsInTorch(invocation.TargetMethod.ContainingType) &&
+            LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
+        {
+            Report(context, invocation.TargetMethod.Name, dtype);
+        }
+    }
+
+    private static void Report(OperationAnalysisContext context, string subject, LowPrecisionSite site) =>
+        context.ReportDiagnostic(Diagnostic.Create(
+            Descriptors.NormStatisticsInLowPrecision, site.Location, subject, site.DtypeName));
+
+    private static bool IsRunningStatistic(IOperation receiver, TorchSymbols symbols) =>
+        receiver is IPropertyReferenceOperation { Property.Name: "running_mean" or "running_var" } property &&
+        TorchSymbols.Derives(property.Property.ContainingType, symbols.NormBase);
+
+    private static bool IsNormLayer(ITypeSymbol? type, TorchSymbols symbols)
+    {
+        if (TorchSymbols.Derives(type, symbols.NormBase))
+        {
+            return true;
+        }
+
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (t.ContainingNamespace?.ToDisplayString() == "TorchSharp.Modules" &&
+                t.Name is "LayerNorm" or "GroupNorm" or "RMSNorm" or "LocalResponseNorm")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>
+/// PP0008: an op on autocast's float32 list (docs/cast-policy.md) forced into low precision right
+/// at the call: by an explicit <c>dtype</c>, by a cast of its input (<c>softmax(x.half(), -1)</c>,
+/// <c>x.half().exp()</c>), or — for losses — by a cast of its result.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
+{
+    // PyTorch autocast's CUDA fp32 lists (aten/src/ATen/autocast_mode.h), TorchSharp spelling.
+    private static readonly HashSet<string> SensitiveOps =
+    [
+        "softmax", "log_softmax", "exp", "expm1", "log", "log10", "log2", "log1p", "pow", "rsqrt", "reciprocal",
+        "softplus", "logsumexp", "sum", "cumsum", "prod", "cumprod", "norm", "vector_norm", "matrix_norm",
+        "frobenius_norm", "layer_norm", "group_norm", "batch_norm", "cosine_similarity", "dist", "cdist", "pdist",
+    ];
+
+    private static readonly HashSet<string> Losses =
+    [
+        "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+        "binary_cross_entropy", "binary_cross_entropy_with_logits", "poisson_nll_loss", "cosine_embedding_loss",
+        "hinge_embedding_loss", "margin_ranking_loss", "multilabel_margin_loss", "soft_margin_loss",
+        "triplet_margin_loss", "multi_margin_loss", "gaussian_nll_loss",
+    ];
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.SensitiveOpInLowPrecision);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
+        context.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+
+    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        var isLoss = Losses.Contains(method.Name);
+        if (!(isLoss || SensitiveOps.Contains(method.Name)) ||
+            !(symbols.IsInTorch(method.ContainingType) || symbols.IsTensor(method.ContainingType)))
+        {
+            return;
+        }
+
+        if (LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
+        {
+            Report(context, method.Name, dtype);
+        }
+
+        var input = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        if (LowPrecision.Unwrap(input) is IInvocationOperation inputCall &&
+            LowPrecision.IsLowPrecisionCast(inputCall, symbols, out var inputCast))
+        {
+            Report(context, method.Name, inputCast);
+        }
+
+        if (isLoss && ResultCast(invocation, symbols) is { } resultCast)
+        {
+            Report(context, method.Name, resultCast);
+        }
+    }
+
+    private static LowPrecisionSite? ResultCast(IInvocationOperation invocation, TorchSymbols symbols)
+    {
+        var parent = invocation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IInvocationOperation outer &&
+            LowPrecision.Receiver(outer) is { } receiver &&
+            ReferenceEquals(receiver, invocation) &&
+            LowPrecision.IsLowPrecisionCast(outer, symbols, out var cast)
+                ? cast
+                : null;
+    }
+
+    private static void Report(OperationAnalysisContext context, string op, LowPrecisionSite site) =>
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SensitiveOpInLowPrecision, site.Location, op, site.DtypeName));
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PrecisionPolicy.Analyzers;
+
+namespace PrecisionPolicy.CodeFixes;
+
+/// <summary>
+/// For PP0001, PP0002, PP0007 and PP0008, whose diagnostics sit on a low-precision dtype
+/// (<c>ScalarType.Float16</c> → <c>ScalarType.Float32</c>, <c>torch.bfloat16</c> → <c>torch.float32</c>)
+/// or on a cast call. Optimizer state and accumulators must be float32 whatever their source is,
+/// so there <c>x.half()</c> becomes <c>x.@float()</c>; a norm layer or a sensitive op's input just
+/// loses the cast (<c>x.half()</c> → <c>x</c>) and the precision policy decides.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFloat32CodeFix)), Shared]
+public sealed class UseFloat32CodeFix : CodeFixProvider
+{
+    private const string Title = "Keep it in float32";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
+        DiagnosticIds.OptimizerStateInLowPrecision,
+        DiagnosticIds.GradientAccumulatorInLowPrecision,
+        DiagnosticIds.NormStatisticsInLowPrecision,
+        DiagnosticIds.SensitiveOpInLowPrecision);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+            if (node is ArgumentSyntax argument)
+            {
+                node = argument.Expression;
+            }
+
+            if (Replacement(node, ForcesFloat32(diagnostic.Id)) is { } replacement)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        Title,
+                        ct => Replace(context.Document, node, replacement, ct),
+                        equivalenceKey: nameof(UseFloat32CodeFix)),
+                    diagnostic);
+            }
+        }
+    }
+
+    private static bool ForcesFloat32(string id) =>
+        id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision;
+
+    private static SyntaxNode? Replacement(SyntaxNode node, bool forceFloat32)
+    {
+        switch (node)
+        {
+            // x.half() / x.bfloat16() -> x.@float() for state, x elsewhere.
+            case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" } access, ArgumentList.Arguments.Count: 0 } cast:
+                return forceFloat32
+                    ? cast.WithExpression(access.WithName(SyntaxFactory.IdentifierName(
+                        SyntaxFactory.ParseToken("@float")).WithTriviaFrom(access.Name)))
+                    : access.Expression.WithTriviaFrom(node);
+
+            // ScalarType.Float16 -> ScalarType.Float32, torch.float16 -> torch.float32.
+            case MemberAccessExpressionSyntax { Name: IdentifierNameSyntax name } access when Float32Name(name.Identifier.ValueText) is { } float32:
+                return access.WithName(SyntaxFactory.IdentifierName(float32).WithTriviaFrom(name));
+
+            // using static: Float16 -> Float32.
+            case IdentifierNameSyntax name when Float32Name(name.Identifier.ValueText) is { } float32:
+                return SyntaxFactory.IdentifierName(float32).WithTriviaFrom(name);
+
+            default:
+                return null;
+        }
+    }
+
+    private static string? Float32Name(string lowPrecisionName) => lowPrecisionName switch
+    {
+        "Float16" or "BFloat16" => "Float32",
+        "float16" or "half" or "bfloat16" => "float32",
+        _ => null,
+    };
+
+    private static async Task<Document> Replace(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(node, replacement));
+    }
+}

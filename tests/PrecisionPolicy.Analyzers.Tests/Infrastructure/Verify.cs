@@ -1,0 +1,40 @@
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace PrecisionPolicy.Analyzers.Tests.Infrastructure;
+
+/// <summary>Runs one analyzer over markup source (<c>{|PP0001:...|}</c>) with offline references.</summary>
+internal static class Verify<TAnalyzer>
+    where TAnalyzer : DiagnosticAnalyzer, new()
+{
+    public static Task Analyzer(string source, OutputKind outputKind = OutputKind.DynamicallyLinkedLibrary)
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
+        {
+            TestCode = source,
+            ReferenceAssemblies = TestReferences.NoPackages,
+        };
+        test.TestState.OutputKind = outputKind;
+        test.TestState.AdditionalReferences.AddRange(TestReferences.All);
+        return test.RunAsync();
+    }
+
+    /// <summary>Applies the fix to each diagnostic one at a time and with Fix All; both must give <paramref name="fixedSource"/>.</summary>
+    public static Task CodeFix<TCodeFix>(string source, string fixedSource)
+        where TCodeFix : CodeFixProvider, new()
+    {
+        var test = new CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            ReferenceAssemblies = TestReferences.NoPackages,
+        };
+        test.TestState.AdditionalReferences.AddRange(TestReferences.All);
+        test.FixedState.AdditionalReferences.AddRange(TestReferences.All);
+        return test.RunAsync();
+    }
+}

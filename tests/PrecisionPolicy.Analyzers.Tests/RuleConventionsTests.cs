@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests;
+
+/// <summary>Every rule has its doc page, help link, analyzer and allowed category; fixes support Fix All; tests stay offline.</summary>
+public sealed class RuleConventionsTests
+{
+    private static readonly string RulesFolder = Path.Combine(RepositorySources.FindRoot(), "docs", "rules");
+
+    public static IEnumerable<object[]> Rules() => AllDescriptors().Select(static d => new object[] { d.Id });
+
+    private static IReadOnlyList<DiagnosticDescriptor> AllDescriptors() =>
+        typeof(Descriptors).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(static f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(static f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .OrderBy(static d => d.Id, StringComparer.Ordinal)
+            .ToList();
+
+    private static DiagnosticDescriptor Descriptor(string id) => AllDescriptors().Single(d => d.Id == id);
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void RuleHasItsDocPageAndHelpLink(string id)
+    {
+        var descriptor = Descriptor(id);
+        var page = Path.Combine(RulesFolder, id + ".md");
+
+        Assert.True(File.Exists(page), $"missing docs/rules/{id}.md");
+        Assert.StartsWith($"# {id} - {descriptor.Title}", File.ReadAllText(page), StringComparison.Ordinal);
+        Assert.EndsWith($"/docs/rules/{id}.md", descriptor.HelpLinkUri, StringComparison.Ordinal);
+        Assert.Contains($"dotnet_diagnostic.{id}.severity", File.ReadAllText(page), StringComparison.Ordinal);
+        var readmeRow = File.ReadAllLines(Path.Combine(RulesFolder, "README.md")).SingleOrDefault(l => l.StartsWith($"| [{id}]({id}.md) |", StringComparison.Ordinal));
+        Assert.NotNull(readmeRow);
+        Assert.Contains($"| {descriptor.Category} | {descriptor.DefaultSeverity} |", readmeRow, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void RuleIsAnalyzerOwnedAndCategorized(string id)
+    {
+        var descriptor = Descriptor(id);
+
+        Assert.Matches(@"^PP00\d\d$", id);
+        Assert.Contains(descriptor.Category, new[] { "Correctness", "Numerics", "Usage", "Performance" });
+        Assert.Single(Analyzers(), a => a.SupportedDiagnostics.Any(d => d.Id == id));
+    }
+
+    [Fact]
+    public void EveryDocPageHasARule()
+    {
+        var ids = AllDescriptors().Select(static d => d.Id).ToHashSet();
+        var pages = Directory.EnumerateFiles(RulesFolder, "PP*.md").Select(static p => Path.GetFileNameWithoutExtension(p)!);
+
+        Assert.All(pages, page => Assert.Contains(page, ids));
+    }
+
+    [Fact]
+    public void EveryCodeFixSupportsBatchFixAll()
+    {
+        var fixes = typeof(CodeFixes.UseFloat32CodeFix).Assembly.GetTypes()
+            .Where(static t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
+            .Select(static t => (CodeFixProvider)Activator.CreateInstance(t)!)
+            .ToList();
+
+        Assert.NotEmpty(fixes);
+        Assert.All(fixes, fix => Assert.Same(WellKnownFixAllProviders.BatchFixer, fix.GetFixAllProvider()));
+    }
+
+    [Fact]
+    public async Task TestReferenceSetResolvesNoPackages()
+    {
+        // An empty resolution is what keeps the analyzer tests away from NuGet feeds.
+        var resolved = await TestReferences.NoPackages.ResolveAsync(LanguageNames.CSharp, default);
+
+        Assert.Empty(resolved);
+    }
+
+    private static IEnumerable<DiagnosticAnalyzer> Analyzers() =>
+        typeof(Descriptors).Assembly.GetTypes()
+            .Where(static t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
+            .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!);
+}

@@ -1,0 +1,53 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class AutocastClassNotModuleTests
+{
+    [Fact]
+    public Task AutocastOnNonModuleClassIsReported() =>
+        Verify<AutocastClassNotModuleAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+
+            [{|PP0011:Autocast(Precision.BF16)|}]
+            partial class Trainer
+            {
+            }
+            """);
+
+    [Fact]
+    public Task ModulesOfEveryArityAndAutocastMethodsAreNotReported() =>
+        Verify<AutocastClassNotModuleAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            [Autocast(Precision.BF16)]
+            partial class One : nn.Module<Tensor, Tensor>
+            {
+                public One() : base("one") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+
+            [Autocast(Precision.BF16)]
+            partial class Three : nn.Module<Tensor, Tensor, Tensor, Tensor>
+            {
+                public Three() : base("three") { }
+                public override Tensor forward(Tensor x, Tensor y, Tensor z) => x + y + z;
+            }
+
+            [Autocast(Precision.FP16)]
+            partial class Derived : One
+            {
+            }
+
+            class Helpers
+            {
+                [Autocast(Precision.BF16)]
+                public static Tensor Attention(Tensor q, Tensor k) => torch.matmul(q, k);
+            }
+            """);
+}

@@ -1,0 +1,91 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using PrecisionPolicy.CodeFixes;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class AutocastClassNotPartialTests
+{
+    [Fact]
+    public Task PartialClassesAndUnannotatedClassesAreNotReported() =>
+        Verify<AutocastClassNotPartialAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            [Autocast(Precision.BF16)]
+            public sealed partial class Block : nn.Module<Tensor, Tensor>
+            {
+                public Block() : base("block") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+
+            public sealed class Plain : nn.Module<Tensor, Tensor>
+            {
+                public Plain() : base("plain") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+            """);
+
+    [Fact]
+    public Task FixAllMakesClassesAndContainingTypesPartial() =>
+        Verify<AutocastClassNotPartialAnalyzer>.CodeFix<MakeAutocastClassPartialCodeFix>("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            [Autocast(Precision.BF16)]
+            public sealed class {|PP0010:Block|} : nn.Module<Tensor, Tensor>
+            {
+                public Block() : base("block") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+
+            static class Models
+            {
+                [Autocast(Precision.FP16)]
+                internal partial class {|PP0010:Inner|} : nn.Module<Tensor, Tensor, Tensor>
+                {
+                    public Inner() : base("inner") { }
+                    public override Tensor forward(Tensor x, Tensor y) => x + y;
+                }
+            }
+
+            [Autocast(Precision.BF16)]
+            class {|PP0010:Bare|} : nn.Module<Tensor, Tensor>
+            {
+                public Bare() : base("bare") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+            """, """
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            [Autocast(Precision.BF16)]
+            public sealed partial class Block : nn.Module<Tensor, Tensor>
+            {
+                public Block() : base("block") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+
+            static partial class Models
+            {
+                [Autocast(Precision.FP16)]
+                internal partial class Inner : nn.Module<Tensor, Tensor, Tensor>
+                {
+                    public Inner() : base("inner") { }
+                    public override Tensor forward(Tensor x, Tensor y) => x + y;
+                }
+            }
+
+            [Autocast(Precision.BF16)]
+            partial class Bare : nn.Module<Tensor, Tensor>
+            {
+                public Bare() : base("bare") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+            """);
+}

@@ -1,0 +1,88 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class EpsilonUnderflowsInFp16Tests
+{
+    [Fact]
+    public Task AdamOverFloat16ParametersIsReported() =>
+        Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Setup
+            {
+                void Explicit()
+                {
+                    var model = nn.Linear(4, 4).half();
+                    var opt = optim.Adam(model.parameters(), eps: {|PP0009:1e-8|});
+                }
+
+                void Defaulted()
+                {
+                    var model = nn.Linear(4, 4);
+                    model.to(ScalarType.Float16);
+                    var opt = {|PP0009:optim.AdamW(model.parameters())|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LargeEpsBf16AndMasterWeightsAreNotReported() =>
+        Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Setup
+            {
+                void LargeEps()
+                {
+                    var model = nn.Linear(4, 4).half();
+                    var opt = optim.Adam(model.parameters(), eps: 1e-4);
+                }
+
+                void Bf16()
+                {
+                    var model = nn.Linear(4, 4).bfloat16();
+                    var opt = optim.Adam(model.parameters(), eps: 1e-8);
+                }
+
+                void Float32()
+                {
+                    var model = nn.Linear(4, 4);
+                    var opt = optim.Adam(model.parameters(), eps: 1e-8);
+                }
+
+                void NoEps()
+                {
+                    var model = nn.Linear(4, 4).half();
+                    var opt = optim.SGD(model.parameters(), 0.1);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task EpsAddedToFloat16StateIsReported() =>
+        Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Rms
+            {
+                private const double Eps = 1e-8;
+                private Tensor v = torch.zeros(4, dtype: ScalarType.Float16);
+                private Tensor w = torch.zeros(4, dtype: ScalarType.Float32);
+
+                Tensor Denominator() => v.sqrt().add_({|PP0009:1e-8|});
+
+                Tensor Named() => v + {|PP0009:Eps|};
+
+                Tensor Float32State() => w.sqrt().add_(1e-8);
+
+                Tensor LargeEps() => v.sqrt().add_(1e-4);
+            }
+            """);
+}

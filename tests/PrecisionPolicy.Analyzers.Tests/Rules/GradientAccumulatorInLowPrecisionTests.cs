@@ -1,0 +1,128 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using PrecisionPolicy.CodeFixes;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class GradientAccumulatorInLowPrecisionTests
+{
+    [Fact]
+    public Task LocalAccumulatorsCreatedInLowPrecisionAreReported() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void Accumulate(Tensor p)
+                {
+                    var acc = torch.zeros_like(p, dtype: {|PP0002:ScalarType.BFloat16|});
+                    acc.add_(p.grad);
+                    var sum = {|PP0002:torch.zeros_like(p).half()|};
+                    sum += p.grad;
+                    var total = torch.zeros_like(p).to({|PP0002:ScalarType.Float16|});
+                    total = total + p.grad;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FieldAccumulatorsAndMarkedMembersAreReported() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Trainer
+            {
+                private Tensor buffer = torch.zeros(10, dtype: {|PP0002:ScalarType.Float16|});
+                [GradientAccumulator] private Tensor? marked;
+
+                void Init(Tensor p) => marked = {|PP0002:p.bfloat16()|};
+
+                void Accumulate(Tensor p) => buffer.add_(p.grad);
+            }
+            """);
+
+    [Fact]
+    public Task NestedAndPartialTypesReportOnce() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            partial class Outer
+            {
+                private Tensor buffer = torch.zeros(10, dtype: {|PP0002:ScalarType.Float16|});
+
+                class Inner
+                {
+                    void Accumulate(Tensor p)
+                    {
+                        var acc = {|PP0002:p.half()|};
+                        acc += p.grad;
+                    }
+                }
+            }
+
+            partial class Outer
+            {
+                void Accumulate(Tensor p) => buffer.add_(p.grad);
+            }
+            """);
+
+    [Fact]
+    public Task Float32AccumulatorsAndUnrelatedHalfTensorsAreNotReported() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void Accumulate(Tensor p, Tensor x)
+                {
+                    var acc = torch.zeros_like(p, dtype: ScalarType.Float32);
+                    acc.add_(p.grad);
+                    var sum = torch.zeros_like(p);
+                    sum += p.grad;
+                    var activations = x.half();
+                    activations.add_(x);
+                    var h = x.half();
+                    h = h + x;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FixAllCreatesAccumulatorsInFloat32() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void Accumulate(Tensor p)
+                {
+                    var acc = torch.zeros_like(p, dtype: {|PP0002:ScalarType.BFloat16|});
+                    acc.add_(p.grad);
+                    var sum = {|PP0002:torch.zeros_like(p).half()|};
+                    sum += p.grad;
+                }
+            }
+            """, """
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void Accumulate(Tensor p)
+                {
+                    var acc = torch.zeros_like(p, dtype: ScalarType.Float32);
+                    acc.add_(p.grad);
+                    var sum = torch.zeros_like(p).@float();
+                    sum += p.grad;
+                }
+            }
+            """);
+}

@@ -1,0 +1,89 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class GradientClippingOnScaledGradientsTests
+{
+    [Fact]
+    public Task ClippingAfterScaledBackwardIsReported() =>
+        Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void ScaleVariable(Linear model, Tensor loss, double scale)
+                {
+                    (loss * scale).backward();
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                }
+
+                void Scaler(Linear model, Tensor loss, LossScaler scaler)
+                {
+                    var scaled = loss * scaler.Scale;
+                    scaled.backward();
+                    {|PP0005:nn.utils.clip_grad_value_(model.parameters(), 1.0)|};
+                }
+
+                void Literal(Linear model, Tensor loss)
+                {
+                    (loss * 65536.0).backward();
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                }
+
+                void MasterWeights(Linear model, Tensor loss, MasterWeightOptimizer opt)
+                {
+                    opt.Backward(loss);
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                    opt.Step();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ClippingAfterUnscaleOrOfUnscaledLossIsNotReported() =>
+        Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            class Loop
+            {
+                void Unscaled(Linear model, Tensor loss, double scale)
+                {
+                    (loss * scale).backward();
+                    foreach (var p in model.parameters())
+                    {
+                        p.grad?.div_(scale);
+                    }
+
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                void Weighted(Linear model, Tensor loss)
+                {
+                    (loss * 0.5).backward();
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                void Plain(Linear model, Tensor loss)
+                {
+                    loss.backward();
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                void AfterStep(Linear model, Tensor loss, MasterWeightOptimizer opt)
+                {
+                    opt.Backward(loss);
+                    opt.Step();
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+            }
+            """);
+}

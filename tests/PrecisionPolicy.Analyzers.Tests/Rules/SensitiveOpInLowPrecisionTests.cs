@@ -1,0 +1,82 @@
+using System.Threading.Tasks;
+using PrecisionPolicy.Analyzers.Rules;
+using PrecisionPolicy.Analyzers.Tests.Infrastructure;
+using PrecisionPolicy.CodeFixes;
+using Xunit;
+
+namespace PrecisionPolicy.Analyzers.Tests.Rules;
+
+public sealed class SensitiveOpInLowPrecisionTests
+{
+    [Fact]
+    public Task ExplicitDtypesAndInputCastsAreReported() =>
+        Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Ops
+            {
+                void Run(Tensor x, Tensor y)
+                {
+                    var a = nn.functional.softmax(x, -1, dtype: {|PP0008:ScalarType.Float16|});
+                    var b = x.log_softmax(-1, {|PP0008:ScalarType.BFloat16|});
+                    var c = torch.exp({|PP0008:x.half()|});
+                    var d = {|PP0008:x.bfloat16()|}.log();
+                    var e = x.sum(type: {|PP0008:ScalarType.Float16|});
+                    var f = nn.functional.mse_loss(x.to({|PP0008:ScalarType.Float16|}), y);
+                    var g = {|PP0008:nn.functional.cross_entropy(x, y).half()|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Float32SensitiveOpsAndLowPrecisionMatmulsAreNotReported() =>
+        Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Ops
+            {
+                void Run(Tensor x, Tensor y)
+                {
+                    var a = nn.functional.softmax(x, -1, dtype: ScalarType.Float32);
+                    var b = nn.functional.softmax(x.half().@float(), -1);
+                    var c = torch.matmul(x.half(), y.half());
+                    var attention = nn.functional.softmax(x, -1).half();
+                    var loss = nn.functional.mse_loss(x, y);
+                    var h = x.half();
+                    var d = torch.exp(h);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FixAllComputesInFloat32() =>
+        Verify<SensitiveOpInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Ops
+            {
+                void Run(Tensor x, Tensor y)
+                {
+                    var a = nn.functional.softmax(x, -1, dtype: {|PP0008:ScalarType.Float16|});
+                    var c = torch.exp({|PP0008:x.half()|});
+                    var g = {|PP0008:nn.functional.cross_entropy(x, y).half()|};
+                }
+            }
+            """, """
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Ops
+            {
+                void Run(Tensor x, Tensor y)
+                {
+                    var a = nn.functional.softmax(x, -1, dtype: ScalarType.Float32);
+                    var c = torch.exp(x);
+                    var g = nn.functional.cross_entropy(x, y);
+                }
+            }
+            """);
+}
