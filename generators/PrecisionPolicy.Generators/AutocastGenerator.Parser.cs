@@ -101,6 +101,8 @@ public sealed partial class AutocastGenerator
                     regions.Walk(declaration, declaration);
             }
 
+            regions.CheckUncalledComposites();
+
             var spec = new PolicySpec
             {
                 HintName = HintName(type, null),
@@ -159,6 +161,23 @@ public sealed partial class AutocastGenerator
             private readonly List<InterceptorSpec> interceptors = new();
             private readonly HashSet<ISymbol> reportedHelpers = new(SymbolEqualityComparer.Default);
             private readonly HashSet<ISymbol> reportedFp8Methods = new(SymbolEqualityComparer.Default);
+            private readonly HashSet<ISymbol> reportedComposites = new(SymbolEqualityComparer.Default);
+
+            /// <summary>
+            /// PP0103 for composite members never called directly (run by a Sequential, a delegate, ...):
+            /// the boundary hooks give them the compute dtype just the same.
+            /// </summary>
+            public void CheckUncalledComposites()
+            {
+                if (precision == "FP32") return;
+                foreach (var member in policyType.GetMembers())
+                {
+                    if (member is not (IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol) || reportedComposites.Contains(member)) continue;
+                    if (HasAttribute(member, HighPrecisionAttributeName) || MemberType(member) is not INamedTypeSymbol type || HasAttribute(type, HighPrecisionAttributeName)) continue;
+                    if (FindModuleRow(type) is not { CompositeKind: { } kind } row) continue;
+                    Report(DiagnosticDescriptors.OpaqueComposite, member.Locations.FirstOrDefault() ?? Location.None, member.Name, kind, ComputeDtype(precision), row.SensitiveOps ?? "sensitive ops");
+                }
+            }
 
             public RegionWalker(SemanticModel model, INamedTypeSymbol policyType, string precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
             {
@@ -300,7 +319,10 @@ public sealed partial class AutocastGenerator
                     category = row.Category;
                     compute = category == CastCategory.ModuleFloat32 ? "Float32" : storageCompute;
                     if (row.CompositeKind is not null && compute != "Float32")
+                    {
                         Report(DiagnosticDescriptors.OpaqueComposite, invocation.GetLocation(), memberName, row.CompositeKind, compute, row.SensitiveOps ?? "sensitive ops");
+                        if (member is not null) reportedComposites.Add(member);
+                    }
                 }
 
                 if (method.Name == "forward" && !IsAccessible(method.ContainingType))

@@ -132,6 +132,27 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void Composite_inside_a_container_is_reported_at_its_member()
+    {
+        var result = Run("""
+            [Autocast(Precision.FP16)]
+            public sealed partial class Encoder : Module<Tensor, Tensor>
+            {
+                private readonly TransformerEncoderLayer layer = TransformerEncoderLayer(16, 2);
+                [HighPrecision] private readonly TransformerEncoderLayer precise = TransformerEncoderLayer(16, 2);
+                private readonly Sequential body;
+                public Encoder() : base("x") { body = Sequential(("layer", layer)); RegisterComponents(); }
+                public override Tensor forward(Tensor x) => precise.call(body.call(x));
+            }
+            """);
+        AssertNoException(result);
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("PP0103", diagnostic.Id);
+        Assert.Contains("'layer'", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("Float16", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Partial_parts_in_two_files_are_both_intercepted_in_one_generated_file()
     {
         var result = GeneratorHarness.Run(
