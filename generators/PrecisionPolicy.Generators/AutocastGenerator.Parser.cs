@@ -715,7 +715,16 @@ public sealed partial class AutocastGenerator
                 var ordinal = overloads.FindIndex(m => SymbolEqualityComparer.Default.Equals(m, method));
                 name += "." + method.Name + (ordinal > 0 ? ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
             }
-            return name + ".Precision.g.cs";
+            return SafeHintName(name) + ".Precision.g.cs";
+        }
+
+        // Broken code yields names such as "<invalid-global-code>", which AddSource rejects.
+        private static string SafeHintName(string name)
+        {
+            var chars = name.ToCharArray();
+            for (var i = 0; i < chars.Length; i++)
+                if (!char.IsLetterOrDigit(chars[i]) && chars[i] is not ('.' or '_')) chars[i] = '_';
+            return new string(chars);
         }
 
         private static string SafeName(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;

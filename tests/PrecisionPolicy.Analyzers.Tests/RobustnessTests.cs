@@ -28,7 +28,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
     private const int VariantCount = 5_000;
 
     /// <summary>The source generators that run over every variant before the analyzers.</summary>
-    private static readonly IIncrementalGenerator[] Generators = [];
+    private static readonly IIncrementalGenerator[] Generators = [new PrecisionPolicy.Generators.AutocastGenerator()];
 
     private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 

@@ -28,6 +28,31 @@ public sealed class RuleConventionsTests
 
     private static DiagnosticDescriptor Descriptor(string id) => AllDescriptors().Single(d => d.Id == id);
 
+    // The generator's PP01xx diagnostics share docs/rules; its descriptor class is internal.
+    private static IReadOnlyList<DiagnosticDescriptor> GeneratorDescriptors() =>
+        typeof(PrecisionPolicy.Generators.AutocastGenerator).Assembly
+            .GetType("PrecisionPolicy.Generators.DiagnosticDescriptors", throwOnError: true)!
+            .GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(static f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(static f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .OrderBy(static d => d.Id, StringComparer.Ordinal)
+            .ToList();
+
+    public static IEnumerable<object[]> GeneratorRules() => GeneratorDescriptors().Select(static d => new object[] { d.Id });
+
+    [Theory]
+    [MemberData(nameof(GeneratorRules))]
+    public void GeneratorRuleHasItsDocPageAndHelpLink(string id)
+    {
+        var descriptor = GeneratorDescriptors().Single(d => d.Id == id);
+        var page = Path.Combine(RulesFolder, id + ".md");
+
+        Assert.Matches(@"^PP01\d\d$", id);
+        Assert.True(File.Exists(page), $"missing docs/rules/{id}.md");
+        Assert.StartsWith($"# {id} - {descriptor.Title}", File.ReadAllText(page), StringComparison.Ordinal);
+        Assert.EndsWith($"/docs/rules/{id}.md", descriptor.HelpLinkUri, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Rules))]
     public void RuleHasItsDocPageAndHelpLink(string id)
@@ -58,7 +83,7 @@ public sealed class RuleConventionsTests
     [Fact]
     public void EveryDocPageHasARule()
     {
-        var ids = AllDescriptors().Select(static d => d.Id).ToHashSet();
+        var ids = AllDescriptors().Concat(GeneratorDescriptors()).Select(static d => d.Id).ToHashSet();
         var pages = Directory.EnumerateFiles(RulesFolder, "PP*.md").Select(static p => Path.GetFileNameWithoutExtension(p)!);
 
         Assert.All(pages, page => Assert.Contains(page, ids));
