@@ -187,7 +187,7 @@ public sealed class DiagnosticTests
             var page = Path.Combine(root, "docs", "rules", descriptor.Id + ".md");
             Assert.True(File.Exists(page), page);
             var text = File.ReadAllText(page);
-            Assert.StartsWith("# " + descriptor.Id + " - ", text, StringComparison.Ordinal);
+            Assert.StartsWith("# " + descriptor.Id + " - " + descriptor.Title + "\n", text.Replace("\r\n", "\n"), StringComparison.Ordinal);
             foreach (var section in new[] { "## Why", "## Non-compliant", "## Compliant", "## Configuration" })
                 Assert.Contains(section, text, StringComparison.Ordinal);
             Assert.EndsWith("docs/rules/" + descriptor.Id + ".md", descriptor.HelpLinkUri, StringComparison.Ordinal);
