@@ -56,7 +56,12 @@ public sealed partial class AutocastGenerator
             w.Line("    \"" + spec.TypeName + "\",");
             w.Line("    " + precision + ",");
             w.Line("    new string[] { " + string.Join(", ", spec.HighPrecisionMembers.Select(static m => "\"" + m + "\"")) + (spec.HighPrecisionMembers.Count > 0 ? " " : "") + "},");
-            w.Line("    " + ScalingExpression(spec) + ");" + (spec.Scaling.Explicit ? "" : " // loss scaling: the default of the precision in force (AutocastScope)"));
+            var recipe = spec.Fp8Recipe is { } r
+                ? ",\n" + "            new global::PrecisionPolicy.Fp8Recipe(global::PrecisionPolicy.Fp8Format." + r.ForwardFormat + ", global::PrecisionPolicy.Fp8Format." + r.BackwardFormat
+                  + ", " + r.Margin.ToString(CultureInfo.InvariantCulture) + ", " + r.AmaxHistoryLength.ToString(CultureInfo.InvariantCulture) + ", global::PrecisionPolicy.Fp8Scaling." + r.Scaling + ")"
+                : "";
+            w.Line("    " + ScalingExpression(spec) + (recipe.Length > 0 ? "," + (spec.Scaling.Explicit ? "" : " // loss scaling: the default of the precision in force (AutocastScope)") : ");" + (spec.Scaling.Explicit ? "" : " // loss scaling: the default of the precision in force (AutocastScope)")));
+            if (recipe.Length > 0) w.Line("    " + recipe.Substring(recipe.IndexOf("new ", System.StringComparison.Ordinal)) + "); // [Fp8Recipe] (TransformerEngine DelayedScaling defaults where unset)");
             w.Line();
             w.Line("/// <summary>The policy of this class: compute precision, [HighPrecision] members, loss scaling.</summary>");
             w.Line("global::PrecisionPolicy.PrecisionPlan global::PrecisionPolicy.IPrecisionPolicyModule.PrecisionPlan => __precisionPlan;");
@@ -84,7 +89,11 @@ public sealed partial class AutocastGenerator
                 w.Line("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(");
                 w.Line("    global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper> factory,");
                 w.Line("    double? maxGradNorm = null)");
-                w.Line("    => new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, new global::PrecisionPolicy.MasterWeightOptions { Scaling = __precisionPlan.Scaling, MaxGradNorm = maxGradNorm });");
+                w.Line("{");
+                w.Line("    var optimizer = new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, new global::PrecisionPolicy.MasterWeightOptions { Scaling = __precisionPlan.Scaling, MaxGradNorm = maxGradNorm });");
+                w.Line("    global::PrecisionPolicy.ModulePolicy.AttachCompanions(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
+                w.Line("    return optimizer;");
+                w.Line("}");
 
                 if (spec.IsTensorToTensorModule)
                 {
@@ -130,7 +139,7 @@ public sealed partial class AutocastGenerator
 
         private static void EmitInterceptor(IndentedWriter w, InterceptorSpec spec, int index)
         {
-            w.Line("// " + spec.Row + " (" + Describe(spec.Category) + ") in " + spec.Reason);
+            w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason);
             foreach (var location in spec.Locations)
                 w.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + location.Version.ToString(CultureInfo.InvariantCulture) + ", \"" + location.Data + "\")] // " + location.Display);
 
@@ -149,7 +158,7 @@ public sealed partial class AutocastGenerator
                 return;
             }
 
-            var usesCompute = spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
+            var usesCompute = spec.Fp8Linear || spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
                 || spec.Parameters.Any(static p => p.Cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll or ArgumentCast.Exact or ArgumentCast.ExactOptional)
                 || spec.ResultCast != ResultCast.None;
             if (usesCompute) w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
@@ -159,15 +168,32 @@ public sealed partial class AutocastGenerator
             var sequence = spec.Parameters.FirstOrDefault(static p => p.Cast == ArgumentCast.PromoteAll);
             if (promoted.Count > 0 || sequence is not null)
             {
+                if (sequence is not null)
+                {
+                    // Enumerate a lazy sequence once: it is read for the widest dtype and again for the casts.
+                    var span = sequence.Type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
+                    w.Line("var " + sequence.Name.TrimStart('@') + "Items = " + PolicyCasts + (span ? ".MaterializeSpan(" : ".Materialize(") + sequence.Name + ");");
+                }
                 var widest = sequence is null
                     ? Autocast + ".Widest(" + string.Join(", ", promoted) + ")"
-                    : PolicyCasts + (sequence.Type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal) ? ".WidestSpan(" : ".Widest(") + sequence.Name + (promoted.Count > 0 ? ", " + string.Join(", ", promoted) : "") + ")";
+                    : PolicyCasts + ".Widest(" + sequence.Name.TrimStart('@') + "Items" + (promoted.Count > 0 ? ", " + string.Join(", ", promoted) : "") + ")";
                 w.Line("var widest = " + widest + ";");
             }
 
             var comment = " // " + spec.Row;
+            if (spec.Fp8Linear)
+            {
+                w.Line("var linear = (global::TorchSharp.Modules.Linear)self;");
+                w.Line("var result = global::TorchSharp.torch.nn.functional.linear(");
+                w.Line("    " + CastExpression(spec.Parameters[0].Name, spec.Parameters[0].Type, ArgumentCast.Fp8Operand, spec.Fp8Site) + "," + comment + " (FP8 input)");
+                w.Line("    " + CastExpression("linear.weight!", Tensor, ArgumentCast.Fp8Operand, spec.Fp8Site, "weight") + "," + comment + " (FP8 weight)");
+                w.Line("    " + Autocast + ".LowPrecisionOptional(linear.bias, compute));" + comment + " (bias in the compute dtype)");
+                w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+                w.Close();
+                return;
+            }
             var target = spec.ThisType.Length > 0
-                ? (spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast)) + "." + spec.MethodName
+                ? (spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site)) + "." + spec.MethodName
                 : spec.StaticContainingType + "." + spec.MethodName;
             var call = spec.ResultCast == ResultCast.LowPrecisionResult ? "var result = " : "return ";
             if (spec.Parameters.Count == 0)
@@ -181,7 +207,7 @@ public sealed partial class AutocastGenerator
                 {
                     var p = spec.Parameters[i];
                     var end = i == spec.Parameters.Count - 1 ? ");" : ",";
-                    w.Line("    " + CastExpression(p.Name, p.Type, p.Cast) + end + (p.Cast != ArgumentCast.None ? comment : ""));
+                    w.Line("    " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + end + (p.Cast != ArgumentCast.None ? comment : ""));
                 }
             }
             if (spec.ResultCast == ResultCast.LowPrecisionResult)
@@ -191,11 +217,12 @@ public sealed partial class AutocastGenerator
 
         private static bool IsLinearModuleCall(InterceptorSpec spec) =>
             spec.Category == CastCategory.ModuleLowPrecision && spec.Row == "Linear" && spec.MethodName == "call"
-            && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None;
+            && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
-        private static string CastExpression(string name, string type, ArgumentCast cast)
+        private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)
         {
             var span = type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
+            var id = "\"" + site + "#" + (operand ?? name.TrimStart('@')) + "\"";
             return cast switch
             {
                 ArgumentCast.LowPrecision => Autocast + ".LowPrecision(" + name + ", compute)",
@@ -206,9 +233,12 @@ public sealed partial class AutocastGenerator
                 ArgumentCast.Float32All => PolicyCasts + (span ? ".Float32Span(" : ".Float32All(") + name + ")",
                 ArgumentCast.Promote => Autocast + ".Promote(" + name + ", widest)",
                 ArgumentCast.PromoteOptional => PolicyCasts + ".PromoteOptional(" + name + ", widest)",
-                ArgumentCast.PromoteAll => PolicyCasts + (span ? ".PromoteSpan(" : ".PromoteAll(") + name + ", widest)",
+                ArgumentCast.PromoteAll => PolicyCasts + ".PromoteAll(" + name.TrimStart('@') + "Items, widest)",
                 ArgumentCast.Exact => PolicyCasts + ".ModuleInput(" + name + ", compute)",
                 ArgumentCast.ExactOptional => PolicyCasts + ".ModuleInputOptional(" + name + ", compute)",
+                ArgumentCast.Fp8Operand => "global::PrecisionPolicy.Fp8Autocast.Operand(" + name + ", " + id + ")",
+                ArgumentCast.Fp8OperandOptional => PolicyCasts + ".Fp8OperandOptional(" + name + ", " + id + ")",
+                ArgumentCast.Fp8OperandAll => PolicyCasts + (span ? ".Fp8OperandSpan(" : ".Fp8OperandAll(") + name + ", " + id + ")",
                 _ => name,
             };
         }
@@ -234,6 +264,9 @@ public sealed partial class AutocastGenerator
             CastCategory.ModuleLowPrecision => "module, low precision: inputs to the working-weight dtype",
             _ => "module, fp32: inputs widened to float32",
         };
+
+        private static string Describe(InterceptorSpec spec) =>
+            spec.Fp8Site.Length > 0 ? "fp8: operands quantized per tensor (E4M3 forward, E5M2 backward) at site " + spec.Fp8Site : Describe(spec.Category);
 
         private static string ScalingExpression(PolicySpec spec)
         {

@@ -31,6 +31,9 @@ public sealed partial class AutocastGenerator
 
         private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
 
+        private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.Fp8Autocast, Fp8Context, Fp8Recipe)";
+        private const string Fp8NeedsModule = "an FP8 region needs the per-module FP8 context of an [Autocast(Precision.FP8)] module class, and this method's class is not one";
+
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var attribute = context.Attributes.FirstOrDefault();
@@ -55,16 +58,39 @@ public sealed partial class AutocastGenerator
 
             if (IsGenericOrInGeneric(type))
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name);
-            if (!DerivesFrom(type, ModuleTypeName))
-                return Fail(DiagnosticDescriptors.AutocastTypeNotModule, location, type.Name);
+            var isModule = DerivesFrom(type, ModuleTypeName);
+            if (!isModule)
+            {
+                // A helper class: its ops get casts (a lexical region), but there is no module to plumb.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AutocastTypeNotModule, location, type.Name));
+                if (precision == "FP8")
+                    return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
+                var helperRegions = new RegionWalker(context.SemanticModel, type, precision, diagnostics, ct);
+                foreach (var reference in type.DeclaringSyntaxReferences)
+                {
+                    if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
+                        helperRegions.Walk(declaration, declaration);
+                }
+                var helperSpec = new PolicySpec
+                {
+                    HintName = HintName(type, null),
+                    Namespace = NamespaceOf(type),
+                    TypeName = type.Name,
+                    FullTypeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                    EmitPlumbing = false,
+                    Precision = precision,
+                    Interceptors = helperRegions.Interceptors(),
+                };
+                return new ParseResult(helperSpec, diagnostics.ToEquatableArray());
+            }
             if (!IsPartialWithContainers(type, ct))
                 return Fail(DiagnosticDescriptors.AutocastTypeNotPartial, location, type.Name);
             if (precision == "FP8" && !HasFp8Runtime(compilation))
-                return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name);
+                return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8MissingRuntime);
 
             var highPrecisionMembers = type.GetMembers()
                 .Where(static m => m is IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol)
-                .Where(m => HasAttribute(m, HighPrecisionAttributeName) || HasAttribute(MemberType(m), HighPrecisionAttributeName))
+                .Where(static m => HasAttribute(m, HighPrecisionAttributeName) || HasAttribute(MemberType(m), HighPrecisionAttributeName))
                 .Select(static m => m.Name)
                 .ToEquatableArray();
 
@@ -74,6 +100,8 @@ public sealed partial class AutocastGenerator
                 if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
                     regions.Walk(declaration, declaration);
             }
+
+            regions.CheckUncalledComposites();
 
             var spec = new PolicySpec
             {
@@ -86,6 +114,7 @@ public sealed partial class AutocastGenerator
                 Precision = precision,
                 HighPrecisionMembers = highPrecisionMembers,
                 Scaling = ParseScaling(type),
+                Fp8Recipe = precision == "FP8" ? ParseRecipe(type) : null,
                 HasMasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer") is not null,
                 IsTensorToTensorModule = IsTensorToTensor(type),
                 Interceptors = regions.Interceptors(),
@@ -101,8 +130,8 @@ public sealed partial class AutocastGenerator
             var location = method.Locations.FirstOrDefault();
             if (IsGenericOrInGeneric(type) || method.IsGenericMethod)
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name + "." + method.Name);
-            if (precision == "FP8" && !HasFp8Runtime(context.SemanticModel.Compilation))
-                return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name + "." + method.Name);
+            if (precision == "FP8")
+                return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name + "." + method.Name, Fp8NeedsModule);
 
             var diagnostics = new List<DiagnosticInfo>();
             var regions = new RegionWalker(context.SemanticModel, type, precision, diagnostics, ct);
@@ -131,6 +160,24 @@ public sealed partial class AutocastGenerator
             private readonly CancellationToken ct;
             private readonly List<InterceptorSpec> interceptors = new();
             private readonly HashSet<ISymbol> reportedHelpers = new(SymbolEqualityComparer.Default);
+            private readonly HashSet<ISymbol> reportedFp8Methods = new(SymbolEqualityComparer.Default);
+            private readonly HashSet<ISymbol> reportedComposites = new(SymbolEqualityComparer.Default);
+
+            /// <summary>
+            /// PP0103 for composite members never called directly (run by a Sequential, a delegate, ...):
+            /// the boundary hooks give them the compute dtype just the same.
+            /// </summary>
+            public void CheckUncalledComposites()
+            {
+                if (precision == "FP32") return;
+                foreach (var member in policyType.GetMembers())
+                {
+                    if (member is not (IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol) || reportedComposites.Contains(member)) continue;
+                    if (HasAttribute(member, HighPrecisionAttributeName) || MemberType(member) is not INamedTypeSymbol type || HasAttribute(type, HighPrecisionAttributeName)) continue;
+                    if (FindModuleRow(type) is not { CompositeKind: { } kind } row) continue;
+                    Report(DiagnosticDescriptors.OpaqueComposite, member.Locations.FirstOrDefault() ?? Location.None, member.Name, kind, ComputeDtype(precision), row.SensitiveOps ?? "sensitive ops");
+                }
+            }
 
             public RegionWalker(SemanticModel model, INamedTypeSymbol policyType, string precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
             {
@@ -145,10 +192,13 @@ public sealed partial class AutocastGenerator
             {
                 var model = root.SyntaxTree == primaryModel.SyntaxTree ? primaryModel : primaryModel.Compilation.GetSemanticModel(root.SyntaxTree);
                 // Nested types are skipped: each keeps its own policy (or none).
-                foreach (var invocation in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax).OfType<InvocationExpressionSyntax>())
+                foreach (var node in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax))
                 {
                     ct.ThrowIfCancellationRequested();
-                    Analyze(invocation, model);
+                    if (node is InvocationExpressionSyntax invocation)
+                        Analyze(invocation, model);
+                    else if (node is SimpleNameSyntax name && CastCatalog.IsCatalogued(name.Identifier.ValueText))
+                        CheckMethodGroup(name, model);
                 }
             }
 
@@ -173,6 +223,18 @@ public sealed partial class AutocastGenerator
 
             private void Analyze(InvocationExpressionSyntax invocation, SemanticModel model)
             {
+                // Binding is the expensive part: bind only calls that can matter - a catalogued name, a module
+                // call, or a method declared in this compilation (a possible helper, PP0104).
+                var name = invocation.Expression switch
+                {
+                    MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                    SimpleNameSyntax simple => simple.Identifier.ValueText,
+                    MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+                    _ => null,
+                };
+                if (name is not null && !CastCatalog.IsCatalogued(name) && name is not ("call" or "forward")
+                    && !model.Compilation.ContainsSymbolsWithName(name, SymbolFilter.Member, ct))
+                    return;
                 if (model.GetOperation(invocation, ct) is not IInvocationOperation operation) return;
                 var method = operation.TargetMethod;
                 if (method.IsGenericMethod || method.MethodKind == MethodKind.ReducedExtension) return;
@@ -183,7 +245,7 @@ public sealed partial class AutocastGenerator
 
                 InterceptorSpec? spec;
                 if (IsModuleCall(method))
-                    spec = ModuleCall(operation, invocation, model, storageCompute, regionReason);
+                    spec = ModuleCall(operation, invocation, model, storageCompute, regionReason, regionPrecision == "FP8");
                 else
                     spec = OpCall(operation, invocation, model, regionCompute, regionReason);
 
@@ -193,6 +255,8 @@ public sealed partial class AutocastGenerator
                 var location = model.GetInterceptableLocation(invocation, ct);
                 if (location is null) return;
                 var display = Path.GetFileName(location.GetDisplayLocation());
+                if (regionPrecision == "FP8" && (spec.Category == CastCategory.LowPrecision || spec.Fp8Linear))
+                    spec = ToFp8(spec, policyType.Name + ":" + display);
                 interceptors.Add(spec with { Locations = new[] { new InterceptLocationSpec(location.Version, location.Data, display) }.ToEquatableArray() });
             }
 
@@ -211,7 +275,7 @@ public sealed partial class AutocastGenerator
                 return Build(method, CastCatalog.RowName(container, method.Name), category, row.Category, compute, reason, invocation);
             }
 
-            private InterceptorSpec? ModuleCall(IInvocationOperation operation, InvocationExpressionSyntax invocation, SemanticModel model, string storageCompute, string reason)
+            private InterceptorSpec? ModuleCall(IInvocationOperation operation, InvocationExpressionSyntax invocation, SemanticModel model, string storageCompute, string reason, bool fp8)
             {
                 var method = operation.TargetMethod;
                 var instance = operation.Instance;
@@ -255,7 +319,10 @@ public sealed partial class AutocastGenerator
                     category = row.Category;
                     compute = category == CastCategory.ModuleFloat32 ? "Float32" : storageCompute;
                     if (row.CompositeKind is not null && compute != "Float32")
+                    {
                         Report(DiagnosticDescriptors.OpaqueComposite, invocation.GetLocation(), memberName, row.CompositeKind, compute, row.SensitiveOps ?? "sensitive ops");
+                        if (member is not null) reportedComposites.Add(member);
+                    }
                 }
 
                 if (method.Name == "forward" && !IsAccessible(method.ContainingType))
@@ -264,7 +331,13 @@ public sealed partial class AutocastGenerator
                         "'" + method.ContainingType.Name + "' is not accessible from generated code; call '" + memberName + ".call(...)' instead");
                     return null;
                 }
-                return Build(method, rowName, category, category, compute, reason, invocation);
+                var built = Build(method, rowName, category, category, compute, reason, invocation);
+                // FP8: a Linear call becomes functional.linear over FP8-quantized input and weight (the module's
+                // own forward runs inside TorchSharp, where no operand can be quantized).
+                if (fp8 && built is not null && category == CastCategory.ModuleLowPrecision && rowName == "Linear"
+                    && built.Parameters.Count == 1 && built.ReturnType == "global::TorchSharp.torch.Tensor")
+                    built = built with { Fp8Linear = true, ResultCast = ResultCast.LowPrecisionResult, Reason = built.Reason + " (FP8: input and weight quantized per tensor)" };
+                return built;
             }
 
             private InterceptorSpec? Build(IMethodSymbol method, string row, CastCategory category, CastCategory rowCategory, string compute, string reason, InvocationExpressionSyntax invocation)
@@ -332,10 +405,34 @@ public sealed partial class AutocastGenerator
                         return ("FP32", "[HighPrecision] method '" + symbol.Name + "'");
                     var autocast = symbol.GetAttributes().FirstOrDefault(static a => a.AttributeClass?.ToDisplayString() == AutocastAttributeName);
                     if (autocast is { ConstructorArguments.Length: 1 } && autocast.ConstructorArguments[0].Value is int p && p >= 0 && p < PrecisionNames.Length)
-                        return (PrecisionNames[p], "[Autocast(Precision." + PrecisionNames[p] + ")] method '" + symbol.Name + "'");
+                    {
+                        var region = PrecisionNames[p];
+                        if (region == "FP8" && precision != "FP8")
+                        {
+                            // No FP8 context outside an FP8 module: computed in BF16 (FP8's storage dtype), and said so.
+                            if (reportedFp8Methods.Add(symbol))
+                                Report(DiagnosticDescriptors.Fp8NotSupported, symbol.Locations.FirstOrDefault() ?? Location.None, policyType.Name + "." + symbol.Name, Fp8NeedsModule + "; its ops run in BF16");
+                            region = "BF16";
+                        }
+                        return (region, "[Autocast(Precision." + PrecisionNames[p] + ")] method '" + symbol.Name + "'");
+                    }
                     if (ancestor is BaseMethodDeclarationSyntax) break;
                 }
                 return (precision, "[Autocast(Precision." + precision + ")] " + policyType.Name);
+            }
+
+            /// <summary>PP0105: a catalogued op used as a delegate (method group) runs without casts.</summary>
+            private void CheckMethodGroup(SimpleNameSyntax name, SemanticModel model)
+            {
+                SyntaxNode expression = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+                if (expression.Parent is InvocationExpressionSyntax call && call.Expression == expression) return; // an ordinary call
+                if (expression.Parent is MemberAccessExpressionSyntax outer && outer.Expression == expression) return; // torch.nn... prefix
+                if (model.GetOperation(expression, ct) is not IMethodReferenceOperation reference) return;
+                var method = reference.Method;
+                var container = method.ContainingType?.ToDisplayString() ?? "";
+                if (CastCatalog.FindOp(container, method.Name) is null) return;
+                Report(DiagnosticDescriptors.CallNotInterceptable, expression.GetLocation(), CastCatalog.RowName(container, method.Name),
+                    "it is passed as a delegate; call it directly inside the region, e.g. 'x => " + CastCatalog.RowName(container, method.Name) + "(x, ...)'");
             }
 
             /// <summary>PP0104: a method outside every policy, called from this region, that runs catalogued ops.</summary>
@@ -372,6 +469,49 @@ public sealed partial class AutocastGenerator
             private void Report(DiagnosticDescriptor descriptor, Location location, params string[] arguments) =>
                 diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
         }
+
+        /// <summary>FP8 region: low-precision operands are quantized by Fp8Autocast with per-site scaling states.</summary>
+        private static InterceptorSpec ToFp8(InterceptorSpec spec, string site)
+        {
+            static ArgumentCast Map(ArgumentCast cast) => cast switch
+            {
+                ArgumentCast.LowPrecision or ArgumentCast.Exact => ArgumentCast.Fp8Operand,
+                ArgumentCast.LowPrecisionOptional or ArgumentCast.ExactOptional => ArgumentCast.Fp8OperandOptional,
+                ArgumentCast.LowPrecisionAll => ArgumentCast.Fp8OperandAll,
+                _ => cast,
+            };
+            return spec with
+            {
+                Fp8Site = site,
+                ThisCast = spec.Fp8Linear ? ArgumentCast.None : Map(spec.ThisCast),
+                Parameters = spec.Parameters.Select(static p => p with { Cast = Map(p.Cast) }).ToEquatableArray(),
+            };
+        }
+
+        private static Fp8RecipeSpec ParseRecipe(INamedTypeSymbol type)
+        {
+            var recipe = new Fp8RecipeSpec("E4M3", "E5M2", 0, 1024, "Delayed");
+            var attribute = type.GetAttributes().FirstOrDefault(static a => a.AttributeClass?.ToDisplayString() == "PrecisionPolicy.Fp8RecipeAttribute");
+            if (attribute is null) return recipe;
+            foreach (var named in attribute.NamedArguments)
+            {
+                recipe = named.Key switch
+                {
+                    "ForwardFormat" when EnumName(named.Value) is { } f => recipe with { ForwardFormat = f },
+                    "BackwardFormat" when EnumName(named.Value) is { } b => recipe with { BackwardFormat = b },
+                    "Margin" when named.Value.Value is int m => recipe with { Margin = m },
+                    "AmaxHistoryLength" when named.Value.Value is int h => recipe with { AmaxHistoryLength = h },
+                    "Scaling" when EnumName(named.Value) is { } sc => recipe with { Scaling = sc },
+                    _ => recipe,
+                };
+            }
+            return recipe;
+        }
+
+        private static string? EnumName(TypedConstant constant) =>
+            constant.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType
+                ? enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, constant.Value))?.Name
+                : null;
 
         private static (string Type, ArgumentCast Cast) ParameterCast(ITypeSymbol type, NullableAnnotation annotation, CastCategory category)
         {
@@ -496,7 +636,7 @@ public sealed partial class AutocastGenerator
         private static bool HasFp8Runtime(Compilation compilation) =>
             compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Autocast") is not null
             && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Context") is not null
-            && false; // FP8 rows are not emitted yet: report PP0106 even when the runtime is present.
+            && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Recipe") is not null;
 
         private static bool DerivesFrom(INamedTypeSymbol type, string baseName)
         {
@@ -589,7 +729,7 @@ public sealed partial class AutocastGenerator
 
         private static string SafeName(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
-        private static ParseResult Fail(DiagnosticDescriptor descriptor, Location? location, string argument) =>
-            new(null, new[] { DiagnosticInfo.Create(descriptor, location, argument) }.ToEquatableArray());
+        private static ParseResult Fail(DiagnosticDescriptor descriptor, Location? location, params string[] arguments) =>
+            new(null, new[] { DiagnosticInfo.Create(descriptor, location, arguments) }.ToEquatableArray());
     }
 }

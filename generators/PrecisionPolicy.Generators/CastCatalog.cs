@@ -187,6 +187,11 @@ internal static class CastCatalog
         .SelectMany(static r => r.Containers.Select(c => (Key: c + "." + r.Op, Row: r)))
         .ToDictionary(static p => p.Key, static p => p.Row);
 
+    private static readonly HashSet<string> OpNames = new(Ops.Select(static r => r.Op));
+
+    /// <summary>True when some container has an op of this name (a cheap syntactic pre-filter).</summary>
+    public static bool IsCatalogued(string name) => OpNames.Contains(name);
+
     private static readonly Dictionary<string, ModuleRow> ModulesByType = Modules.ToDictionary(static r => r.TypeName);
 
     /// <summary>The row of a method named <paramref name="name"/> declared in <paramref name="container"/>, if any.</summary>
@@ -253,6 +258,32 @@ internal static class CastCatalog
             var note = row.CompositeKind is null ? row.Note : row.Note + "; opaque: its internal " + row.SensitiveOps + " run in the input dtype (PP0103)";
             s.Append("| ").Append(row.TypeName.Substring("TorchSharp.Modules.".Length)).Append(" | ").Append(Describe(row.Category)).Append(" | ").Append(note).Append(" |\n");
         }
+        s.Append("\n## Storage and boundaries (`ApplyPrecisionPolicy()`)\n\n");
+        s.Append("- Leaf modules of low-precision members (Linear, Conv*, Embedding, attention, ...) store their working\n");
+        s.Append("  parameters in the compute dtype; `[HighPrecision]` members (or module classes), norm layers with their\n");
+        s.Append("  running statistics, softmax and loss modules stay FP32; a child with its own `[Autocast]` applies its own\n");
+        s.Append("  policy. Each tensor is converted at most once; float64 and integer tensors are never converted.\n");
+        s.Append("- Every leaf module with parameters (and every FP32 module) gets a forward pre-hook casting its input to its\n");
+        s.Append("  storage dtype, so a `Sequential`'s children and modules called from delegates follow the policy too.\n");
+        s.Append("- Under an `AutocastScope` (e.g. `AutocastScope.Use(Precision.FP32)` for a reference run) storage, casts and\n");
+        s.Append("  default loss scaling follow the scope's precision; `[HighPrecision]` parts stay FP32.\n\n");
+        s.Append("## GEMM mode\n\n");
+        s.Append("Functional low-precision rows and `Linear` module calls honour the GEMM mode (`GemmModes`): `Native` runs the\n");
+        s.Append("op in BF16/FP16; `Fp32Accumulate` rounds operands to the compute dtype, runs in FP32 and rounds the result.\n");
+        s.Append("Other low-precision module calls (Conv*, attention, composites) run natively in the compute dtype.\n\n");
+        s.Append("## FP8 (`[Autocast(Precision.FP8)]`)\n\n");
+        s.Append("Low-precision functional rows quantize each floating operand with `Fp8Autocast.Operand` (E4M3 forward, E5M2\n");
+        s.Append("backward, per-tensor delayed scaling), one scaling state per call site and operand (`Class:File.cs(line,col)#operand`).\n");
+        s.Append("`Linear` module calls become `functional.linear` over the FP8-quantized input and weight (bias in BF16).\n");
+        s.Append("Working weights are stored in BF16; `ApplyPrecisionPolicy()` attaches the module's `Fp8Context` ([Fp8Recipe]),\n");
+        s.Append("and the generated optimizer steps it. FP8 regions exist only in FP8 module classes (PP0106 elsewhere).\n\n");
+        s.Append("## Known limits\n\n");
+        s.Append("- Autocast is lexical: ops in helpers outside every `[Autocast]` class or method get no casts (PP0104 says so).\n");
+        s.Append("- Operators (`a * b`, `a + b`) are not intercepted; they follow TorchSharp's type promotion.\n");
+        s.Append("- Built-in composites run their internal softmax/LayerNorm in the compute dtype (PP0103).\n");
+        s.Append("- Parameters registered directly on a module that also has child modules keep their dtype (interceptors still\n");
+        s.Append("  cast them per op); put such parameters in a leaf module to store them in the compute dtype.\n");
+        s.Append("- RNN modules (LSTM, GRU, RNN and their cells) are not catalogued: their tuple-typed hidden states are not cast.\n");
         return s.ToString();
     }
 

@@ -17,8 +17,8 @@ internal static class DiagnosticDescriptors
         "'{0}' has [Autocast] but is not partial (or a type containing it is not): add 'partial' so the generator can add ApplyPrecisionPolicy() and the optimizer factory");
 
     public static readonly DiagnosticDescriptor AutocastTypeNotModule = Create(
-        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Error,
-        "'{0}' has [Autocast] but does not derive from torch.nn.Module: put [Autocast] on a module class, or on the methods that run tensor ops");
+        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Info,
+        "'{0}' is not a torch.nn.Module: its tensor ops get casts, but no ApplyPrecisionPolicy(), optimizer or manifest is generated for it");
 
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
@@ -37,15 +37,15 @@ internal static class DiagnosticDescriptors
         "The call of '{0}' cannot be intercepted ({1}); only the module boundary hooks registered by ApplyPrecisionPolicy() apply to it");
 
     public static readonly DiagnosticDescriptor Fp8NotSupported = Create(
-        "PP0106", "FP8 autocast is not supported yet", "Usage", DiagnosticSeverity.Error,
-        "'{0}' asks for Precision.FP8, which needs the FP8 runtime (PrecisionPolicy.Fp8Autocast and Fp8Context) that this build does not have: use Precision.BF16 until it is available");
+        "PP0106", "FP8 autocast is not supported here", "Usage", DiagnosticSeverity.Error,
+        "'{0}' asks for Precision.FP8, but {1}: use Precision.BF16 there, or [Autocast(Precision.FP8)] on the module class");
 
     /// <summary>Every descriptor, by id.</summary>
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]
     {
         AutocastTypeNotPartial, AutocastTypeNotModule, AutocastTypeGeneric, OpaqueComposite,
         HelperWithoutPolicy, CallNotInterceptable, Fp8NotSupported,
-    }.ToDictionary(d => d.Id);
+    }.ToDictionary(static d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];
 

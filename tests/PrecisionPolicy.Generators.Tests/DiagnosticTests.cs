@@ -17,10 +17,9 @@ public sealed class DiagnosticTests
 
     [Theory]
     [InlineData("PP0100", "[Autocast(Precision.BF16)] public sealed class NotPartial : Module<Tensor, Tensor> { public NotPartial() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
-    [InlineData("PP0101", "[Autocast(Precision.BF16)] public sealed partial class NotModule { public Tensor Run(Tensor x) => x.exp(); }")]
     [InlineData("PP0102", "public partial class Outer<T> { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
     [InlineData("PP0100", "public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
-    [InlineData("PP0106", "[Autocast(Precision.FP8)] public sealed partial class Eight : Module<Tensor, Tensor> { public Eight() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("PP0106", "public static class Fp8Helpers { [Autocast(Precision.FP8)] public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b); }")]
     public void Unsupported_classes_get_one_diagnostic_and_no_source(string id, string body)
     {
         var result = Run(body);
@@ -94,6 +93,92 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void Catalogued_op_passed_as_a_delegate_is_reported()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public sealed partial class Delegates : Module<Tensor, Tensor>
+            {
+                private readonly Func<Tensor, Tensor> activation = torch.exp;
+                public Delegates() : base("x") { }
+                public override Tensor forward(Tensor x) => activation(x) + torch.exp(x);
+            }
+            """);
+        AssertNoException(result);
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("PP0105", diagnostic.Id);
+        Assert.Contains("torch.exp", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(result.CompileDiagnostics);
+    }
+
+    [Fact]
+    public void Helper_class_that_is_not_a_module_gets_interceptors_and_an_info()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public static class AttentionMath
+            {
+                public static Tensor Scores(Tensor q, Tensor k) => torch.matmul(q, k.transpose(-2, -1)).softmax(-1);
+            }
+            """);
+        AssertNoException(result);
+        var info = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(("PP0101", DiagnosticSeverity.Info), (info.Id, info.Severity));
+        Assert.Empty(result.CompileDiagnostics);
+        var text = Assert.Single(result.Run.GeneratedTrees).ToString();
+        Assert.Contains("torch.matmul (low precision", text, StringComparison.Ordinal);
+        Assert.Contains("Tensor.softmax (fp32", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ApplyPrecisionPolicy", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Composite_inside_a_container_is_reported_at_its_member()
+    {
+        var result = Run("""
+            [Autocast(Precision.FP16)]
+            public sealed partial class Encoder : Module<Tensor, Tensor>
+            {
+                private readonly TransformerEncoderLayer layer = TransformerEncoderLayer(16, 2);
+                [HighPrecision] private readonly TransformerEncoderLayer precise = TransformerEncoderLayer(16, 2);
+                private readonly Sequential body;
+                public Encoder() : base("x") { body = Sequential(("layer", layer)); RegisterComponents(); }
+                public override Tensor forward(Tensor x) => precise.call(body.call(x));
+            }
+            """);
+        AssertNoException(result);
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("PP0103", diagnostic.Id);
+        Assert.Contains("'layer'", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("Float16", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Partial_parts_in_two_files_are_both_intercepted_in_one_generated_file()
+    {
+        var result = GeneratorHarness.Run(
+            ("/src/A.cs", Sources.Usings + """
+                [Autocast(Precision.BF16)]
+                public sealed partial class Split : Module<Tensor, Tensor>
+                {
+                    public Split() : base("x") { }
+                    public override Tensor forward(Tensor x) => Scores(torch.mm(x, x.t()));
+                }
+                """),
+            ("/src/B.cs", Sources.Usings + """
+                public sealed partial class Split
+                {
+                    private static Tensor Scores(Tensor s) => functional.softmax(s, -1);
+                }
+                """));
+        AssertNoException(result);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompileDiagnostics);
+        var text = Assert.Single(result.Run.GeneratedTrees).ToString();
+        Assert.Contains("// A.cs(", text, StringComparison.Ordinal);
+        Assert.Contains("// B.cs(", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_diagnostic_has_a_doc_page_and_help_link()
     {
         var root = RepoRoot();
@@ -102,7 +187,7 @@ public sealed class DiagnosticTests
             var page = Path.Combine(root, "docs", "rules", descriptor.Id + ".md");
             Assert.True(File.Exists(page), page);
             var text = File.ReadAllText(page);
-            Assert.StartsWith("# " + descriptor.Id + " - ", text, StringComparison.Ordinal);
+            Assert.StartsWith("# " + descriptor.Id + " - " + descriptor.Title + "\n", text.Replace("\r\n", "\n"), StringComparison.Ordinal);
             foreach (var section in new[] { "## Why", "## Non-compliant", "## Compliant", "## Configuration" })
                 Assert.Contains(section, text, StringComparison.Ordinal);
             Assert.EndsWith("docs/rules/" + descriptor.Id + ".md", descriptor.HelpLinkUri, StringComparison.Ordinal);

@@ -14,6 +14,7 @@ public sealed class SnapshotTests
     [InlineData("Sequential", Sources.SequentialModel)]
     [InlineData("HighPrecisionMethod", Sources.HighPrecisionMethod)]
     [InlineData("Fp16LossScaling", Sources.Fp16Scaled)]
+    [InlineData("Fp8", Sources.Fp8)]
     public void Emitted_text_matches_snapshot_and_compiles_clean(string name, string source)
     {
         var result = GeneratorHarness.Run(("/src/" + name + ".cs", source));

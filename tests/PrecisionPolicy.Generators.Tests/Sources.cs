@@ -238,4 +238,31 @@ internal static class Sources
             public override Tensor forward(Tensor x) => functional.log_softmax(torch.mm(fc.call(x), x.t()), 1);
         }
         """;
+
+    public const string Fp8 = Usings + """
+        namespace Samples;
+
+        [Autocast(Precision.FP8)]
+        [Fp8Recipe(Margin = 1, AmaxHistoryLength = 16)]
+        public sealed partial class Eight : Module<Tensor, Tensor>
+        {
+            private readonly Linear fc1;
+            private readonly LayerNorm norm;
+            private readonly Linear fc2;
+
+            public Eight(int d) : base(nameof(Eight))
+            {
+                fc1 = Linear(d, d);
+                norm = LayerNorm(d);
+                fc2 = Linear(d, d, hasBias: false);
+                RegisterComponents();
+            }
+
+            public override Tensor forward(Tensor x)
+            {
+                var h = functional.gelu(fc1.call(norm.call(x)));
+                return torch.matmul(fc2.call(h), h.transpose(0, 1)).softmax(-1);
+            }
+        }
+        """;
 }

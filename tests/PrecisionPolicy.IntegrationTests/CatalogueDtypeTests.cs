@@ -150,5 +150,13 @@ public sealed class CatalogueDtypeTests : IDisposable
         Assert.Equal(BF16, result.dtype);
         var expected = matmul(a.to(BF16).to(F32), b.to(BF16).to(F32)).to(BF16);
         Assert.True((result.to(F32) == expected.to(F32)).all().item<bool>());
+
+        // Linear module calls take the same path: BF16 weights widened, FP32 accumulation, BF16 result.
+        var x = F(4, 8);
+        var linear = zoo.LinearModule(x);
+        Assert.Equal(BF16, linear.dtype);
+        var weights = zoo.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var reference = nn.functional.linear(x.to(BF16).to(F32), weights["fc.weight"].to(F32), weights["fc.bias"].to(F32)).to(BF16);
+        Assert.True((linear.to(F32) == reference.to(F32)).all().item<bool>());
     }
 }

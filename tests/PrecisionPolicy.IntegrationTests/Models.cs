@@ -172,3 +172,70 @@ public sealed partial class TinyTransformer : Module<Tensor, Tensor>
         return head.call(lnf.call(h));
     }
 }
+
+/// <summary>An FP8 MLP: Linear calls become functional.linear over FP8-quantized operands.</summary>
+[Autocast(Precision.FP8)]
+[Fp8Recipe(AmaxHistoryLength = 16)]
+public sealed partial class Fp8Mlp : Module<Tensor, Tensor>
+{
+    private readonly LayerNorm norm;
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    public Fp8Mlp(int d) : base(nameof(Fp8Mlp))
+    {
+        norm = LayerNorm(d);
+        fc1 = Linear(d, 4 * d);
+        fc2 = Linear(4 * d, d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc2.call(functional.gelu(fc1.call(norm.call(x))));
+}
+
+/// <summary>A helper class under its own policy (PP0101 notes it gets casts, no plumbing).</summary>
+// Issue 3: "[Autocast] on that helper method or class brings it under a policy". The analyzers'
+// PP0010/PP0011 treat every [Autocast] class as a module class; silenced here until that is settled.
+#pragma warning disable PP0010, PP0011
+[Autocast(Precision.BF16)]
+public static class PolicyHelpers
+#pragma warning restore PP0010, PP0011
+{
+    public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b);
+
+    public static Tensor Softmax(Tensor x) => functional.softmax(x, -1);
+}
+
+/// <summary>A module class kept FP32 wherever it is used.</summary>
+[HighPrecision]
+public sealed class PreciseHead : Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+
+    public PreciseHead(int d) : base(nameof(PreciseHead))
+    {
+        fc = Linear(d, d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc.call(x);
+}
+
+/// <summary>Uses the helper class and the [HighPrecision] module class.</summary>
+[Autocast(Precision.BF16)]
+public sealed partial class WithHelpers : Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+    private readonly PreciseHead head;
+
+    public WithHelpers(int d) : base(nameof(WithHelpers))
+    {
+        fc = Linear(d, d);
+        head = new PreciseHead(d);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => head.call(fc.call(x));
+
+    public Tensor HelperMm(Tensor a, Tensor b) => PolicyHelpers.Mm(a, b);
+}

@@ -112,6 +112,18 @@ public sealed class PolicyTests : IDisposable
     }
 
     [Fact]
+    public void Helper_classes_and_high_precision_module_classes_keep_their_policies()
+    {
+        var model = new WithHelpers(8).ApplyPrecisionPolicy();
+        var dtypes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.dtype);
+        Assert.Equal(BF16, dtypes["fc.weight"]);
+        Assert.Equal(F32, dtypes["head.fc.weight"]);   // [HighPrecision] class: FP32 wherever it is used
+        Assert.Equal(F32, model.forward(randn(2, 8)).dtype);
+        Assert.Equal(BF16, model.HelperMm(randn(2, 8), randn(8, 3)).dtype);   // [Autocast] helper class
+        Assert.Equal(F32, PolicyHelpers.Softmax(randn(2, 8).to(BF16)).dtype);
+    }
+
+    [Fact]
     public void Fp16_policy_gets_dynamic_loss_scaling_by_default()
     {
         var inner = new HalfInner(4).ApplyPrecisionPolicy();

@@ -21,6 +21,12 @@ internal sealed record InterceptorSpec
     /// <summary>A readable reason shown in the comment (region, member policy).</summary>
     public string Reason { get; init; } = "";
 
+    /// <summary>FP8 regions: the stable id of the call site (Fp8Autocast scaling states); empty otherwise.</summary>
+    public string Fp8Site { get; init; } = "";
+
+    /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
+    public bool Fp8Linear { get; init; }
+
     /// <summary>Name of the intercepted method.</summary>
     public string MethodName { get; init; } = "";
 
@@ -89,6 +95,9 @@ internal enum ArgumentCast
     PromoteAll,
     Exact,
     ExactOptional,
+    Fp8Operand,
+    Fp8OperandOptional,
+    Fp8OperandAll,
 }
 
 /// <summary>What an interceptor does with the result.</summary>

@@ -33,6 +33,9 @@ internal sealed record PolicySpec
     /// <summary>Loss scaling of the generated optimizer.</summary>
     public LossScalingSpec Scaling { get; init; } = new();
 
+    /// <summary>FP8 classes: the recipe from [Fp8Recipe] (or TransformerEngine's defaults).</summary>
+    public Fp8RecipeSpec? Fp8Recipe { get; init; }
+
     /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
     public bool HasMasterWeightOptimizer { get; init; }
 
@@ -66,3 +69,7 @@ internal sealed record LossScalingSpec
     public double MinScale { get; init; } = 1.0;
     public double MaxScale { get; init; } = 16777216.0;
 }
+
+/// <summary>The [Fp8Recipe] settings as enum member names and numbers.</summary>
+/// <remarks>Must stay immutable and structurally equatable.</remarks>
+internal sealed record Fp8RecipeSpec(string ForwardFormat, string BackwardFormat, int Margin, int AmaxHistoryLength, string Scaling);

@@ -35,10 +35,30 @@ public static class ModulePolicy
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
+        // FP8: the module's forward (run through call) becomes the FP8 region Fp8Autocast.Operand needs.
+        if (plan.EffectivePrecision == Precision.FP8) Fp8Context.Attach(root, plan.Fp8Recipe);
         foreach (var (name, child) in root.named_children())
         {
             var forced = plan.IsHighPrecision(name);
             Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced);
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="optimizer"/> the FP8 context of every FP8 policy module in
+    /// <paramref name="root"/>'s tree (itself included), so their amax histories follow applied and
+    /// skipped steps and travel in checkpoints. Nothing for other precisions.
+    /// </summary>
+    public static void AttachCompanions(nn.Module root, MasterWeightOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, module) in root.named_modules().Prepend(("", root)))
+        {
+            if (!seen.Add(module)) continue;
+            if (module is IPrecisionPolicyModule { PrecisionPlan: { EffectivePrecision: Precision.FP8 } plan })
+                optimizer.AddCompanion(Fp8Context.Attach(module, plan.Fp8Recipe));
         }
     }
 

@@ -47,8 +47,15 @@ public static partial class PolicyCasts
     /// <summary><see cref="Autocast.Promote"/> for every tensor of a list.</summary>
     public static Tensor[] PromoteAll(IEnumerable<Tensor> tensors, ScalarType? widest) => Map(tensors, t => Autocast.Promote(t, widest));
 
-    /// <summary><see cref="Autocast.Promote"/> for every tensor of a span.</summary>
-    public static Tensor[] PromoteSpan(ReadOnlySpan<Tensor> tensors, ScalarType? widest) => PromoteAll(tensors.ToArray(), widest);
+    /// <summary>The tensors of a list as an array, enumerated once (the same array when it already is one).</summary>
+    public static Tensor[] Materialize(IEnumerable<Tensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        return tensors as Tensor[] ?? new List<Tensor>(tensors).ToArray();
+    }
+
+    /// <summary>The tensors of a span as an array.</summary>
+    public static Tensor[] MaterializeSpan(ReadOnlySpan<Tensor> tensors) => tensors.ToArray();
 
     /// <summary><see cref="Autocast.Promote"/> for an optional operand.</summary>
     public static Tensor? PromoteOptional(Tensor? tensor, ScalarType? widest) => tensor is null ? null : Autocast.Promote(tensor, widest);
@@ -61,8 +68,19 @@ public static partial class PolicyCasts
         return Autocast.Widest(all.ToArray());
     }
 
-    /// <summary>The widest castable floating dtype among a span and further tensors (promote ops).</summary>
-    public static ScalarType? WidestSpan(ReadOnlySpan<Tensor> tensors, params Tensor?[] others) => Widest(tensors.ToArray(), others);
+
+    /// <summary><see cref="Fp8Autocast.Operand"/> for an optional operand.</summary>
+    public static Tensor? Fp8OperandOptional(Tensor? tensor, string site) => tensor is null ? null : Fp8Autocast.Operand(tensor, site);
+
+    /// <summary><see cref="Fp8Autocast.Operand"/> for each tensor of a list; the i-th gets the site id <c>site.i</c>.</summary>
+    public static Tensor[] Fp8OperandAll(IEnumerable<Tensor> tensors, string site)
+    {
+        var index = 0;
+        return Map(tensors, t => Fp8Autocast.Operand(t, site + "." + (index++).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary><see cref="Fp8OperandAll"/> for a span.</summary>
+    public static Tensor[] Fp8OperandSpan(ReadOnlySpan<Tensor> tensors, string site) => Fp8OperandAll(tensors.ToArray(), site);
 
     private static Tensor[] Map(IEnumerable<Tensor> tensors, Func<Tensor, Tensor> cast)
     {

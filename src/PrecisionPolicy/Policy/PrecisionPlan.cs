@@ -20,8 +20,10 @@ public sealed class PrecisionPlan
     /// <param name="precision">The precision declared by [Autocast].</param>
     /// <param name="highPrecisionMembers">Members marked [HighPrecision].</param>
     /// <param name="scaling">The [LossScaling] settings, or null for the precision's default.</param>
-    public PrecisionPlan(string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null)
+    /// <param name="fp8Recipe">FP8 classes: the [Fp8Recipe] recipe (null: TransformerEngine's defaults).</param>
+    public PrecisionPlan(string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null, Fp8Recipe? fp8Recipe = null)
     {
+        Fp8Recipe = fp8Recipe ?? Fp8Recipe.Default;
         ModuleName = moduleName ?? throw new ArgumentNullException(nameof(moduleName));
         Precision = precision;
         highPrecision = new HashSet<string>(highPrecisionMembers ?? Array.Empty<string>(), StringComparer.Ordinal);
@@ -39,6 +41,9 @@ public sealed class PrecisionPlan
 
     /// <summary>The dtype low-precision members are stored and computed in (of <see cref="EffectivePrecision"/>).</summary>
     public TorchSharp.torch.ScalarType ComputeDtype => AutocastDtypes.ComputeDtype(EffectivePrecision);
+
+    /// <summary>The FP8 recipe (used when <see cref="EffectivePrecision"/> is FP8).</summary>
+    public Fp8Recipe Fp8Recipe { get; }
 
     /// <summary>Members marked [HighPrecision] (field or property names).</summary>
     public IReadOnlyCollection<string> HighPrecisionMembers => highPrecision;

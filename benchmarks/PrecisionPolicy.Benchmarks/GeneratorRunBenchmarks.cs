@@ -1,0 +1,73 @@
+// Needs references the benchmarks project does not have yet (Microsoft.CodeAnalysis.CSharp,
+// Basic.Reference.Assemblies.Net100 and the generator assembly itself, not only as an analyzer):
+//   <PackageReference Include="Microsoft.CodeAnalysis.CSharp" />
+//   <PackageReference Include="Basic.Reference.Assemblies.Net100" />
+//   <ProjectReference Include="../../generators/PrecisionPolicy.Generators/PrecisionPolicy.Generators.csproj" Aliases="generator" />
+//   <DefineConstants>$(DefineConstants);PRECISIONPOLICY_GENERATOR_BENCHMARK</DefineConstants>
+// Until then it compiles to nothing.
+#if PRECISIONPOLICY_GENERATOR_BENCHMARK
+extern alias generator;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Basic.Reference.Assemblies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace PrecisionPolicy.Benchmarks;
+
+/// <summary>
+/// Generator cost for 500 [Autocast] classes (one file each, 6 catalogued calls per class): a cold
+/// run, a rerun with nothing changed, and a rerun after an edit to one file.
+/// </summary>
+[MemoryDiagnoser]
+public class GeneratorRunBenchmarks
+{
+    private const int Classes = 500;
+    private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
+        .WithLanguageVersion(LanguageVersion.Preview)
+        .WithFeatures(new[] { new KeyValuePair<string, string>("InterceptorsPreviewNamespaces", "PrecisionPolicy.Generated") });
+
+    private CSharpCompilation compilation = null!;
+    private CSharpCompilation edited = null!;
+    private GeneratorDriver warm = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var references = Net100.References.All.Cast<MetadataReference>()
+            .Append(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(PrecisionPolicy.Autocast).Assembly.Location));
+        var trees = Enumerable.Range(0, Classes).Select(i => CSharpSyntaxTree.ParseText(Source(i, "gelu"), ParseOptions, $"/src/Block{i}.cs"));
+        compilation = CSharpCompilation.Create("Bench", trees, references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var first = compilation.SyntaxTrees.First();
+        edited = compilation.ReplaceSyntaxTree(first, CSharpSyntaxTree.ParseText(Source(0, "relu"), ParseOptions, first.FilePath));
+        warm = NewDriver().RunGenerators(compilation);
+    }
+
+    [Benchmark(Baseline = true)]
+    public int ColdRun() => NewDriver().RunGenerators(compilation).GetRunResult().GeneratedTrees.Length;
+
+    [Benchmark]
+    public int RerunUnchanged() => warm.RunGenerators(compilation.Clone()).GetRunResult().GeneratedTrees.Length;
+
+    [Benchmark]
+    public int RerunAfterOneEdit() => warm.RunGenerators(edited).GetRunResult().GeneratedTrees.Length;
+
+    private static GeneratorDriver NewDriver() =>
+        CSharpGeneratorDriver.Create(new[] { new generator::PrecisionPolicy.Generators.AutocastGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
+
+    private static string Source(int i, string activation)
+    {
+        var s = new StringBuilder();
+        s.Append("using PrecisionPolicy; using TorchSharp; using TorchSharp.Modules; using static TorchSharp.torch; using static TorchSharp.torch.nn;\n");
+        s.Append("namespace Bench;\n");
+        s.Append($"[Autocast(Precision.BF16)] public sealed partial class Block{i} : Module<Tensor, Tensor>\n{{\n");
+        s.Append("    private readonly LayerNorm norm = LayerNorm(8); private readonly Linear fc1 = Linear(8, 32); private readonly Linear fc2 = Linear(32, 8);\n");
+        s.Append($"    public Block{i}() : base(\"b\") {{ RegisterComponents(); }}\n");
+        s.Append($"    public override Tensor forward(Tensor x) {{ var h = fc2.call(functional.{activation}(fc1.call(norm.call(x)))); return functional.softmax(torch.matmul(h, h.t()), -1).sum(); }}\n}}\n");
+        return s.ToString();
+    }
+}
+#endif
