@@ -62,7 +62,7 @@ public sealed partial class AutocastGenerator
             if (!isModule)
             {
                 // A helper class: its ops get casts (a lexical region), but there is no module to plumb.
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AutocastTypeNotModule, location, type.Name));
+                // The analyzers' PP0011 (info) tells the user so.
                 if (precision == "FP8")
                     return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
                 var helperRegions = new RegionWalker(context.SemanticModel, type, precision, diagnostics, ct);
@@ -83,8 +83,9 @@ public sealed partial class AutocastGenerator
                 };
                 return new ParseResult(helperSpec, diagnostics.ToEquatableArray());
             }
+            // Nothing can be added to a class that is not partial; the analyzers' PP0010 (with a fix) reports it.
             if (!IsPartialWithContainers(type, ct))
-                return Fail(DiagnosticDescriptors.AutocastTypeNotPartial, location, type.Name);
+                return new ParseResult(null, diagnostics.ToEquatableArray());
             if (precision == "FP8" && !HasFp8Runtime(compilation))
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8MissingRuntime);
 

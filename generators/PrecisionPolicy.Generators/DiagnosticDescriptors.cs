@@ -5,20 +5,13 @@ using Microsoft.CodeAnalysis;
 namespace PrecisionPolicy.Generators;
 
 /// <summary>
-/// The generator's diagnostics (ids PP0100+; the analyzers own PP0001+). Each has a page under
+/// The generator's diagnostics (ids PP0102+; the analyzers own PP0001+, including the
+/// not-partial and not-a-module checks, PP0010 and PP0011). Each has a page under
 /// docs/rules/{id}.md; severities can be changed in .editorconfig.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string HelpBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
-
-    public static readonly DiagnosticDescriptor AutocastTypeNotPartial = Create(
-        "PP0100", "[Autocast] class is not partial", "Usage", DiagnosticSeverity.Error,
-        "'{0}' has [Autocast] but is not partial (or a type containing it is not): add 'partial' so the generator can add ApplyPrecisionPolicy() and the optimizer factory");
-
-    public static readonly DiagnosticDescriptor AutocastTypeNotModule = Create(
-        "PP0101", "[Autocast] class is not a TorchSharp module", "Usage", DiagnosticSeverity.Info,
-        "'{0}' is not a torch.nn.Module: its tensor ops get casts, but no ApplyPrecisionPolicy(), optimizer or manifest is generated for it");
 
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
@@ -43,7 +36,7 @@ internal static class DiagnosticDescriptors
     /// <summary>Every descriptor, by id.</summary>
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]
     {
-        AutocastTypeNotPartial, AutocastTypeNotModule, AutocastTypeGeneric, OpaqueComposite,
+        AutocastTypeGeneric, OpaqueComposite,
         HelperWithoutPolicy, CallNotInterceptable, Fp8NotSupported,
     }.ToDictionary(static d => d.Id);
 

@@ -16,9 +16,7 @@ public sealed class DiagnosticTests
         Assert.All(result.Run.Results, r => Assert.Null(r.Exception));
 
     [Theory]
-    [InlineData("PP0100", "[Autocast(Precision.BF16)] public sealed class NotPartial : Module<Tensor, Tensor> { public NotPartial() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
     [InlineData("PP0102", "public partial class Outer<T> { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
-    [InlineData("PP0100", "public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
     [InlineData("PP0106", "public static class Fp8Helpers { [Autocast(Precision.FP8)] public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b); }")]
     public void Unsupported_classes_get_one_diagnostic_and_no_source(string id, string body)
     {
@@ -111,8 +109,19 @@ public sealed class DiagnosticTests
         Assert.Empty(result.CompileDiagnostics);
     }
 
+    [Theory]
+    [InlineData("[Autocast(Precision.BF16)] public sealed class NotPartial : Module<Tensor, Tensor> { public NotPartial() : base(\"x\") { } public override Tensor forward(Tensor x) => x; }")]
+    [InlineData("public class Plain { [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }")]
+    public void Non_partial_module_classes_get_no_source_and_leave_the_report_to_the_analyzers(string body)
+    {
+        var result = Run(body);
+        AssertNoException(result);
+        Assert.Empty(result.GeneratorDiagnostics); // PP0010 (analyzer, with a code fix) reports it
+        Assert.Empty(result.Run.GeneratedTrees);
+    }
+
     [Fact]
-    public void Helper_class_that_is_not_a_module_gets_interceptors_and_an_info()
+    public void Helper_class_that_is_not_a_module_gets_interceptors_and_no_generator_diagnostic()
     {
         var result = Run("""
             [Autocast(Precision.BF16)]
@@ -122,8 +131,7 @@ public sealed class DiagnosticTests
             }
             """);
         AssertNoException(result);
-        var info = Assert.Single(result.GeneratorDiagnostics);
-        Assert.Equal(("PP0101", DiagnosticSeverity.Info), (info.Id, info.Severity));
+        Assert.Empty(result.GeneratorDiagnostics); // PP0011 (analyzer, info) notes it gets no plumbing
         Assert.Empty(result.CompileDiagnostics);
         var text = Assert.Single(result.Run.GeneratedTrees).ToString();
         Assert.Contains("torch.matmul (low precision", text, StringComparison.Ordinal);

@@ -193,13 +193,9 @@ public sealed partial class Fp8Mlp : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => fc2.call(functional.gelu(fc1.call(norm.call(x))));
 }
 
-/// <summary>A helper class under its own policy (PP0101 notes it gets casts, no plumbing).</summary>
-// Issue 3: "[Autocast] on that helper method or class brings it under a policy". The analyzers'
-// PP0010/PP0011 treat every [Autocast] class as a module class; silenced here until that is settled.
-#pragma warning disable PP0010, PP0011
+/// <summary>A helper class under its own policy (the analyzers' PP0011 notes it gets casts, no plumbing).</summary>
 [Autocast(Precision.BF16)]
 public static class PolicyHelpers
-#pragma warning restore PP0010, PP0011
 {
     public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b);
 
