@@ -94,11 +94,11 @@ public sealed partial class MasterWeightOptimizer
         writer.Write(st.TotalSteps);
         Inner.save_state_dict(writer);
         writer.Write(companions.Count);
-        foreach (var c in companions)
+        foreach (var (key, c) in companions)
         {
             using var buffer = new MemoryStream();
             using (var sectionWriter = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) c.Save(sectionWriter);
-            writer.Write(c.Name);
+            writer.Write(key);
             writer.Write(buffer.Length);
             writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
@@ -132,10 +132,10 @@ public sealed partial class MasterWeightOptimizer
             var name = reader.ReadString();
             sections[name] = reader.ReadBytes(checked((int)reader.ReadInt64()));
         }
-        foreach (var c in companions)
+        foreach (var (key, c) in companions)
         {
-            if (!sections.TryGetValue(c.Name, out var bytes))
-                throw new InvalidDataException($"Checkpoint '{path}' has no state for companion '{c.Name}'.");
+            if (!sections.TryGetValue(key, out var bytes))
+                throw new InvalidDataException($"Checkpoint '{path}' has no state for companion '{key}'.");
             using var sectionReader = new BinaryReader(new MemoryStream(bytes));
             c.Load(sectionReader);
         }

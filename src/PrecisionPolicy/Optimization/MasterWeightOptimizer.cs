@@ -25,7 +25,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly DtypeGroup[] groups;
     private readonly Tensor masters;
     private readonly Tensor masterGrads;
-    private readonly List<IOptimizerCompanion> companions = new();
+    private readonly List<(string Key, IOptimizerCompanion Companion)> companions = new();
     private readonly List<optim.lr_scheduler.LRScheduler> schedulers = new();
     private int microBatches;
     private bool disposed;
@@ -91,13 +91,18 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         return new MasterWeightMemory(masters.numel() * 4, masterGrads.numel() * 4, workingGradients, OptimizerStateBytes.Of(Inner));
     }
 
-    /// <summary>Adds state that follows steps and checkpoints (FP8 scaling state, ...).</summary>
+    /// <summary>
+    /// Adds state that follows steps and checkpoints (FP8 scaling state, ...). Adding the same
+    /// companion twice changes nothing. Companions that share a name (several instances of one
+    /// module class) are told apart in checkpoints by the order they were added in, which is
+    /// stable when they are added by walking the same model.
+    /// </summary>
     public void AddCompanion(IOptimizerCompanion companion)
     {
         ArgumentNullException.ThrowIfNull(companion);
-        if (companions.Any(c => c.Name == companion.Name))
-            throw new ArgumentException($"A companion named '{companion.Name}' is already attached.", nameof(companion));
-        companions.Add(companion);
+        if (companions.Any(c => ReferenceEquals(c.Companion, companion))) return;
+        var sameName = companions.Count(c => c.Companion.Name == companion.Name);
+        companions.Add((sameName == 0 ? companion.Name : $"{companion.Name}#{sameName + 1}", companion));
     }
 
     /// <summary>Steps <paramref name="scheduler"/> after every applied step, never after a skipped one.</summary>
@@ -176,7 +181,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
 
         if (outcome.Applied)
             foreach (var s in schedulers) s.step();
-        foreach (var c in companions) c.OnStepEnd(outcome);
+        foreach (var (_, c) in companions) c.OnStepEnd(outcome);
         Scaler.Update(foundNonFinite: !outcome.Applied);
         return outcome;
     }

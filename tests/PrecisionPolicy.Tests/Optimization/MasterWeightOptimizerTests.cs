@@ -320,3 +320,40 @@ public sealed class MasterWeightMemoryTests
         Assert.Equal(new MasterWeightMemory(4040, 4040, 2020, 8080), opt.Memory());
     }
 }
+
+[Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
+public sealed class CompanionTests
+{
+    /// <summary>A companion holding one number, named like every instance of its module class.</summary>
+    private sealed class Counter(string name) : IOptimizerCompanion
+    {
+        public int Value;
+        public int Steps;
+        public string Name => name;
+        public void OnStepEnd(StepOutcome outcome) => Steps++;
+        public void Save(BinaryWriter writer) => writer.Write(Value);
+        public void Load(BinaryReader reader) => Value = reader.ReadInt32();
+    }
+
+    [Fact]
+    public void Companions_sharing_a_name_are_stepped_and_checkpointed_each_on_its_own()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pp-{Guid.NewGuid():N}.ckpt");
+        using var layer = nn.Linear(2, 1);
+        using var opt = new MasterWeightOptimizer(layer, ps => optim.SGD(ps, 0.1));
+        var first = new Counter("fp8:Block") { Value = 1 };
+        var second = new Counter("fp8:Block") { Value = 2 };
+        opt.AddCompanion(first);
+        opt.AddCompanion(second);
+        opt.AddCompanion(first); // the same companion twice changes nothing
+
+        opt.Step(layer.call(ones(1, 2)).sum());
+        opt.Save(path);
+        (first.Value, second.Value) = (0, 0);
+        opt.Load(path);
+        File.Delete(path);
+
+        Assert.Equal((1, 2), (first.Value, second.Value));
+        Assert.Equal((1, 1), (first.Steps, second.Steps));
+    }
+}
