@@ -26,8 +26,8 @@ public sealed class SampleEndToEndTests : IDisposable
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output.FullName, "results.json")));
         var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToDictionary(r => r.GetProperty("Name").GetString()!);
-        Assert.Equal(new[] { "fp32", "bf16", "fp16", "fp16-noscale" }.Order(), runs.Keys.Order());
-        foreach (var name in new[] { "bf16", "fp16" })
+        Assert.Equal(new[] { "fp32", "bf16", "fp16", "fp16-noscale", "fp8" }.Order(), runs.Keys.Order());
+        foreach (var name in new[] { "bf16", "fp16", "fp8" })
         {
             var run = runs[name];
             Assert.Equal(12, run.GetProperty("Losses").GetArrayLength());

@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 namespace PrecisionPolicy.Samples.Addition.Model;
 
 /// <summary>Pre-norm transformer block: LayerNorm in FP32, attention and MLP in the compute precision.</summary>
-[Autocast(Precision.BF16)]
+[Autocast(Precision.FP8)]
 public sealed partial class Block : Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm1;

@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace PrecisionPolicy.Samples.Addition.Model;
 
 /// <summary>Multi-head causal self-attention: the matmuls run in the compute precision, softmax in FP32.</summary>
-[Autocast(Precision.BF16)]
+[Autocast(Precision.FP8)]
 public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
 {
     private readonly Linear qkv;

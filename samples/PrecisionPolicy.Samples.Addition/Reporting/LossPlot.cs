@@ -15,15 +15,19 @@ public static class LossPlot
         var losses = multiplot.GetPlot(0);
         var scales = multiplot.GetPlot(1);
 
-        foreach (var r in results)
+        var palette = new ScottPlot.Palettes.Category10();
+        foreach (var (r, index) in results.Select((r, i) => (r, i)))
         {
+            var color = palette.GetColor(index); // one colour per run in both panels
             var steps = Enumerable.Range(1, r.Losses.Count).Select(i => (double)i).ToArray();
             var loss = losses.Add.ScatterLine(steps, r.Losses.Select(l => double.IsFinite(l) ? l : double.NaN).ToArray());
             loss.LegendText = r.Name;
+            loss.Color = color;
             if (r.LossScaling != "Off")
             {
                 var scale = scales.Add.ScatterLine(steps, r.Scales.Select(s => System.Math.Log2(s)).ToArray());
                 scale.LegendText = r.Name;
+                scale.Color = color;
             }
         }
         losses.Title("Training loss");

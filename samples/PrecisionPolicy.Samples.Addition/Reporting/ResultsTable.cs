@@ -38,7 +38,7 @@ public static class ResultsTable
         if (!double.IsFinite(loss)) return "[red]NaN[/]";
         if (reference is null || reference.FinalLoss == 0) return loss.ToString("F4");
         var relative = (loss - reference.FinalLoss) / reference.FinalLoss;
-        var color = System.Math.Abs(relative) <= 0.02 ? "green" : "red";
+        var color = relative <= 0.02 ? "green" : "red"; // ending below FP32 is no failure
         return $"{loss:F4} [{color}]({relative:+0.0%;-0.0%})[/]";
     }
 
@@ -47,7 +47,7 @@ public static class ResultsTable
     {
         if (!double.IsFinite(r.GradientZeroFraction)) return "n/a";
         var text = r.GradientZeroFraction.ToString("P2");
-        return reference is not null && r.GradientZeroFraction > reference.GradientZeroFraction + 0.01 ? $"[red]{text} underflow[/]" : text;
+        return reference is not null && r.GradientZeroFraction > reference.GradientZeroFraction + 1e-4 ? $"[red]{text} underflow[/]" : text;
     }
 
     private static string Bytes(long bytes) => bytes switch

@@ -17,6 +17,7 @@ public sealed record RunKind(string Name, Precision Precision, LossScalerOptions
         new("bf16", Precision.BF16, LossScalerOptions.Off),
         new("fp16", Precision.FP16, LossScalerOptions.Dynamic),
         new("fp16-noscale", Precision.FP16, LossScalerOptions.Off),
+        new("fp8", Precision.FP8, LossScalerOptions.For(Precision.FP8)),
     ];
 
     /// <summary>Runs by name (comma-separated); throws with the known names on a typo.</summary>

@@ -3,7 +3,7 @@ namespace PrecisionPolicy.Samples.Addition.Training;
 /// <summary>Everything a training run needs besides its precision.</summary>
 public sealed record TrainingOptions
 {
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 600;
     public int Batch { get; init; } = 128;
     public int Digits { get; init; } = 3;
     public int Width { get; init; } = 64;
