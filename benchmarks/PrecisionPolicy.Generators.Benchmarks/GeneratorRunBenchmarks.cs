@@ -1,12 +1,3 @@
-// Needs references the benchmarks project does not have yet (Microsoft.CodeAnalysis.CSharp,
-// Basic.Reference.Assemblies.Net100 and the generator assembly itself, not only as an analyzer):
-//   <PackageReference Include="Microsoft.CodeAnalysis.CSharp" />
-//   <PackageReference Include="Basic.Reference.Assemblies.Net100" />
-//   <ProjectReference Include="../../generators/PrecisionPolicy.Generators/PrecisionPolicy.Generators.csproj" Aliases="generator" />
-//   <DefineConstants>$(DefineConstants);PRECISIONPOLICY_GENERATOR_BENCHMARK</DefineConstants>
-// Until then it compiles to nothing.
-#if PRECISIONPOLICY_GENERATOR_BENCHMARK
-extern alias generator;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
@@ -56,7 +47,7 @@ public class GeneratorRunBenchmarks
     public int RerunAfterOneEdit() => warm.RunGenerators(edited).GetRunResult().GeneratedTrees.Length;
 
     private static GeneratorDriver NewDriver() =>
-        CSharpGeneratorDriver.Create(new[] { new generator::PrecisionPolicy.Generators.AutocastGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
+        CSharpGeneratorDriver.Create(new[] { new PrecisionPolicy.Generators.AutocastGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
 
     private static string Source(int i, string activation)
     {
@@ -70,4 +61,3 @@ public class GeneratorRunBenchmarks
         return s.ToString();
     }
 }
-#endif
