@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
@@ -19,33 +20,22 @@ namespace PrecisionPolicy.CodeFixes;
 /// outside the loop, which is a judgement call).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(GuardSchedulerStepCodeFix)), Shared]
-public sealed class GuardSchedulerStepCodeFix : CodeFixProvider
+public sealed class GuardSchedulerStepCodeFix : PrecisionCodeFix
 {
-    private const string Title = "Step the scheduler only when the optimizer step was applied";
+    protected override string Title => "Step the scheduler only when the optimizer step was applied";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticIds.SchedulerSteppedOnSkippableStep);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic) =>
+        diagnostic.Properties.TryGetValue(SchedulerSteppedOnSkippableStepAnalyzer.OutcomeVariableProperty, out var outcome) &&
+        outcome is not null &&
+        root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is InvocationExpressionSyntax
         {
-            if (diagnostic.Properties.TryGetValue(SchedulerSteppedOnSkippableStepAnalyzer.OutcomeVariableProperty, out var outcome) &&
-                outcome is not null &&
-                root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is InvocationExpressionSyntax
-                {
-                    Parent: ExpressionStatementSyntax { Parent: BlockSyntax } statement,
-                })
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(Title, ct => Guard(context.Document, statement, outcome, ct), nameof(GuardSchedulerStepCodeFix)),
-                    diagnostic);
-            }
+            Parent: ExpressionStatementSyntax { Parent: BlockSyntax } statement,
         }
-    }
+            ? ct => Guard(document, statement, outcome, ct)
+            : null;
 
     private static async Task<Document> Guard(Document document, ExpressionStatementSyntax statement, string outcome, CancellationToken cancellationToken)
     {

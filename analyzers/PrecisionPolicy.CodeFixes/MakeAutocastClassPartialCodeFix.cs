@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -14,28 +15,19 @@ namespace PrecisionPolicy.CodeFixes;
 
 /// <summary>PP0010: adds <c>partial</c> to the [Autocast] class and to each containing type that lacks it.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakeAutocastClassPartialCodeFix)), Shared]
-public sealed class MakeAutocastClassPartialCodeFix : CodeFixProvider
+public sealed class MakeAutocastClassPartialCodeFix : PrecisionCodeFix
 {
-    private const string Title = "Make the class partial";
+    protected override string Title => "Make the class partial";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticIds.AutocastClassNotPartial);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
-        {
-            var token = root?.FindToken(diagnostic.Location.SourceSpan.Start);
-            if (token?.Parent is TypeDeclarationSyntax declaration && declaration.Identifier == token)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(Title, ct => MakePartial(context.Document, declaration, ct), nameof(MakeAutocastClassPartialCodeFix)),
-                    diagnostic);
-            }
-        }
+        var token = root.FindToken(diagnostic.Location.SourceSpan.Start);
+        return token.Parent is TypeDeclarationSyntax declaration && declaration.Identifier == token
+            ? ct => MakePartial(document, declaration, ct)
+            : null;
     }
 
     private static async Task<Document> MakePartial(Document document, TypeDeclarationSyntax declaration, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
@@ -12,28 +13,17 @@ namespace PrecisionPolicy.CodeFixes;
 
 /// <summary>PP0012: removes a [HighPrecision] that has no effect (and its attribute list when it was alone).</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RemoveHighPrecisionAttributeCodeFix)), Shared]
-public sealed class RemoveHighPrecisionAttributeCodeFix : CodeFixProvider
+public sealed class RemoveHighPrecisionAttributeCodeFix : PrecisionCodeFix
 {
-    private const string Title = "Remove [HighPrecision]";
+    protected override string Title => "Remove [HighPrecision]";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticIds.HighPrecisionOnNonTensorMember);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
-        {
-            if (root?.FindNode(diagnostic.Location.SourceSpan) is AttributeSyntax { Parent: AttributeListSyntax list } attribute)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(Title, ct => Remove(context.Document, list, attribute, ct), nameof(RemoveHighPrecisionAttributeCodeFix)),
-                    diagnostic);
-            }
-        }
-    }
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindNode(diagnostic.Location.SourceSpan) is AttributeSyntax { Parent: AttributeListSyntax list } attribute
+            ? ct => Remove(document, list, attribute, ct)
+            : null;
 
     private static async Task<Document> Remove(Document document, AttributeListSyntax list, AttributeSyntax attribute, CancellationToken cancellationToken)
     {

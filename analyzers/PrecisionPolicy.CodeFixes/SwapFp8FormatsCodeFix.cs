@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -13,30 +14,19 @@ namespace PrecisionPolicy.CodeFixes;
 
 /// <summary>PP0013: swaps the ForwardFormat and BackwardFormat values of an [Fp8Recipe].</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SwapFp8FormatsCodeFix)), Shared]
-public sealed class SwapFp8FormatsCodeFix : CodeFixProvider
+public sealed class SwapFp8FormatsCodeFix : PrecisionCodeFix
 {
-    private const string Title = "Swap the FP8 formats (E4M3 forward, E5M2 backward)";
+    protected override string Title => "Swap the FP8 formats (E4M3 forward, E5M2 backward)";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticIds.Fp8FormatsSwapped);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
-        {
-            if (root?.FindNode(diagnostic.Location.SourceSpan) is AttributeSyntax attribute &&
-                Argument(attribute, "ForwardFormat") is { } forward &&
-                Argument(attribute, "BackwardFormat") is { } backward)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(Title, ct => Swap(context.Document, forward, backward, ct), nameof(SwapFp8FormatsCodeFix)),
-                    diagnostic);
-            }
-        }
-    }
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindNode(diagnostic.Location.SourceSpan) is AttributeSyntax attribute &&
+        Argument(attribute, "ForwardFormat") is { } forward &&
+        Argument(attribute, "BackwardFormat") is { } backward
+            ? ct => Swap(document, forward, backward, ct)
+            : null;
 
     private static AttributeArgumentSyntax? Argument(AttributeSyntax attribute, string name) =>
         attribute.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
@@ -16,31 +17,20 @@ namespace PrecisionPolicy.CodeFixes;
 /// The training-loop form needs a scaler threaded through the loop and has no mechanical fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseDynamicLossScalingCodeFix)), Shared]
-public sealed class UseDynamicLossScalingCodeFix : CodeFixProvider
+public sealed class UseDynamicLossScalingCodeFix : PrecisionCodeFix
 {
-    private const string Title = "Use dynamic loss scaling";
+    protected override string Title => "Use dynamic loss scaling";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticIds.Fp16WithoutLossScaling);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is MemberAccessExpressionSyntax
         {
-            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is MemberAccessExpressionSyntax
-                {
-                    Name.Identifier.ValueText: "Off", Parent: AttributeArgumentSyntax,
-                } mode)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(Title, ct => UseDynamic(context.Document, mode, ct), nameof(UseDynamicLossScalingCodeFix)),
-                    diagnostic);
-            }
-        }
-    }
+            Name.Identifier.ValueText: "Off", Parent: AttributeArgumentSyntax,
+        } mode
+            ? ct => UseDynamic(document, mode, ct)
+            : null;
 
     private static async Task<Document> UseDynamic(Document document, MemberAccessExpressionSyntax mode, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
@@ -19,9 +20,9 @@ namespace PrecisionPolicy.CodeFixes;
 /// loses the cast (<c>x.half()</c> → <c>x</c>) and the precision policy decides.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFloat32CodeFix)), Shared]
-public sealed class UseFloat32CodeFix : CodeFixProvider
+public sealed class UseFloat32CodeFix : PrecisionCodeFix
 {
-    private const string Title = "Keep it in float32";
+    protected override string Title => "Keep it in float32";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
         DiagnosticIds.OptimizerStateInLowPrecision,
@@ -29,34 +30,17 @@ public sealed class UseFloat32CodeFix : CodeFixProvider
         DiagnosticIds.NormStatisticsInLowPrecision,
         DiagnosticIds.SensitiveOpInLowPrecision);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
+        var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+        if (node is ArgumentSyntax argument)
         {
-            return;
+            node = argument.Expression;
         }
 
-        foreach (var diagnostic in context.Diagnostics)
-        {
-            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-            if (node is ArgumentSyntax argument)
-            {
-                node = argument.Expression;
-            }
-
-            if (Replacement(node, ForcesFloat32(diagnostic.Id)) is { } replacement)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        Title,
-                        ct => Replace(context.Document, node, replacement, ct),
-                        equivalenceKey: nameof(UseFloat32CodeFix)),
-                    diagnostic);
-            }
-        }
+        return Replacement(node, ForcesFloat32(diagnostic.Id)) is { } replacement
+            ? ct => Replace(document, node, replacement, ct)
+            : null;
     }
 
     private static bool ForcesFloat32(string id) =>

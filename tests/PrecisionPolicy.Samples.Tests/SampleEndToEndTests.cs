@@ -7,6 +7,7 @@ using Xunit;
 
 namespace PrecisionPolicy.Samples.Tests;
 
+[Collection(SampleCollection.Name)]
 public sealed class SampleEndToEndTests : IDisposable
 {
     private readonly DirectoryInfo output = Directory.CreateTempSubdirectory("pp-sample-");

@@ -11,6 +11,7 @@ namespace PrecisionPolicy.Samples.Tests;
 /// The main job at its default size: the mixed runs must end where FP32 ends. Held-out loss after
 /// training is the final loss compared (a fixed set, unlike the last training batches).
 /// </summary>
+[Collection(SampleCollection.Name)]
 public sealed class SampleParityTests : IDisposable
 {
     private readonly DirectoryInfo output = Directory.CreateTempSubdirectory("pp-parity-");
