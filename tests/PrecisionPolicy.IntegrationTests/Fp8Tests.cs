@@ -44,5 +44,10 @@ public sealed class Fp8Tests
         Assert.Contains(sites, s => s.Site.EndsWith("#input", StringComparison.Ordinal) && s.Direction == Fp8Direction.Backward);
         Assert.Equal(4, sites.Select(s => s.Site).Distinct().Count()); // 2 Linear calls x (input, weight)
         Assert.All(sites.Where(s => s.Direction == Fp8Direction.Forward), s => Assert.True(s.Amax > 0));
+
+        // The manifest carries one FP32 amax history (16) plus scale per site and direction.
+        var fp8 = model.GetPrecisionManifest().Entries.Where(e => e.Role == TensorRole.Fp8ScalingState).ToArray();
+        Assert.Equal(sites.Count, fp8.Length);
+        Assert.All(fp8, e => Assert.Equal((17L, 68L), (e.Elements, e.Bytes)));
     }
 }

@@ -40,6 +40,10 @@ public sealed class SampleEndToEndTests : IDisposable
         // Linear and embedding weights are stored in BF16, LayerNorm parameters stay FP32.
         long Working(string run) => runs[run].GetProperty("BytesByRole").GetProperty("working weights").GetInt64();
         Assert.InRange(Working("bf16"), Working("fp32") / 2 + 1, Working("fp32") - 1);
+        // Only the FP8 run has per-tensor scaling state, and the manifest reports it.
+        long Fp8State(string run) => runs[run].GetProperty("BytesByRole").GetProperty("fp8 scaling state").GetInt64();
+        Assert.True(Fp8State("fp8") > 0);
+        Assert.Equal(0, Fp8State("bf16"));
     }
 
     [Fact]

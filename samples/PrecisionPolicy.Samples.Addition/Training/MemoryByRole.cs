@@ -1,27 +1,30 @@
 using System.Collections.Generic;
-using System.Linq;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
 
 namespace PrecisionPolicy.Samples.Addition.Training;
 
-/// <summary>Bytes by role for one run: parameters as stored, the optimizer's buffers, an activation estimate.</summary>
+/// <summary>
+/// Bytes by role for one run: parameters, statistics and FP8 scaling state from the generated
+/// precision manifest; masters, gradients and optimizer state as the optimizer holds them (the
+/// manifest's are per-parameter estimates); activations estimated from the model's shape.
+/// </summary>
 public static class MemoryByRole
 {
     public static IReadOnlyDictionary<string, long> Of(TinyGpt model, MasterWeightOptimizer optimizer, AdditionTask task, TrainingOptions options)
     {
+        var manifest = model.GetPrecisionManifest();
         var memory = optimizer.Memory();
-        var working = model.parameters().Sum(p => p.numel() * p.element_size());
-        var buffers = model.buffers().Sum(b => b.numel() * b.element_size());
         var shape = new ActivationShape(options.Batch, task.ContextLength, options.Width, options.Layers, options.Heads);
-        var precision = AutocastScope.Current ?? Precision.FP32;
+        var precision = AutocastScope.Effective(manifest.Precision);
         return new Dictionary<string, long>
         {
-            ["working weights"] = working,
+            ["working weights"] = manifest.BytesOf(TensorRole.WorkingWeight),
             ["master weights"] = memory.MasterWeights,
             ["gradients"] = memory.WorkingGradients + memory.GradientAccumulators,
             ["optimizer state"] = memory.OptimizerState,
-            ["buffers"] = buffers,
+            ["buffers"] = manifest.BytesOf(TensorRole.NormStatistics) + manifest.BytesOf(TensorRole.Buffer),
+            ["fp8 scaling state"] = manifest.BytesOf(TensorRole.Fp8ScalingState),
             ["activations (est.)"] = (long)MemoryPlan.ActivationBytes(shape, MemoryPlan.ActivationElementSize(precision)),
         };
     }

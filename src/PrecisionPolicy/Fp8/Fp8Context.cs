@@ -91,6 +91,13 @@ public sealed class Fp8Context : IOptimizerCompanion
         }
     }
 
+    /// <summary>The context attached to <paramref name="module"/>, or null.</summary>
+    public static Fp8Context? Of(torch.nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        lock (Attached) return Attached.TryGetValue(module, out var context) ? context : null;
+    }
+
     /// <summary>Makes this context ambient until the returned scope is disposed (for code outside module hooks).</summary>
     public IDisposable Enter()
     {

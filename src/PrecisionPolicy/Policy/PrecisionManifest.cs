@@ -27,6 +27,9 @@ public enum TensorRole
 
     /// <summary>Any other buffer.</summary>
     Buffer,
+
+    /// <summary>FP8 per-tensor scaling state of one call-site operand: its amax history and scale, FP32.</summary>
+    Fp8ScalingState,
 }
 
 /// <summary>One tensor of a <see cref="PrecisionManifest"/>.</summary>
@@ -106,7 +109,22 @@ public sealed class PrecisionManifest
             var role = statistics.Contains(name) ? TensorRole.NormStatistics : TensorRole.Buffer;
             entries.Add(new(name, role, buffer.dtype, role == TensorRole.NormStatistics ? ScalarType.Float32 : buffer.dtype, buffer.numel()));
         }
+        AddFp8States(module, entries);
         return new PrecisionManifest(plan.ModuleName, plan.Precision, entries);
+    }
+
+    // Sites get their state on first use, so an FP8 module lists them once it has run forward.
+    private static void AddFp8States(nn.Module module, List<PrecisionManifestEntry> entries)
+    {
+        foreach (var (prefix, sub) in module.named_modules().Prepend(("", module)))
+        {
+            if (Fp8Context.Of(sub) is not { } context) continue;
+            foreach (var site in context.Sites)
+            {
+                var member = (prefix.Length == 0 ? "" : prefix + " ") + "fp8 " + site.Site + " " + site.Direction.ToString().ToLowerInvariant();
+                entries.Add(new(member, TensorRole.Fp8ScalingState, ScalarType.Float32, ScalarType.Float32, site.HistoryLength + 1));
+            }
+        }
     }
 
     /// <summary>A table: member, role, storage, compute, elements, bytes; then totals per role.</summary>
