@@ -1,0 +1,49 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Xunit;
+
+namespace PrecisionPolicy.Samples.Tests;
+
+/// <summary>`dotnet build` of a project with deliberate mistakes shows the diagnostics, with help links, in the console and in SARIF 2.1.</summary>
+[Collection(SampleCollection.Name)]
+public sealed class MistakeDemoBuildTests
+{
+    [Fact]
+    public void Build_output_and_sarif_carry_the_diagnostics_and_their_help_links()
+    {
+        var root = FindRepositoryRoot();
+        var sarif = Path.Combine(Path.GetTempPath(), $"pp-mistakes-{Guid.NewGuid():N}.sarif");
+        var start = new ProcessStartInfo("dotnet", ["build", Path.Combine(root, "samples", "MistakeDemo"), "--nologo", $"-p:ErrorLog={sarif}%2Cversion=2.1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var build = Process.Start(start)!;
+        var output = build.StandardOutput.ReadToEnd() + build.StandardError.ReadToEnd();
+        build.WaitForExit();
+
+        Assert.True(build.ExitCode == 0, output);
+        Assert.Contains("warning PP0001", output);
+        Assert.Contains("docs/rules/PP0001.md", output);
+
+        using var log = JsonDocument.Parse(File.ReadAllText(sarif));
+        File.Delete(sarif);
+        Assert.Equal("2.1.0", log.RootElement.GetProperty("version").GetString());
+        var run = log.RootElement.GetProperty("runs")[0];
+        var reported = run.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("ruleId").GetString()).ToHashSet();
+        Assert.Superset(new[] { "PP0001", "PP0003", "PP0009" }.ToHashSet(), reported!);
+        var helpUri = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray()
+            .Single(r => r.GetProperty("id").GetString() == "PP0001").GetProperty("helpUri").GetString();
+        Assert.EndsWith("/docs/rules/PP0001.md", helpUri);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PrecisionPolicy.sln"))) return dir.FullName;
+        throw new InvalidOperationException("PrecisionPolicy.sln not found above " + AppContext.BaseDirectory);
+    }
+}
