@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -14,18 +13,11 @@ public sealed class MistakeDemoBuildTests
     [Fact]
     public void Build_output_and_sarif_carry_the_diagnostics_and_their_help_links()
     {
-        var root = FindRepositoryRoot();
+        var root = DotnetCli.RepositoryRoot();
         var sarif = Path.Combine(Path.GetTempPath(), $"pp-mistakes-{Guid.NewGuid():N}.sarif");
-        var start = new ProcessStartInfo("dotnet", ["build", Path.Combine(root, "samples", "MistakeDemo"), "--nologo", $"-p:ErrorLog={sarif}%2Cversion=2.1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var build = Process.Start(start)!;
-        var output = build.StandardOutput.ReadToEnd() + build.StandardError.ReadToEnd();
-        build.WaitForExit();
+        var (exitCode, output) = DotnetCli.Run(root, "build", Path.Combine(root, "samples", "MistakeDemo"), "--nologo", $"-p:ErrorLog={sarif}%2Cversion=2.1");
 
-        Assert.True(build.ExitCode == 0, output);
+        Assert.True(exitCode == 0, output);
         Assert.Contains("warning PP0001", output);
         Assert.Contains("docs/rules/PP0001.md", output);
 
@@ -38,12 +30,5 @@ public sealed class MistakeDemoBuildTests
         var helpUri = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray()
             .Single(r => r.GetProperty("id").GetString() == "PP0001").GetProperty("helpUri").GetString();
         Assert.EndsWith("/docs/rules/PP0001.md", helpUri);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "PrecisionPolicy.sln"))) return dir.FullName;
-        throw new InvalidOperationException("PrecisionPolicy.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,0 +1,74 @@
+using System;
+using System.IO;
+using Xunit;
+
+namespace PrecisionPolicy.Samples.Tests;
+
+/// <summary>
+/// The package as a user gets it: a project outside this repository with one PackageReference
+/// builds its [Autocast] class (interceptors opted in by the package's build targets, nothing set
+/// by hand), loads libtorch on this libstdc++ (the package's native fix) and trains a step.
+/// </summary>
+[Collection(SampleCollection.Name)]
+public sealed class PackageConsumerTests : IDisposable
+{
+    private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("pp-consumer-");
+
+    public void Dispose() => work.Delete(recursive: true);
+
+    [Fact]
+    public void A_project_with_only_the_package_reference_builds_intercepts_and_trains()
+    {
+        var root = DotnetCli.RepositoryRoot();
+        var feed = work.CreateSubdirectory("feed").FullName;
+        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        Run(root, "pack", Path.Combine(root, "src", "PrecisionPolicy"), "-c", "Release", "-o", feed, $"-p:Version={version}");
+
+        var project = work.CreateSubdirectory("consumer").FullName;
+        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <RestoreAdditionalProjectSources>{feed}</RestoreAdditionalProjectSources>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PrecisionPolicy" Version="{version}" />
+                <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using PrecisionPolicy;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            var block = new Block().ApplyPrecisionPolicy();
+            using var opt = block.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 1e-3));
+            var outcome = block.TrainStep(opt, randn(8, 16), randn(8, 16), (o, t) => nn.functional.mse_loss(o, t));
+            System.Console.WriteLine($"applied={outcome.Applied} fc={block.FcDtype}");
+
+            [Autocast(Precision.BF16)]
+            public sealed partial class Block : nn.Module<Tensor, Tensor>
+            {
+                private readonly LayerNorm norm = nn.LayerNorm(16);
+                private readonly Linear fc = nn.Linear(16, 16);
+                public Block() : base(nameof(Block)) => RegisterComponents();
+                public ScalarType FcDtype => fc.weight!.dtype;
+                public override Tensor forward(Tensor x) => x + fc.call(norm.call(x));
+            }
+            """);
+
+        var output = Run(project, "run", "--project", project);
+        Assert.Contains("applied=True fc=BFloat16", output);
+    }
+
+    private static string Run(string directory, params string[] arguments)
+    {
+        var (exitCode, output) = DotnetCli.Run(directory, arguments);
+        Assert.True(exitCode == 0, $"dotnet {string.Join(' ', arguments)} failed:\n{output}");
+        return output;
+    }
+}
