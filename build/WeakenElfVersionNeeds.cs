@@ -40,8 +40,11 @@ public sealed class PrecisionPolicyWeakenElfVersionNeeds : Task
         return !Log.HasLoggedErrors;
     }
 
-    /// <summary>Sets VER_FLG_WEAK on every Vernaux entry whose name is wanted and not yet weak.</summary>
-    private static List<string> Weaken(byte[] elf, HashSet<string> wanted)
+    /// <summary>
+    /// Sets VER_FLG_WEAK on every Vernaux entry whose name is wanted and not yet weak, in place;
+    /// returns the names it changed (none when the file is already patched).
+    /// </summary>
+    public static List<string> Weaken(byte[] elf, HashSet<string> wanted)
     {
         var patched = new List<string>();
         if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F' || elf[4] != 2 || elf[5] != 1)

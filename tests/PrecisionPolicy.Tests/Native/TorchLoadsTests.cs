@@ -2,7 +2,7 @@ using PrecisionPolicy;
 using TorchSharp;
 using Xunit;
 
-namespace PrecisionPolicy.Tests;
+namespace PrecisionPolicy.Tests.Native;
 
 public sealed class TorchLoadsTests
 {
