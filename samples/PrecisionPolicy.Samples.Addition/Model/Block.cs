@@ -26,7 +26,7 @@ public sealed partial class Block : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        x = x + attention.call(norm1.call(x));
-        return x + contract.call(functional.gelu(expand.call(norm2.call(x))));
+        x = x.add(attention.call(norm1.call(x)), Scalars.One);
+        return x.add(contract.call(functional.gelu(expand.call(norm2.call(x)))), Scalars.One);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -12,6 +13,7 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
     private readonly Linear qkv;
     private readonly Linear proj;
     private readonly Tensor causalMask;
+    private readonly Scalar scoreScale;
     private readonly int heads;
 
     public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
@@ -20,6 +22,7 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
         qkv = Linear(config.Width, 3 * config.Width);
         proj = Linear(config.Width, config.Width);
         causalMask = ones(config.Context, config.Context, dtype: ScalarType.Bool).triu(1);
+        scoreScale = (1.0 / Math.Sqrt(config.Width / config.Heads)).ToScalar();
         RegisterComponents();
     }
 
@@ -32,8 +35,8 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
         var k = parts[1].view(batch, time, heads, headSize).transpose(1, 2);
         var v = parts[2].view(batch, time, heads, headSize).transpose(1, 2);
 
-        var scores = matmul(q, k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headSize));
-        scores = scores.masked_fill(causalMask[..(int)time, ..(int)time], float.NegativeInfinity);
+        var scores = matmul(q, k.transpose(-2, -1)).mul(scoreScale);
+        scores = scores.masked_fill(causalMask[..(int)time, ..(int)time], Scalars.NegativeInfinity);
         var attention = functional.softmax(scores, -1);
         var y = matmul(attention, v).transpose(1, 2).contiguous().view(batch, time, width);
         return proj.call(y);

@@ -38,7 +38,7 @@ public sealed partial class TinyGpt : Module<Tensor, Tensor>
     public override Tensor forward(Tensor ids)
     {
         var time = ids.shape[1];
-        var x = tokens.call(ids) + positions.call(arange(time, device: ids.device));
+        var x = tokens.call(ids).add(positions.call(arange(time, device: ids.device)), Scalars.One);
         foreach (var block in blocks) x = block.call(x);
         return head.call(finalNorm.call(x));
     }

@@ -56,12 +56,17 @@ internal static class Fp8Quantizer
         var max = MaxOf(format);
         var threshold = SaturationThresholdOf(format);
         using var scope = NewDisposeScope();
-        var scaled = x32 * scale;
+        // Scalars held by `using` for the whole call: see RootedScalars.
+        using var scaleScalar = scale.ToScalar();
+        using var low = (-max).ToScalar();
+        using var high = max.ToScalar();
+        using var thresholdScalar = threshold.ToScalar();
+        var scaled = x32.mul(scaleScalar);
         saturated = 0;
         // The float32 product bounds every element's, so counting can be skipped when it is in range.
-        if (!(knownAmax * scale <= threshold)) saturated = scaled.abs().gt(threshold).sum().item<long>();
-        var rounded = scaled.clamp(-max, max).to(DtypeOf(format)).to(ScalarType.Float32);
+        if (!(knownAmax * scale <= threshold)) saturated = scaled.abs().gt(thresholdScalar).sum().item<long>();
+        var rounded = scaled.clamp(low, high).to(DtypeOf(format)).to(ScalarType.Float32);
         // Divide rather than multiply by a rounded 1/scale: one rounding instead of two.
-        return rounded.div_(scale).MoveToOuterDisposeScope();
+        return rounded.div_(scaleScalar).MoveToOuterDisposeScope();
     }
 }

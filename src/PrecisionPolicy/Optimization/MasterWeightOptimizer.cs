@@ -128,7 +128,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using var scope = NewDisposeScope();
         AttachWorkingGradients();
         var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
-        var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss * Scaler.Scale : fp32Loss;
+        using var scale = Scaler.Scale.ToScalar(); // held: see RootedScalars
+        var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss.mul(scale) : fp32Loss;
         scaled.backward();
         FoldWorkingGradients();
         microBatches++;
@@ -154,7 +155,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            if (scale != 1.0) masterGrads.mul_(1.0 / scale); // exact: scales are powers of two unless set otherwise
+            using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
+            if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
             var finite = masterGrads.isfinite().all().item<bool>();
             if (!finite)
             {
@@ -168,7 +170,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                 {
                     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
                     var coef = maxNorm / (norm + 1e-6);
-                    if (coef < 1.0) masterGrads.mul_(coef);
+                    using var clip = coef.ToScalar();
+                    if (coef < 1.0) masterGrads.mul_(clip);
                 }
                 Inner.step();
                 foreach (var g in groups)
@@ -252,7 +255,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         foreach (var g in groups)
         {
             if (!g.IsLowPrecision) continue; // FP32 working gradients are the accumulators themselves
-            g.MasterGrad.add_(g.WorkingGrad);
+            g.MasterGrad.add_(g.WorkingGrad, RootedScalars.One);
             g.WorkingGrad.zero_();
         }
     }
