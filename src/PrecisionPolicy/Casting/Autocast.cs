@@ -17,7 +17,7 @@ public static class Autocast
     /// </summary>
     public static Tensor LowPrecision(Tensor tensor, ScalarType compute)
     {
-        compute = Resolve(compute);
+        compute = AutocastScope.ComputeDtype(compute);
         var dtype = tensor.dtype;
         if (!AutocastDtypes.IsCastable(dtype) || compute == ScalarType.Float32) return tensor;
         if (GemmModes.For(tensor.device_type, compute) == GemmMode.Native)
@@ -36,7 +36,7 @@ public static class Autocast
     /// </summary>
     public static Tensor LowPrecisionResult(Tensor result, ScalarType compute)
     {
-        compute = Resolve(compute);
+        compute = AutocastScope.ComputeDtype(compute);
         if (compute == ScalarType.Float32 || result.dtype != ScalarType.Float32) return result;
         return GemmModes.For(result.device_type, compute) == GemmMode.Fp32Accumulate ? result.to(compute) : result;
     }
@@ -63,10 +63,6 @@ public static class Autocast
     /// <summary>A tensor of a promote op, cast to <paramref name="widest"/> when it is castable and narrower.</summary>
     public static Tensor Promote(Tensor tensor, ScalarType? widest) =>
         widest is { } w && AutocastDtypes.IsCastable(tensor.dtype) && tensor.dtype != w ? tensor.to(w) : tensor;
-
-    // An AutocastScope on this thread replaces the compute dtype compiled into the call site.
-    private static ScalarType Resolve(ScalarType compute) =>
-        AutocastScope.Current is { } scoped ? AutocastDtypes.ComputeDtype(scoped) : compute;
 
     private static ScalarType Wider(ScalarType a, ScalarType b) =>
         a == ScalarType.Float32 || b == ScalarType.Float32 ? ScalarType.Float32

@@ -20,6 +20,10 @@ public static class AutocastScope
     /// <summary>The precision to use for code declared with <paramref name="declared"/>.</summary>
     public static Precision Effective(Precision declared) => current ?? declared;
 
+    /// <summary>The compute dtype to use where <paramref name="compiled"/> was compiled into a call site.</summary>
+    public static TorchSharp.torch.ScalarType ComputeDtype(TorchSharp.torch.ScalarType compiled) =>
+        current is { } scoped ? AutocastDtypes.ComputeDtype(scoped) : compiled;
+
     /// <summary>Overrides the precision until the returned handle is disposed; scopes nest.</summary>
     public static IDisposable Use(Precision precision)
     {

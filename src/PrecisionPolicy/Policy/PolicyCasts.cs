@@ -17,7 +17,7 @@ public static partial class PolicyCasts
     /// mode, because the module's weights are stored in it.
     /// </summary>
     public static Tensor ModuleInput(Tensor tensor, ScalarType compute) =>
-        Exact(tensor, AutocastScope.Current is { } scoped ? AutocastDtypes.ComputeDtype(scoped) : compute);
+        Exact(tensor, AutocastScope.ComputeDtype(compute));
 
     /// <summary><see cref="ModuleInput"/> for optional inputs (masks).</summary>
     public static Tensor? ModuleInputOptional(Tensor? tensor, ScalarType compute) => tensor is null ? null : ModuleInput(tensor, compute);
