@@ -71,17 +71,7 @@ public sealed partial class AutocastGenerator
                     if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
                         helperRegions.Walk(declaration, declaration);
                 }
-                var helperSpec = new PolicySpec
-                {
-                    HintName = HintName(type, null),
-                    Namespace = NamespaceOf(type),
-                    TypeName = type.Name,
-                    FullTypeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
-                    EmitPlumbing = false,
-                    Precision = precision,
-                    Interceptors = helperRegions.Interceptors(),
-                };
-                return new ParseResult(helperSpec, diagnostics.ToEquatableArray());
+                return new ParseResult(RegionSpec(type, null, precision, helperRegions), diagnostics.ToEquatableArray());
             }
             // Nothing can be added to a class that is not partial; the analyzers' PP0010 (with a fix) reports it.
             if (!IsPartialWithContainers(type, ct))
@@ -138,18 +128,20 @@ public sealed partial class AutocastGenerator
             var regions = new RegionWalker(context.SemanticModel, type, precision, diagnostics, ct);
             regions.Walk(context.TargetNode, context.TargetNode);
 
-            var spec = new PolicySpec
-            {
-                HintName = HintName(type, method),
-                Namespace = NamespaceOf(type),
-                TypeName = type.Name,
-                FullTypeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
-                EmitPlumbing = false,
-                Precision = precision,
-                Interceptors = regions.Interceptors(),
-            };
-            return new ParseResult(spec, diagnostics.ToEquatableArray());
+            return new ParseResult(RegionSpec(type, method, precision, regions), diagnostics.ToEquatableArray());
         }
+
+        // A cast region without plumbing: a non-module [Autocast] class, or an [Autocast] method.
+        private static PolicySpec RegionSpec(INamedTypeSymbol type, IMethodSymbol? method, string precision, RegionWalker regions) => new()
+        {
+            HintName = HintName(type, method),
+            Namespace = NamespaceOf(type),
+            TypeName = type.Name,
+            FullTypeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            EmitPlumbing = false,
+            Precision = precision,
+            Interceptors = regions.Interceptors(),
+        };
 
         /// <summary>Finds the catalogued call sites of a class or method and turns each into an interceptor.</summary>
         private sealed class RegionWalker
