@@ -72,20 +72,7 @@ public sealed class Fp8TrainingTests(ITestOutputHelper output)
         var (x, y) = NoisyRegression(2048, seed: 1);
         using var model = Fixtures.Mlp(ScalarType.Float32);
         using var opt = new MasterWeightOptimizer(model, ps => optim.Adam(ps, 1e-2));
-        return Loop(model, opt, x, y, Steps);
-    }
-
-    private static double Loop(nn.Module<Tensor, Tensor> model, MasterWeightOptimizer opt, Tensor x, Tensor y, int steps)
-    {
-        double loss = 0;
-        for (var i = 0; i < steps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var l = functional.mse_loss(model.call(x), y);
-            opt.Step(l);
-            loss = l.item<float>();
-        }
-        return loss;
+        return Fixtures.TrainMse(model, opt, x, y, Steps);
     }
 
     [Fact]
@@ -97,7 +84,7 @@ public sealed class Fp8TrainingTests(ITestOutputHelper output)
         var context = Fp8Context.Attach(model, Fp8Recipe.Default);
         using var opt = new MasterWeightOptimizer(model, ps => optim.Adam(ps, 1e-2));
         opt.AddCompanion(context);
-        var fp8 = Loop(model, opt, x, y, Steps);
+        var fp8 = Fixtures.TrainMse(model, opt, x, y, Steps);
 
         output.WriteLine($"final loss after {Steps} steps: FP32 {fp32:E4}, FP8 hybrid {fp8:E4} ({(fp8 / fp32 - 1) * 100:F2}%)");
         foreach (var s in context.Sites)
@@ -120,9 +107,9 @@ public sealed class Fp8TrainingTests(ITestOutputHelper output)
             var contextA = Fp8Context.Attach(a, new Fp8Recipe(amaxHistoryLength: 4));
             using var optA = new MasterWeightOptimizer(a, ps => optim.Adam(ps, 1e-2));
             optA.AddCompanion(contextA);
-            Loop(a, optA, x, y, 6);
+            Fixtures.TrainMse(a, optA, x, y, 6);
             optA.Save(path);
-            var continued = Enumerable.Range(0, 4).Select(_ => Loop(a, optA, x, y, 1)).ToArray();
+            var continued = Enumerable.Range(0, 4).Select(_ => Fixtures.TrainMse(a, optA, x, y, 1)).ToArray();
 
             using var b = Model(seed: 99);
             var contextB = Fp8Context.Attach(b, new Fp8Recipe(amaxHistoryLength: 4));
@@ -130,7 +117,7 @@ public sealed class Fp8TrainingTests(ITestOutputHelper output)
             optB.AddCompanion(contextB);
             optB.Load(path);
             Assert.Equal(6, contextB.Steps);
-            var resumed = Enumerable.Range(0, 4).Select(_ => Loop(b, optB, x, y, 1)).ToArray();
+            var resumed = Enumerable.Range(0, 4).Select(_ => Fixtures.TrainMse(b, optB, x, y, 1)).ToArray();
 
             Assert.Equal(continued, resumed);
             Assert.Equal(contextA.Sites, contextB.Sites);

@@ -19,15 +19,7 @@ public sealed class MasterWeightOptimizerTests
         var (x, y) = Fixtures.Regression(256, 16, 4, seed: 1);
         using var model = Fixtures.Mlp(compute);
         using var opt = new MasterWeightOptimizer(model, ps => optim.Adam(ps, 1e-2), new MasterWeightOptions { Scaling = scaling });
-        double loss = 0;
-        for (var i = 0; i < steps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var l = functional.mse_loss(model.call(x), y);
-            opt.Step(l);
-            loss = l.item<float>();
-        }
-        return loss;
+        return Fixtures.TrainMse(model, opt, x, y, steps);
     }
 
     [Fact]

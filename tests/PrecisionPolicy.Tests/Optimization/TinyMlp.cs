@@ -50,6 +50,20 @@ internal static class Fixtures
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
     }
 
+    /// <summary>Trains <paramref name="model"/> on MSE for <paramref name="steps"/> full-batch steps; returns the last loss.</summary>
+    public static double TrainMse(nn.Module<Tensor, Tensor> model, MasterWeightOptimizer optimizer, Tensor x, Tensor y, int steps)
+    {
+        double loss = 0;
+        for (var i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            var l = nn.functional.mse_loss(model.call(x), y);
+            optimizer.Step(l);
+            loss = l.item<float>();
+        }
+        return loss;
+    }
+
     public static TinyMlp Mlp(ScalarType compute, int seed = 7, int inputs = 16, int hidden = 32, int outputs = 4)
     {
         manual_seed(seed);
