@@ -1,4 +1,5 @@
 using System;
+using PrecisionPolicy.CompilerServices;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy;
