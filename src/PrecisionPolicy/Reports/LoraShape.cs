@@ -14,15 +14,12 @@ namespace PrecisionPolicy;
 public sealed record LoraShape(long Rank, long Hidden, long Layers, int ProjectionsPerLayer = 4)
 {
     /// <summary>Trainable adapter parameters: layers × projections × r × (d + d).</summary>
-    public double AdapterParameters
+    public double AdapterParameters()
     {
-        get
-        {
-            if (Rank <= 0 || Hidden <= 0 || Layers <= 0 || ProjectionsPerLayer <= 0)
-                throw new ArgumentOutOfRangeException(nameof(Rank), $"Every dimension of {this} must be > 0.");
-            if (Rank > Hidden)
-                throw new ArgumentOutOfRangeException(nameof(Rank), $"The LoRA rank ({Rank}) must not exceed the model width ({Hidden}).");
-            return (double)Layers * ProjectionsPerLayer * Rank * 2 * Hidden;
-        }
+        if (Rank <= 0 || Hidden <= 0 || Layers <= 0 || ProjectionsPerLayer <= 0)
+            throw new ArgumentOutOfRangeException(nameof(Rank), $"Every dimension of {this} must be > 0.");
+        if (Rank > Hidden)
+            throw new ArgumentOutOfRangeException(nameof(Rank), $"The LoRA rank ({Rank}) must not exceed the model width ({Hidden}).");
+        return (double)Layers * ProjectionsPerLayer * Rank * 2 * Hidden;
     }
 }

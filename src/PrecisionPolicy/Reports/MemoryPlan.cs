@@ -60,7 +60,7 @@ public static class MemoryPlan
     {
         RequireCount(parameters, nameof(parameters));
         ArgumentNullException.ThrowIfNull(lora);
-        var adapters = lora.AdapterParameters;
+        var adapters = lora.AdapterParameters();
         var working = WorkingBytes(precision);
         var lines = new List<MemoryPlanLine>
         {
