@@ -84,10 +84,13 @@ public static class PlanCommand
     {
         var table = new Table().Title(Markup.Escape(title)).AddColumns("role", "bytes/param", "GB", "why");
         foreach (var line in plan)
-            table.AddRow(Markup.Escape(line.Role), line.BytesPerParameter == 0 ? "" : line.BytesPerParameter.ToString("G3"), (line.Bytes / 1e9).ToString("F2"), Markup.Escape(line.Note));
+            table.AddRow(Markup.Escape(line.Role), line.BytesPerParameter == 0 ? "" : line.BytesPerParameter.ToString("G3"), Gb(line.Bytes), Markup.Escape(line.Note));
         var weightState = plan.Where(l => l.Role != "activations").Sum(l => l.Bytes);
-        table.AddRow("[bold]weights + grads + state[/]", "", $"[bold]{weightState / 1e9:F2}[/]", "");
-        table.AddRow("[bold]total[/]", "", $"[bold]{MemoryPlan.Total(plan) / 1e9:F2}[/]", "");
+        table.AddRow("[bold]weights + grads + state[/]", "", $"[bold]{Gb(weightState)}[/]", "");
+        table.AddRow("[bold]total[/]", "", $"[bold]{Gb(MemoryPlan.Total(plan))}[/]", "");
         return table;
     }
+
+    // Two decimals for GB-sized roles; three significant digits for LoRA adapters' MB-sized ones.
+    private static string Gb(double bytes) => bytes >= 1e9 || bytes == 0 ? (bytes / 1e9).ToString("F2") : (bytes / 1e9).ToString("G3");
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 
 namespace PrecisionPolicy;
@@ -69,7 +70,7 @@ public static class MemoryPlan
                 ShardedFrom = ZeroStage.Parameters,
             },
         };
-        AddTrainable(lines, adapters, precision, runtimeAccumulators, "adapter ", $"; per adapter parameter ({adapters:G3}: rank {lora.Rank} on {lora.ProjectionsPerLayer} projections x {lora.Layers} layers)");
+        AddTrainable(lines, adapters, precision, runtimeAccumulators, "adapter ", string.Create(CultureInfo.InvariantCulture, $"; bytes/param per adapter parameter ({adapters:G3}: rank {lora.Rank} on {lora.ProjectionsPerLayer} projections x {lora.Layers} layers)"));
         AddActivations(lines, precision, activations, "of the whole model: backward runs through the frozen base");
         return lines;
     }
@@ -122,8 +123,9 @@ public static class MemoryPlan
     // 4 master + 4 + 4 Adam moments, all partitioned from stage 1).
     private static void AddTrainable(List<MemoryPlanLine> lines, double count, Precision precision, bool runtimeAccumulators, string prefix, string noteSuffix)
     {
+        var first = lines.Count;
         void Add(string role, double bytesPerParameter, ZeroStage shardedFrom, string note) =>
-            lines.Add(new MemoryPlanLine(prefix + role, bytesPerParameter, bytesPerParameter * count, note + noteSuffix) { ShardedFrom = shardedFrom });
+            lines.Add(new MemoryPlanLine(prefix + role, bytesPerParameter, bytesPerParameter * count, lines.Count == first ? note + noteSuffix : note) { ShardedFrom = shardedFrom });
 
         if (precision == Precision.FP32)
         {
