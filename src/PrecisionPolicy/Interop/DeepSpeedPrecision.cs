@@ -137,12 +137,13 @@ public static class DeepSpeedPrecision
         if (lossScale > 0)
             return new TrainingPrecision(Precision.FP16) { Scaling = LossScalerOptions.Static(lossScale) };
 
-        var power = Integer(section, "initial_scale_power", DefaultInitialScalePower, min: -1022, max: 1023);
+        // The scale is held in float32: its normal range is 2^-126 .. 2^127.
+        var power = Integer(section, "initial_scale_power", DefaultInitialScalePower, min: -126, max: 127);
         var window = Integer(section, "loss_scale_window", DefaultLossScaleWindow, min: 1, max: int.MaxValue);
         var hysteresis = Integer(section, "hysteresis", DefaultHysteresis, min: 1, max: int.MaxValue);
         var minScale = Number(section, "min_loss_scale", DefaultMinLossScale);
-        if (!(minScale > 0) || !double.IsFinite(minScale))
-            throw new PolicyFormatException(FormatName, "fp16.min_loss_scale", $"must be a finite number > 0 (was {minScale.ToString(CultureInfo.InvariantCulture)}).");
+        if (!(minScale >= 0) || !double.IsFinite(minScale))
+            throw new PolicyFormatException(FormatName, "fp16.min_loss_scale", $"must be a finite number >= 0 (was {minScale.ToString(CultureInfo.InvariantCulture)}).");
         var initial = Math.Pow(2, power);
         if (initial < minScale)
             throw new PolicyFormatException(FormatName, "fp16.initial_scale_power", $"2^{power} is below min_loss_scale {minScale.ToString(CultureInfo.InvariantCulture)}.");
@@ -158,9 +159,26 @@ public static class DeepSpeedPrecision
             MinScale = minScale,
             MaxScale = double.PositiveInfinity, // DeepSpeed's dynamic scaler has no ceiling
         };
-        scaling.Validate();
+        try
+        {
+            scaling.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new PolicyFormatException(FormatName, FieldOf(e.ParamName), e.Message);
+        }
         return new TrainingPrecision(Precision.FP16) { Scaling = scaling };
     }
+
+    // The DeepSpeed field behind a LossScalerOptions setting the runtime's own validation refused.
+    private static string FieldOf(string? option) => option switch
+    {
+        nameof(LossScalerOptions.InitialScale) => "fp16.initial_scale_power",
+        nameof(LossScalerOptions.GrowthInterval) => "fp16.loss_scale_window",
+        nameof(LossScalerOptions.Hysteresis) => "fp16.hysteresis",
+        nameof(LossScalerOptions.MinScale) => "fp16.min_loss_scale",
+        _ => "fp16",
+    };
 
     private static JsonObject Fp16Section(LossScalerOptions scaling)
     {

@@ -76,6 +76,14 @@ public sealed class DeepSpeedPrecisionTests
     }
 
     [Fact]
+    public void The_runtimes_dynamic_scaling_round_trips_once_uncapped()
+    {
+        // DeepSpeed's scaler has no ceiling: the runtime's dynamic defaults (2^16, window 2000) without one.
+        var policy = new TrainingPrecision(Precision.FP16) { Scaling = LossScalerOptions.Dynamic with { MaxScale = double.PositiveInfinity }, ReduceDtype = ScalarType.Float32 };
+        Assert.Equal(policy, DeepSpeedPrecision.Read(DeepSpeedPrecision.Format(policy)));
+    }
+
+    [Fact]
     public void The_published_block_writes_back_with_its_values()
     {
         var fp16 = DeepSpeedPrecision.Write(DeepSpeedPrecision.Read(PublishedFp16))["fp16"]!;
@@ -88,7 +96,8 @@ public sealed class DeepSpeedPrecisionTests
     [InlineData("""{ "fp16": { "enabled": true, "hysteresis": 0 } }""", "fp16.hysteresis")]
     [InlineData("""{ "fp16": { "enabled": true, "loss_scale_window": 2.5 } }""", "fp16.loss_scale_window")]
     [InlineData("""{ "fp16": { "enabled": true, "loss_scale": -1 } }""", "fp16.loss_scale")]
-    [InlineData("""{ "fp16": { "enabled": true, "min_loss_scale": 0 } }""", "fp16.min_loss_scale")]
+    [InlineData("""{ "fp16": { "enabled": true, "min_loss_scale": -1 } }""", "fp16.min_loss_scale")]
+    [InlineData("""{ "fp16": { "enabled": true, "initial_scale_power": 128 } }""", "fp16.initial_scale_power")]
     [InlineData("""{ "fp16": { "enabled": true, "initial_scale_power": 2, "min_loss_scale": 8 } }""", "fp16.initial_scale_power")]
     [InlineData("""{ "fp16": { "enabled": "auto" } }""", "fp16.enabled")]
     [InlineData("""{ "fp16": { "enabled": 1 } }""", "fp16.enabled")]
