@@ -7,7 +7,7 @@ namespace PrecisionPolicy;
 
 /// <summary>One line of a <see cref="MemoryPlan"/>.</summary>
 /// <param name="Role">What the bytes hold.</param>
-/// <param name="BytesPerParameter">Bytes per parameter of the group the line counts (the model, or a LoRA plan's adapters); 0 for activations.</param>
+/// <param name="BytesPerParameter">Bytes per parameter of the group the line counts (the model, or a LoRA plan's adapters); 0 where bytes are not per parameter (activations, a plan read from a manifest).</param>
 /// <param name="Bytes">Total bytes.</param>
 /// <param name="Note">Dtype and why.</param>
 public sealed record MemoryPlanLine(string Role, double BytesPerParameter, double Bytes, string Note)
