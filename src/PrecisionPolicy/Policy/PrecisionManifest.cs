@@ -114,17 +114,20 @@ public sealed class PrecisionManifest
         if (held.FirstOrDefault(n => !names.Contains(n)) is { } stranger)
             throw new ArgumentException($"The optimizer steps a parameter '{stranger}' that {plan.ModuleName} does not have: pass the optimizer built for this module.", nameof(optimizer));
 
-        // The inner optimizer runs on the flat FP32 masters; per-element optimizers (Adam, SGD, ...) keep
-        // a whole number of FP32 values per master element, which is what each parameter is charged.
+        // The inner optimizer runs on the FP32 masters; per-element optimizers (Adam, SGD, ...) keep a
+        // whole number of FP32 values per master element, which is what each parameter is charged. Any
+        // rest (per-group scalars) is listed once, not spread over parameters.
         var stateElements = OptimizerStateBytes.Of(optimizer.Inner) / 4;
         var masterElements = optimizer.MasterElements;
-        if (stateElements % masterElements != 0)
-            throw new NotSupportedException($"The inner optimizer {optimizer.Inner.GetType().Name} holds {stateElements} state elements for {masterElements} master elements, not a whole number per element: the manifest cannot attribute them to parameters.");
         var states = (int)(stateElements / masterElements);
-        return Build(module, plan, (name, parameter) =>
+        var manifest = Build(module, plan, (name, parameter) =>
             held.Contains(name) ? new Training(Held: true, States: states)
             : parameter.requires_grad ? new Training(Held: false, States: 0)
             : null);
+        var rest = stateElements % masterElements;
+        if (rest == 0) return manifest;
+        var entries = manifest.Entries.Append(new("optimizer state (not per parameter)", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, rest)).ToArray();
+        return new PrecisionManifest(manifest.ModuleName, manifest.Precision, entries);
     }
 
     // What training adds to one parameter: Held = the master-weight optimizer steps it (master when
