@@ -34,7 +34,9 @@ public static class DeepSpeedPrecision
     private const double ScaleFactor = 2.0;
 
     private static readonly string[] Fp16Keys = { "enabled", "auto_cast", "loss_scale", "initial_scale_power", "loss_scale_window", "hysteresis", "consecutive_hysteresis", "min_loss_scale", "fp16_master_weights_and_grads" };
-    private static readonly string[] Bf16Keys = { "enabled" };
+    // immediate_grad_update and check_(grad_)overflow tune DeepSpeed's BF16 optimizer, not the
+    // precision: accepted and not carried (this runtime checks every step's gradients for inf/NaN).
+    private static readonly string[] Bf16Keys = { "enabled", "immediate_grad_update", "check_overflow", "check_grad_overflow" };
 
     private static readonly (string Name, ScalarType Dtype)[] CommunicationTypes =
     {

@@ -59,6 +59,8 @@ public sealed class DeepSpeedPrecisionTests
         var policy = DeepSpeedPrecision.Read("""{ "bf16": { "enabled": true }, "communication_data_type": "FP32" }""");
         Assert.Equal((Precision.BF16, LossScalingMode.Off, (ScalarType?)ScalarType.Float32), (policy.Precision, policy.Scaling.Mode, policy.ReduceDtype));
         Assert.Equal(Precision.BF16, DeepSpeedPrecision.Read("""{ "bfloat16": { "enabled": true } }""").Precision); // the older section name
+        // The documented bf16 block (BFLOAT16_FORMAT) with its optimizer settings.
+        Assert.Equal(Precision.BF16, DeepSpeedPrecision.Read("""{ "bf16": { "enabled": true, "immediate_grad_update": false, "check_grad_overflow": false } }""").Precision);
         Assert.Equal(Precision.FP32, DeepSpeedPrecision.Read("""{ "train_batch_size": 8 }""").Precision);
     }
 
@@ -105,6 +107,7 @@ public sealed class DeepSpeedPrecisionTests
     [InlineData("""{ "fp16": { "enabled": true, "los_scale": 0 } }""", "fp16.los_scale")]
     [InlineData("""{ "fp16": { "enabled": true }, "bf16": { "enabled": true } }""", "fp16.enabled")]
     [InlineData("""{ "bf16": true }""", "bf16")]
+    [InlineData("""{ "bf16": { "enabled": true, "loss_scale": 0 } }""", "bf16.loss_scale")]
     [InlineData("""{ "communication_data_type": "fp8" }""", "communication_data_type")]
     [InlineData("""{ "fp16": { "enabled": true, """, "config")]
     public void Bad_values_are_errors_naming_the_field(string json, string field)
