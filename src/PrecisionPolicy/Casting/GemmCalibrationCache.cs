@@ -8,7 +8,8 @@ namespace PrecisionPolicy;
 
 /// <summary>
 /// GEMM calibrations kept across processes in one JSON file, keyed by what decides the result: CPU
-/// model, libtorch version, torch thread count and compute dtype. The cache is an optimisation, so
+/// model, libtorch version and compute dtype (calibration runs on one thread, so the process's
+/// thread count does not change it). The cache is an optimisation, so
 /// nothing about it may fail a run: an unreadable, corrupt or foreign file is ignored (and replaced
 /// on the next save); a file that cannot be written is skipped.
 /// </summary>
@@ -41,8 +42,8 @@ internal sealed class GemmCalibrationCache(string path)
     }
 
     /// <summary>The key of a calibration on this machine.</summary>
-    public static string KeyFor(string cpuModel, string torchVersion, int threads, TorchSharp.torch.ScalarType compute) =>
-        string.Create(CultureInfo.InvariantCulture, $"{cpuModel} | libtorch {torchVersion} | {threads} threads | CPU {compute}");
+    public static string KeyFor(string cpuModel, string torchVersion, TorchSharp.torch.ScalarType compute) =>
+        $"{cpuModel} | libtorch {torchVersion} | CPU {compute}";
 
     /// <summary>The stored calibration for <paramref name="key"/>, or null (none, or the file is unreadable).</summary>
     public GemmCalibration? Load(string key)

@@ -14,6 +14,12 @@ namespace PrecisionPolicy;
 /// </summary>
 internal static class GemmCalibrator
 {
+    /// <summary>
+    /// An untimed GEMM per path first: the first ops of a process or dtype pay for thread-pool
+    /// start-up and kernel selection (hundreds of ms), which must not count against either path.
+    /// </summary>
+    internal const int WarmUpSize = 16;
+
     /// <summary>The probe size: small enough that even a slow path takes a few milliseconds.</summary>
     internal const int ProbeSize = 128;
 
@@ -23,10 +29,10 @@ internal static class GemmCalibrator
     /// <summary>A path this many times slower at the probe size is not measured further.</summary>
     internal const double CutOffRatio = 4.0;
 
-    /// <summary>Runs per path and size (the first also warms up kernel selection); the minimum counts.</summary>
+    /// <summary>Runs per path and size; the minimum counts.</summary>
     internal const int Runs = 4;
 
-    /// <summary>One GEMM slower than this is not repeated: repeating only removes noise from fast GEMMs.</summary>
+    /// <summary>After two runs, a GEMM slower than this is not repeated: repeating only removes noise from fast GEMMs.</summary>
     internal const double SlowGemmSeconds = 0.05;
 
     /// <summary>Calibrates with <paramref name="secondsOfOneGemm"/>(mode, n): the wall time of one n×n×n GEMM on a path.</summary>
@@ -36,8 +42,9 @@ internal static class GemmCalibrator
         var watch = Stopwatch.StartNew();
         var fp32 = new PathTiming(GemmMode.Fp32Accumulate, secondsOfOneGemm);
         var native = new PathTiming(GemmMode.Native, secondsOfOneGemm);
-        fp32.Add(ProbeSize);
-        native.Add(ProbeSize);
+        secondsOfOneGemm(GemmMode.Fp32Accumulate, WarmUpSize);
+        secondsOfOneGemm(GemmMode.Native, WarmUpSize);
+        Measure(ProbeSize, fp32, native);
         var largest = ProbeSize;
         var gap = Math.Max(fp32.Seconds / native.Seconds, native.Seconds / fp32.Seconds);
         if (gap <= CutOffRatio)
@@ -47,45 +54,74 @@ internal static class GemmCalibrator
             native = new PathTiming(GemmMode.Native, secondsOfOneGemm);
             foreach (var n in Sizes)
             {
-                fp32.Add(n);
-                native.Add(n);
+                Measure(n, fp32, native);
                 largest = n;
             }
         }
         return new GemmCalibration(fp32.Gflops, native.Gflops, largest, watch.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Calibrates libtorch's CPU kernels for <paramref name="compute"/> (tensors of its own dispose scope, no autograd).</summary>
+    /// <summary>
+    /// Calibrates libtorch's CPU kernels for <paramref name="compute"/> (tensors of its own dispose
+    /// scope, no autograd) on one thread: a multi-threaded GEMM on a loaded machine waits for its
+    /// slowest thread to be scheduled, which measured a 128×128 FP32 GEMM 400× slow next to other
+    /// builds; both paths parallelise alike, so one thread keeps their ratio and loses the noise.
+    /// </summary>
     public static GemmCalibration RunOnCpu(ScalarType compute)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var timer = new CpuGemmTimer(compute);
-        return Run(timer.Seconds);
+        var threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var timer = new CpuGemmTimer(compute);
+            return Run(timer.Seconds);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    // Runs of the two paths alternate, so a burst of load on the machine hits both.
+    private static void Measure(int n, PathTiming fp32, PathTiming native)
+    {
+        for (var run = 0; run < Runs; run++)
+        {
+            fp32.RunOnce(n, run);
+            native.RunOnce(n, run);
+        }
+        fp32.Finish(n);
+        native.Finish(n);
     }
 
     // Total FLOPs and seconds of one path over the sizes it ran (the minimum run per size).
     private sealed class PathTiming(GemmMode mode, Func<GemmMode, int, double> secondsOfOneGemm)
     {
         private double flops;
+        private double best = double.PositiveInfinity;
+        private bool slow;
 
         public double Seconds { get; private set; }
 
         public double Gflops => flops / Seconds / 1e9;
 
-        public void Add(int n)
+        public void RunOnce(int n, int run)
         {
-            var best = double.PositiveInfinity;
-            for (var run = 0; run < Runs; run++)
-            {
-                var seconds = secondsOfOneGemm(mode, n);
-                if (!(seconds > 0) || double.IsInfinity(seconds))
-                    throw new InvalidOperationException($"The GEMM timer returned {seconds} s for {mode} at n={n}; it must return a positive, finite time.");
-                best = Math.Min(best, seconds);
-                if (seconds > SlowGemmSeconds) break;
-            }
+            if (slow) return;
+            var seconds = secondsOfOneGemm(mode, n);
+            if (!(seconds > 0) || double.IsInfinity(seconds))
+                throw new InvalidOperationException($"The GEMM timer returned {seconds} s for {mode} at n={n}; it must return a positive, finite time.");
+            best = Math.Min(best, seconds);
+            slow = run > 0 && seconds > SlowGemmSeconds;
+        }
+
+        public void Finish(int n)
+        {
             flops += 2.0 * n * n * n;
             Seconds += best;
+            (best, slow) = (double.PositiveInfinity, false);
         }
     }
 

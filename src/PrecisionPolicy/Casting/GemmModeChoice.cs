@@ -22,7 +22,7 @@ public enum GemmModeSource
 }
 
 /// <summary>
-/// What a GEMM calibration measured: the throughput of both paths at the calibration shapes.
+/// What a GEMM calibration measured: the single-thread throughput of both paths at the calibration shapes.
 /// </summary>
 /// <param name="Fp32AccumulateGflops">GFLOP/s of the <see cref="GemmMode.Fp32Accumulate"/> path (widen operands, FP32 GEMM, round the result).</param>
 /// <param name="NativeGflops">GFLOP/s of the <see cref="GemmMode.Native"/> 16-bit GEMM.</param>

@@ -19,7 +19,7 @@ namespace PrecisionPolicy;
 /// faster path. CPUs with AVX512-BF16/FP16 or AMX usually measure native faster (AMX-BF16 does 16×
 /// the FP32 FMA work per cycle); AVX2-only CPUs measure Fp32Accumulate faster (native 16-bit GEMMs
 /// there are ~120× slower than FP32). The result is kept for the process and in a cache file keyed
-/// by CPU model, libtorch version, thread count and dtype (<c>PRECISIONPOLICY_GEMM_CACHE</c>: a
+/// by CPU model, libtorch version and dtype (<c>PRECISIONPOLICY_GEMM_CACHE</c>: a
 /// path, or <c>off</c>).</item>
 /// </list>
 /// <see cref="Choice"/> says which mode, why, and what was measured.
@@ -71,7 +71,7 @@ public static class GemmModes
     /// </summary>
     internal static GemmModeChoice CalibrateOnCpu(ScalarType compute, GemmCalibrationCache? cache, Func<GemmCalibration> measure)
     {
-        var key = GemmCalibrationCache.KeyFor(HostCpu.Model, torch.__version__, torch.get_num_threads(), compute);
+        var key = GemmCalibrationCache.KeyFor(HostCpu.Model, torch.__version__, compute);
         if (cache?.Load(key) is { } stored) return new(DeviceType.CPU, compute, stored.Faster, GemmModeSource.Cached, stored);
         var measured = measure();
         cache?.Save(key, measured);
