@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 public static partial class PolicyCasts
 {

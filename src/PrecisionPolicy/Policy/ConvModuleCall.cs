@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 public static partial class PolicyCasts
 {

@@ -1,5 +1,6 @@
 using System;
 using TorchSharp;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
