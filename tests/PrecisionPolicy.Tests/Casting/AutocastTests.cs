@@ -147,6 +147,20 @@ public sealed class GemmModesTests : IDisposable
     }
 
     [Fact]
+    public void The_manifest_reports_the_gemm_choice_for_the_module_device_and_compute_dtype()
+    {
+        GemmModes.Override(DeviceType.CPU, GemmMode.Fp32Accumulate);
+        using var layer = nn.Linear(4, 4);
+        var bf16 = PrecisionManifest.Of(layer, new PrecisionPlan("Layer", Precision.BF16, Array.Empty<string>()));
+        Assert.Equal((DeviceType.CPU, ScalarType.BFloat16, GemmMode.Fp32Accumulate, GemmModeSource.Override),
+            (bf16.Gemm!.Device, bf16.Gemm.Compute, bf16.Gemm.Mode, bf16.Gemm.Source));
+        Assert.Contains("GEMM mode on CPU for BFloat16: Fp32Accumulate (override)", bf16.ToString());
+        var fp32 = PrecisionManifest.Of(layer, new PrecisionPlan("Layer", Precision.FP32, Array.Empty<string>()));
+        Assert.Null(fp32.Gemm);
+        Assert.DoesNotContain("GEMM mode", fp32.ToString());
+    }
+
+    [Fact]
     public void Environment_variable_overrides_and_a_bad_value_is_a_clear_error()
     {
         Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "native");
