@@ -13,6 +13,9 @@ using PrecisionPolicy.Benchmarks;
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)
     Environment.SetEnvironmentVariable(GemmModes.CacheEnvironmentVariable, "off");
+// One torch thread: a multi-threaded op waits for its slowest thread, so on a shared machine the
+// second thread's scheduling, not the code, decides the time (a step measured 100x slow that way).
+TorchSharp.torch.set_num_threads(1);
 var host = HostReport.Text();
 Console.WriteLine(host);
 
