@@ -132,7 +132,7 @@ public sealed class PrecisionManifest
         var rest = stateElements % masterElements;
         if (rest == 0) return manifest;
         var entries = manifest.Entries.Append(new("optimizer state (not per parameter)", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, rest)).ToArray();
-        return new PrecisionManifest(manifest.ModuleName, manifest.Precision, entries);
+        return new PrecisionManifest(manifest.ModuleName, manifest.Precision, entries, manifest.Gemm);
     }
 
     // What training adds to one parameter: Held = the master-weight optimizer steps it (master when
