@@ -11,8 +11,6 @@ namespace PrecisionPolicy.Generators;
 /// </summary>
 internal static class DiagnosticDescriptors
 {
-    private const string HelpBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
-
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
         "'{0}' is generic or nested in a generic type, which the generator does not support: move the module to a non-generic type");
@@ -43,5 +41,5 @@ internal static class DiagnosticDescriptors
     public static DiagnosticDescriptor ById(string id) => All[id];
 
     private static DiagnosticDescriptor Create(string id, string title, string category, DiagnosticSeverity severity, string message) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id + ".md");
+        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: DocLinks.Rule(id));
 }

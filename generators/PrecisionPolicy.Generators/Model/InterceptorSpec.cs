@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Helpers;
 
 namespace PrecisionPolicy.Generators.Model;
@@ -60,25 +61,6 @@ internal sealed record ParameterSpec(string Name, string Type, bool IsParams, Ar
 /// <summary>Where an interceptor applies: the InterceptsLocation data and a readable file(line,col).</summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
 internal sealed record InterceptLocationSpec(int Version, string Data, string Display);
-
-/// <summary>Catalogue categories (docs/cast-policy.md).</summary>
-internal enum CastCategory
-{
-    /// <summary>Operands cast to the region's compute dtype (GEMMs, convolutions, attention).</summary>
-    LowPrecision,
-
-    /// <summary>Inputs widened to float32; the output stays float32.</summary>
-    Float32,
-
-    /// <summary>Inputs cast to the widest floating input.</summary>
-    Promote,
-
-    /// <summary>A module call: inputs cast to the member's storage dtype (its working weights).</summary>
-    ModuleLowPrecision,
-
-    /// <summary>A module call that runs in float32 (norms, softmax, losses, [HighPrecision] members).</summary>
-    ModuleFloat32,
-}
 
 /// <summary>What an interceptor does with one argument.</summary>
 internal enum ArgumentCast
