@@ -105,7 +105,7 @@ public sealed partial class AutocastGenerator
         }
 
         private static bool IsLinearModuleCall(InterceptorSpec spec) =>
-            spec.Category == CastCategory.ModuleLowPrecision && spec.Row == "Linear" && spec.MethodName == "call"
+            spec.Category == CastCategory.ModuleLowPrecision && spec.LinearModule && spec.MethodName == "call"
             && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
         private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)

@@ -165,7 +165,7 @@ public sealed partial class AutocastGenerator
                         return null;
                     }
                     rowName = row.ShortName;
-                    isLinear = row.Family == ModuleFamily.Linear && row.Signature == ModuleSignature.OneTensor;
+                    isLinear = row.Family == ModuleFamily.Linear && row.Signature == ModuleSignature.OneTensor; // the Linear row (Bilinear takes two inputs)
                     category = row.Category;
                     compute = category == CastCategory.ModuleFloat32 ? Dtypes.Float32Name : storageCompute;
                     if (row.CompositeKind is not null && compute != Dtypes.Float32Name)
@@ -179,6 +179,7 @@ public sealed partial class AutocastGenerator
                     return null;
                 }
                 var built = InterceptorBuilder.Build(symbols, method, rowName, category, category, compute, reason);
+                if (built is not null && isLinear) built = built with { LinearModule = true };
                 // FP8: a Linear call becomes functional.linear over FP8-quantized input and weight (the module's
                 // own forward runs inside TorchSharp, where no operand can be quantized).
                 if (fp8 && isLinear && built is not null && built.Parameters.Count == 1 && built.ReturnType == "global::TorchSharp.torch.Tensor")

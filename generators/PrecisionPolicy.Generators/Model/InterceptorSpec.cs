@@ -25,6 +25,9 @@ internal sealed record InterceptorSpec
     /// <summary>FP8 regions: the stable id of the call site (Fp8Autocast scaling states); empty otherwise.</summary>
     public string Fp8Site { get; init; } = "";
 
+    /// <summary>A call of a Linear module (the catalogue's Linear row): the runtime's GEMM mode picks how it runs.</summary>
+    public bool LinearModule { get; init; }
+
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
 
