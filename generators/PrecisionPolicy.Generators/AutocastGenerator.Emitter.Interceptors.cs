@@ -125,7 +125,7 @@ public sealed partial class AutocastGenerator
                 ArgumentCast.PromoteAll => PolicyCasts + ".PromoteAll(" + name.TrimStart('@') + "Items, widest)",
                 ArgumentCast.Exact => PolicyCasts + ".ModuleInput(" + name + ", compute)",
                 ArgumentCast.ExactOptional => PolicyCasts + ".ModuleInputOptional(" + name + ", compute)",
-                ArgumentCast.Fp8Operand => "global::PrecisionPolicy.Fp8Autocast.Operand(" + name + ", " + id + ")",
+                ArgumentCast.Fp8Operand => CompilerServices + "Fp8Autocast.Operand(" + name + ", " + id + ")",
                 ArgumentCast.Fp8OperandOptional => PolicyCasts + ".Fp8OperandOptional(" + name + ", " + id + ")",
                 ArgumentCast.Fp8OperandAll => PolicyCasts + (span ? ".Fp8OperandSpan(" : ".Fp8OperandAll(") + name + ", " + id + ")",
                 _ => name,

@@ -30,12 +30,12 @@ internal sealed class KnownSymbols
         GenericModule2 = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2");
         Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
         ScalarType = compilation.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
-        Autocast = compilation.GetTypeByMetadataName("PrecisionPolicy.AutocastAttribute");
+        Autocast = compilation.GetTypeByMetadataName(AutocastGenerator.AutocastAttributeName);
         HighPrecision = compilation.GetTypeByMetadataName("PrecisionPolicy.HighPrecisionAttribute");
         LossScaling = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScalingAttribute");
         Fp8RecipeAttribute = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
         HasMasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer") is not null;
-        HasFp8Runtime = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Autocast") is not null
+        HasFp8Runtime = compilation.GetTypeByMetadataName(AutocastGenerator.CompilerServicesNamespace + ".Fp8Autocast") is not null
             && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Context") is not null
             && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Recipe") is not null;
 
