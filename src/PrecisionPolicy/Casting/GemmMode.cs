@@ -1,9 +1,6 @@
 namespace PrecisionPolicy;
 
-/// <summary>
-/// How a low-precision matrix product runs on a device for a compute dtype; <see cref="GemmModes"/>
-/// picks it per device and dtype (override: the <c>PRECISIONPOLICY_GEMM_MODE</c> environment variable).
-/// </summary>
+/// <summary>How a low-precision matrix product (linear, matmul, conv, attention) runs on a device for a compute dtype; <see cref="GemmModes"/> picks it.</summary>
 public enum GemmMode
 {
     /// <summary>Run the op in BF16/FP16: fast on CUDA and on CPUs with AVX512-BF16 or AMX.</summary>
