@@ -11,7 +11,7 @@ namespace PrecisionPolicy.Analyzers.Tests;
 public sealed class CorrectCodeTests
 {
     [Fact]
-    public Task OneMistakePerRuleIsReportedOnce() =>
+    public Task One_mistake_per_rule_is_reported_once() =>
         AllAnalyzersTest.Run("""
             using System.Collections.Generic;
             using PrecisionPolicy;
@@ -64,7 +64,7 @@ public sealed class CorrectCodeTests
             """);
 
     [Fact]
-    public Task AnnotatedModulesAndMasterWeightLoopAreClean() =>
+    public Task Annotated_modules_and_master_weight_loop_are_clean() =>
         AllAnalyzersTest.Run("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -150,7 +150,7 @@ public sealed class CorrectCodeTests
             """);
 
     [Fact]
-    public Task HandWrittenMixedPrecisionLoopIsClean() =>
+    public Task Hand_written_mixed_precision_loop_is_clean() =>
         AllAnalyzersTest.Run("""
             using PrecisionPolicy;
             using TorchSharp;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -93,6 +94,8 @@ public sealed class PrecisionManifest
     /// such as a LoRA base, are working weights and nothing else).
     /// <paramref name="optimizerStatesPerParameter"/>: FP32 state tensors per trainable parameter (2 for Adam/AdamW, 1 for SGD with momentum, 0 for plain SGD).
     /// </summary>
+    /// <remarks>For generated code (the generated <c>GetPrecisionManifest()</c> calls it); not for direct use.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static PrecisionManifest Of(nn.Module module, PrecisionPlan plan, int optimizerStatesPerParameter = 2)
     {
         ArgumentNullException.ThrowIfNull(module);

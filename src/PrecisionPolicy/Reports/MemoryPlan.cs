@@ -31,10 +31,11 @@ public sealed record ActivationShape(long Batch, long Sequence, long Hidden, lon
 /// <summary>
 /// Bytes per role for training a model of a given size under a precision, with Adam(W) (two
 /// moments). For 7B parameters: FP32 16 B/param (112 GB); mixed 2 (working) + 4 (master) + 8
-/// (Adam) + 2 (gradients) = 16 B/param (112 GB): mixed precision saves in activations, not in
-/// weight state. <see cref="ShardedMemoryPlan"/> divides these lines over GPUs (ZeRO, FSDP);
-/// <see cref="ForLora"/> plans a frozen base with trainable adapters; <see cref="From"/> reads a
-/// model's <see cref="PrecisionManifest"/>.
+/// (Adam) + 2 (gradients) = 16 B/param (112 GB), the 2Ψ + 2Ψ + 12Ψ accounting of the ZeRO paper
+/// (Rajbhandari et al. 2020, §3.1): mixed precision saves in activations, not in weight state.
+/// <see cref="ShardedMemoryPlan"/> divides these lines over GPUs (ZeRO, FSDP); <see cref="ForLora"/>
+/// plans a frozen base with trainable adapters; <see cref="From"/> reads a model's
+/// <see cref="PrecisionManifest"/>.
 /// </summary>
 public static class MemoryPlan
 {

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class AutocastClassNotPartialTests
 {
     [Fact]
-    public Task PartialClassesAndUnannotatedClassesAreNotReported() =>
+    public Task Partial_classes_and_unannotated_classes_are_not_reported() =>
         Verify<AutocastClassNotPartialAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -37,7 +37,7 @@ public sealed class AutocastClassNotPartialTests
             """);
 
     [Fact]
-    public Task FixAllMakesClassesAndContainingTypesPartial() =>
+    public Task Fix_all_makes_classes_and_containing_types_partial() =>
         Verify<AutocastClassNotPartialAnalyzer>.CodeFix<MakeAutocastClassPartialCodeFix>("""
             using PrecisionPolicy;
             using TorchSharp;

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class GradientAccumulatorInLowPrecisionTests
 {
     [Fact]
-    public Task LocalAccumulatorsCreatedInLowPrecisionAreReported() =>
+    public Task Local_accumulators_created_in_low_precision_are_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -29,7 +29,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FieldAccumulatorsAndMarkedMembersAreReported() =>
+    public Task Field_accumulators_and_marked_members_are_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -47,7 +47,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task NestedAndPartialTypesReportOnce() =>
+    public Task Nested_and_partial_types_report_once() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -73,7 +73,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task Float32AccumulatorsAndUnrelatedHalfTensorsAreNotReported() =>
+    public Task Float32_accumulators_and_unrelated_half_tensors_are_not_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -95,7 +95,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixAllCreatesAccumulatorsInFloat32() =>
+    public Task Fix_all_creates_accumulators_in_float32() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;

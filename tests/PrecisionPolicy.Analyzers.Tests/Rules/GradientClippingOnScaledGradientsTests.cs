@@ -8,7 +8,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class GradientClippingOnScaledGradientsTests
 {
     [Fact]
-    public Task ClippingAfterScaledBackwardIsReported() =>
+    public Task Clipping_after_scaled_backward_is_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -46,7 +46,7 @@ public sealed class GradientClippingOnScaledGradientsTests
             """);
 
     [Fact]
-    public Task ClippingAfterUnscaleOrOfUnscaledLossIsNotReported() =>
+    public Task Clipping_after_unscale_or_of_unscaled_loss_is_not_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;

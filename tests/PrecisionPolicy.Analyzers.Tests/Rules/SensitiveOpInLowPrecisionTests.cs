@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class SensitiveOpInLowPrecisionTests
 {
     [Fact]
-    public Task ExplicitDtypesAndInputCastsAreReported() =>
+    public Task Explicit_dtypes_and_input_casts_are_reported() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -30,7 +30,7 @@ public sealed class SensitiveOpInLowPrecisionTests
             """);
 
     [Fact]
-    public Task Float32SensitiveOpsAndLowPrecisionMatmulsAreNotReported() =>
+    public Task Float32_sensitive_ops_and_low_precision_matmuls_are_not_reported() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -51,7 +51,7 @@ public sealed class SensitiveOpInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixAllComputesInFloat32() =>
+    public Task Fix_all_computes_in_float32() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;
