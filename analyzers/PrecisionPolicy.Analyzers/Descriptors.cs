@@ -90,7 +90,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor AutocastClassNotPartial = Create(
         DiagnosticIds.AutocastClassNotPartial,
         "[Autocast] class must be partial",
-        "'{0}' has [Autocast] but is not partial; the generator cannot add its precision policy. Make it (and its containing types) partial.",
+        "'{0}' is not partial, so the generator cannot add the precision policy of [Autocast] class '{1}'; make it (and its containing types) partial",
         Categories.Usage,
         DiagnosticSeverity.Error,
         "The source generator adds ApplyPrecisionPolicy and the mixed-precision optimizer to the annotated class, which needs every declaration of the class and its containing types to be partial.");

@@ -15,6 +15,21 @@ namespace PrecisionPolicy.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
 {
+    /// <summary>Diagnostic property: how the op is forced low (one of the <c>Form*</c> values); the code fix reads it.</summary>
+    public const string FormProperty = "Form";
+
+    /// <summary>An explicit <c>dtype</c> argument of the op.</summary>
+    public const string FormDtypeArgument = "DtypeArgument";
+
+    /// <summary>A cast of the op's input (its receiver or first argument).</summary>
+    public const string FormInputCast = "InputCast";
+
+    /// <summary>A cast of a loss's result.</summary>
+    public const string FormResultCast = "ResultCast";
+
+    /// <summary>Diagnostic property, present (true) when the op is a loss.</summary>
+    public const string IsLossProperty = "IsLoss";
+
     // PyTorch autocast's CUDA fp32 lists (aten/src/ATen/autocast_mode.h), TorchSharp spelling.
     private static readonly HashSet<string> SensitiveOps =
     [
@@ -50,19 +65,19 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
 
         if (LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
         {
-            Report(context, method.Name, dtype);
+            Report(context, method.Name, dtype, FormDtypeArgument, isLoss);
         }
 
         var input = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
         if (LowPrecision.Unwrap(input) is IInvocationOperation inputCall &&
             LowPrecision.IsLowPrecisionCast(inputCall, symbols, out var inputCast))
         {
-            Report(context, method.Name, inputCast);
+            Report(context, method.Name, inputCast, FormInputCast, isLoss);
         }
 
         if (isLoss && ResultCast(invocation, symbols) is { } resultCast)
         {
-            Report(context, method.Name, resultCast);
+            Report(context, method.Name, resultCast, FormResultCast, isLoss);
         }
     }
 
@@ -82,6 +97,14 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
                 : null;
     }
 
-    private static void Report(OperationAnalysisContext context, string op, LowPrecisionSite site) =>
-        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SensitiveOpInLowPrecision, site.Location, op, site.DtypeName));
+    private static void Report(OperationAnalysisContext context, string op, LowPrecisionSite site, string form, bool isLoss)
+    {
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(FormProperty, form);
+        if (isLoss)
+        {
+            properties = properties.Add(IsLossProperty, "true");
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SensitiveOpInLowPrecision, site.Location, properties, op, site.DtypeName));
+    }
 }
