@@ -185,13 +185,13 @@ internal sealed class DtypeFlow
             // to(dtype) with a dtype that is not a constant, or to(other).
             var dtypeArgument = invocation.Arguments.FirstOrDefault(a => IsScalarType(a.Parameter?.Type));
             return dtypeArgument is not null
-                ? EvalDtype(dtypeArgument.Value, context)
+                ? AtArgument(EvalDtype(dtypeArgument.Value, context), dtypeArgument)
                 : Eval(cast.Operation, context).InheritedAt(invocation);
         }
 
         if (DtypeArgument(invocation) is { } dtype)
         {
-            return EvalDtype(dtype.Value, context);
+            return AtArgument(EvalDtype(dtype.Value, context), dtype);
         }
 
         if (CopyLikeFunctions.Contains(method.Name) && symbols.IsInTorch(method.ContainingType) && invocation.Arguments.Length > 0)
@@ -232,6 +232,10 @@ internal sealed class DtypeFlow
 
         return DtypeFact.Unknown;
     }
+
+    /// <summary>A dtype held in a variable (<c>dtype: Half</c>) is reported, and fixed, at the argument that uses it.</summary>
+    private static DtypeFact AtArgument(DtypeFact fact, IArgumentOperation argument) =>
+        fact.IsLow ? DtypeFact.Low(fact.Kind, argument.Value) : fact;
 
     private DtypeFact EvalDtype(IOperation? value, Context context)
     {
