@@ -49,10 +49,13 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.SensitiveOpInLowPrecision);
 
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
-        context.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationAction(c => Analyze(c, symbols, flow), OperationKind.Invocation);
+    }
 
-    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols, DtypeFlow flow)
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
@@ -63,7 +66,7 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
             return;
         }
 
-        if (LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
+        if (flow.HasLowPrecisionDtypeArgument(invocation, context.CancellationToken, out var dtype))
         {
             Report(context, method.Name, dtype, FormDtypeArgument, isLoss);
         }

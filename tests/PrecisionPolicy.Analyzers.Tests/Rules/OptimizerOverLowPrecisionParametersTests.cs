@@ -83,7 +83,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """);
 
     [Fact]
-    public Task CastInAnotherMethodIsNotSeen() =>
+    public Task CastInAnotherMethodIsFollowedThroughTheField() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -95,7 +95,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
 
                 void Cast() => model.half();
 
-                void Build() => optim.Adam(model.parameters());
+                void Build() => {|PP0003:optim.Adam(model.parameters())|};
             }
             """);
 }
