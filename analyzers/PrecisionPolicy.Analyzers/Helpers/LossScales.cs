@@ -37,7 +37,7 @@ internal sealed class LossScales(DtypeFlow flow, CancellationToken cancellationT
                 return IsScale(product.LeftOperand, depth + 1, seen) || IsScale(product.RightOperand, depth + 1, seen) ||
                     IsScaledLoss(product.LeftOperand, depth + 1, seen) || IsScaledLoss(product.RightOperand, depth + 1, seen);
             case IInvocationOperation { TargetMethod.Name: "mul" or "multiply", Arguments.Length: > 0 } mul when symbols.IsTensor(mul.Type):
-                return IsScale(mul.Arguments[mul.Arguments.Length - 1].Value, depth + 1, seen) || IsScaledLoss(LowPrecision.Receiver(mul), depth + 1, seen);
+                return IsScale(mul.Arguments[0].Value, depth + 1, seen) || IsScaledLoss(LowPrecision.Receiver(mul), depth + 1, seen);
             case IInvocationOperation { TargetMethod.Name: "mean" or "sum" or "to" or "contiguous" } reduction when symbols.IsTensor(reduction.Instance?.Type):
                 return IsScaledLoss(reduction.Instance, depth + 1, seen);
         }

@@ -84,6 +84,10 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
         }
     }
 
+    /// <summary>A TorchSharp loss function (<c>nn.functional.cross_entropy</c>, <c>mse_loss</c>, ...).</summary>
+    internal static bool IsLossFunction(IMethodSymbol method, TorchSymbols symbols) =>
+        Losses.Contains(method.Name) && (symbols.IsInTorch(method.ContainingType) || symbols.IsTensor(method.ContainingType));
+
     private static LowPrecisionSite? ResultCast(IInvocationOperation invocation, TorchSymbols symbols)
     {
         var parent = invocation.Parent;
