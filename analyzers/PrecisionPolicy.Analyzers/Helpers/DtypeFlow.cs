@@ -19,7 +19,7 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// </summary>
 /// <remarks>
 /// Everything is cached per compilation (index per operation tree, summary per method, index per
-/// type). Limits: virtual and interface calls, delegates, reflection, and library code are not
+/// member declaration; a member is bound only when its text names the field or property asked about). Limits: virtual and interface calls, delegates, reflection, and library code are not
 /// followed; writes are ordered by source position and block structure (a write in a branch does
 /// not kill earlier ones; a write later in an enclosing loop reaches earlier uses), not by a full
 /// control flow graph; parameters of non-private methods are unknown.
@@ -42,7 +42,7 @@ internal sealed class DtypeFlow
     private readonly TorchSymbols symbols;
     private readonly ConditionalWeakTable<IOperation, FlowIndex> indexes = new();
     private readonly ConditionalWeakTable<SyntaxTree, SemanticModel> models = new();
-    private readonly ConditionalWeakTable<ISymbol, TypeIndex> types = new();
+    private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
     private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
 
     private DtypeFlow(Compilation compilation, TorchSymbols symbols)
@@ -432,7 +432,11 @@ internal sealed class DtypeFlow
         return reaching;
     }
 
-    /// <summary>The writes of a field or property anywhere in its type, as they stand at the end of each member.</summary>
+    /// <summary>
+    /// The writes of a field or property anywhere in its type, as they stand at the end of each
+    /// member; expression-bodied and getter bodies count as writes of their property. Only members
+    /// whose text names the symbol are bound (once per compilation each), to keep the cost down.
+    /// </summary>
     private IEnumerable<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements)
     {
         if (symbol.ContainingType is not { } type || type.DeclaringSyntaxReferences.Length == 0)
@@ -440,8 +444,60 @@ internal sealed class DtypeFlow
             return [];
         }
 
-        var typeIndex = types.GetValue(type, t => new TypeIndex((INamedTypeSymbol)t, this, context.CancellationToken));
-        return typeIndex.WritesOf(symbol, elements);
+        var all = new List<IOperation>();
+        foreach (var member in type.GetMembers())
+        {
+            if (member is INamedTypeSymbol || member.IsImplicitlyDeclared && member is not IMethodSymbol { MethodKind: MethodKind.Constructor })
+            {
+                continue;
+            }
+
+            var isOwnGetter = !elements && SymbolEqualityComparer.Default.Equals(member, symbol) && member is IPropertySymbol;
+            foreach (var reference in member.DeclaringSyntaxReferences)
+            {
+                if (!Mentions(reference, symbol.Name, context.CancellationToken))
+                {
+                    continue;
+                }
+
+                foreach (var index in IndexesOf(reference, context.CancellationToken))
+                {
+                    all.AddRange(elements
+                        ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol))
+                        : AtEndOfBody(index.WritesOf(symbol)));
+                    if (isOwnGetter && index.Root is not IPropertyInitializerOperation)
+                    {
+                        all.AddRange(index.Returns);
+                    }
+                }
+            }
+        }
+
+        // model = new Net() in the constructor and model.half(); in Setup(): the module ends up cast.
+        var inPlaceCasts = all.Where(static w => w is IInvocationOperation { Parent: IExpressionStatementOperation }).ToList();
+        return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
+    }
+
+    private static bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
+        reference.GetSyntax(cancellationToken).DescendantTokens().Any(t => t.ValueText == name);
+
+    private List<FlowIndex> IndexesOf(SyntaxReference reference, CancellationToken cancellationToken) =>
+        memberIndexes.GetValue(reference.GetSyntax(cancellationToken), _ =>
+            RootsOf(reference, cancellationToken).Select(root => IndexOf(root, cancellationToken)).ToList());
+
+    /// <summary>The writes still standing when the body ends: from the last one made at the body's top level on.</summary>
+    private static IEnumerable<IOperation> AtEndOfBody(IReadOnlyList<IOperation> writes)
+    {
+        var last = -1;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (StatementOf(writes[i])?.Parent is IBlockOperation { Parent: null or IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation })
+            {
+                last = i;
+            }
+        }
+
+        return last < 0 ? writes : writes.Skip(last);
     }
 
     private Summary SummaryOf(IMethodSymbol method, Context context) =>
@@ -711,86 +767,5 @@ internal sealed class DtypeFlow
         public IMethodSymbol Method { get; }
 
         public List<FlowIndex> Roots { get; }
-    }
-
-    /// <summary>Every member of a type, indexed once per compilation, for the writes of its fields and properties.</summary>
-    private sealed class TypeIndex
-    {
-        private readonly List<FlowIndex> roots = [];
-        private readonly Dictionary<ISymbol, List<IOperation>> getters = new(SymbolEqualityComparer.Default);
-
-        public TypeIndex(INamedTypeSymbol type, DtypeFlow flow, CancellationToken cancellationToken)
-        {
-            foreach (var member in type.GetMembers())
-            {
-                if (member is INamedTypeSymbol || member.IsImplicitlyDeclared && member is not IMethodSymbol { MethodKind: MethodKind.Constructor })
-                {
-                    continue;
-                }
-
-                foreach (var reference in member.DeclaringSyntaxReferences)
-                {
-                    foreach (var root in flow.RootsOf(reference, cancellationToken))
-                    {
-                        var index = flow.IndexOf(root, cancellationToken);
-                        roots.Add(index);
-                        if (member is IPropertySymbol property && root is not IPropertyInitializerOperation)
-                        {
-                            AddGetter(property, index);
-                        }
-                    }
-                }
-            }
-        }
-
-        public IEnumerable<IOperation> WritesOf(ISymbol symbol, bool elements)
-        {
-            var all = new List<IOperation>();
-            foreach (var index in roots)
-            {
-                all.AddRange(elements
-                    ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol))
-                    : AtEndOfBody(index.WritesOf(symbol)));
-            }
-
-            if (!elements && getters.TryGetValue(symbol, out var returned))
-            {
-                all.AddRange(returned);
-            }
-
-            // model = new Net() in the constructor and model.half(); in Setup(): the module ends up cast.
-            var inPlaceCasts = all.Where(static w => w is IInvocationOperation { Parent: IExpressionStatementOperation }).ToList();
-            return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
-        }
-
-        /// <summary>The writes still standing when the body ends: from the last one made at the body's top level on.</summary>
-        private static IEnumerable<IOperation> AtEndOfBody(IReadOnlyList<IOperation> writes)
-        {
-            var last = -1;
-            for (var i = 0; i < writes.Count; i++)
-            {
-                if (StatementOf(writes[i])?.Parent is IBlockOperation { Parent: null or IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation })
-                {
-                    last = i;
-                }
-            }
-
-            return last < 0 ? writes : writes.Skip(last);
-        }
-
-        private void AddGetter(IPropertySymbol property, FlowIndex index)
-        {
-            if (index.Returns.Count == 0)
-            {
-                return;
-            }
-
-            if (!getters.TryGetValue(property, out var list))
-            {
-                getters[property] = list = [];
-            }
-
-            list.AddRange(index.Returns);
-        }
     }
 }

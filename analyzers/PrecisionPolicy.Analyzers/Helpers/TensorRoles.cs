@@ -78,7 +78,7 @@ internal static class TensorRoles
                 return true;
             }
 
-            if (depth < 3 && operation is ILocalReferenceOperation local &&
+            if (depth < 3 && operation is ILocalReferenceOperation local && flow.Symbols.IsTensor(local.Type) &&
                 flow.ValuesOf(local.Local, local, cancellationToken).Any(v => ReadsGradient(v, flow, cancellationToken, depth + 1)))
             {
                 return true;

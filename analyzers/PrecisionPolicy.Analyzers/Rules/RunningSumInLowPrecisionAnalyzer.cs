@@ -29,8 +29,8 @@ public sealed class RunningSumInLowPrecisionAnalyzer : TorchAnalyzer
 
     private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, INamedTypeSymbol? half)
     {
+        // Cheap syntax-level tests first; the flow and gradient queries only for running sums.
         if (RunningSum(context.Operation, flow.Symbols) is not var (target, added) ||
-            TensorRoles.ReadsGradient(added, flow, context.CancellationToken) ||
             Operations.ReferencedSymbol(target) is not { } symbol ||
             !IsOutsideInnermostLoop(symbol, context.Operation))
         {
@@ -47,7 +47,7 @@ public sealed class RunningSumInLowPrecisionAnalyzer : TorchAnalyzer
             dtype = LowPrecision.Describe(fact.Kind);
         }
 
-        if (dtype is not null)
+        if (dtype is not null && !TensorRoles.ReadsGradient(added, flow, context.CancellationToken))
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.RunningSumInLowPrecision, context.Operation.Syntax.GetLocation(), symbol.Name, dtype));
         }
