@@ -47,6 +47,52 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
+    public Task Accumulators_followed_through_lists_arrays_fields_and_helpers_are_reported() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using System.Collections.Generic;
+            using System.Linq;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Accumulation
+            {
+                private static readonly ScalarType Half = ScalarType.Float16;
+
+                void Linq(IList<Tensor> ps)
+                {
+                    var bufs = ps.Select(p => torch.zeros_like(p, dtype: {|PP0002:torch.float16|})).ToList();
+                    for (var i = 0; i < ps.Count; i++)
+                    {
+                        bufs[i].add_(ps[i].grad);
+                    }
+                }
+
+                void Array(Tensor[] ps)
+                {
+                    var acc = new Tensor[ps.Length];
+                    for (var i = 0; i < ps.Length; i++)
+                    {
+                        acc[i] = torch.zeros_like(ps[i], dtype: {|PP0002:Half|});
+                    }
+
+                    for (var i = 0; i < ps.Length; i++)
+                    {
+                        acc[i] += ps[i].grad;
+                    }
+                }
+
+                private static Tensor MakeBuffer(Tensor p) => {|PP0002:torch.zeros_like(p).bfloat16()|};
+
+                void Helper(Tensor p)
+                {
+                    var buffer = MakeBuffer(p);
+                    var g = p.grad;
+                    buffer.add_(g);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Nested_and_partial_types_report_once() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;

@@ -58,10 +58,12 @@ public sealed class NormStatisticsInLowPrecisionTests
 
             class Setup
             {
-                void Cast(BatchNorm2d bn, LayerNorm ln)
+                void Cast(BatchNorm2d bn, LayerNorm ln, GroupNorm gn, bool cast)
                 {
                     var a = {|PP0007:bn.half()|};
                     var b = ln.to({|PP0007:torch.float16|});
+                    {|PP0007:gn.half()|};
+                    if (cast) {|PP0007:gn.bfloat16()|};
                 }
             }
             """, """
@@ -71,10 +73,11 @@ public sealed class NormStatisticsInLowPrecisionTests
 
             class Setup
             {
-                void Cast(BatchNorm2d bn, LayerNorm ln)
+                void Cast(BatchNorm2d bn, LayerNorm ln, GroupNorm gn, bool cast)
                 {
                     var a = bn;
                     var b = ln.to(torch.float32);
+                    if (cast) {|PP0007:gn.bfloat16()|};
                 }
             }
             """);

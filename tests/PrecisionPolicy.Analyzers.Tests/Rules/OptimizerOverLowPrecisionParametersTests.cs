@@ -83,7 +83,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """);
 
     [Fact]
-    public Task Cast_in_another_method_is_not_seen() =>
+    public Task Cast_in_another_method_is_followed_through_the_field() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -95,7 +95,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
 
                 void Cast() => model.half();
 
-                void Build() => optim.Adam(model.parameters());
+                void Build() => {|PP0003:optim.Adam(model.parameters())|};
             }
             """);
 }
