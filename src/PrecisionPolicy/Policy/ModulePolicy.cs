@@ -122,17 +122,8 @@ public static class ModulePolicy
             return;
         }
         var state = new HookState { Dtype = dtype };
-        switch (module)
-        {
-            case nn.Module<Tensor, Tensor> unary:
-                unary.register_forward_pre_hook((_, input) => PolicyCasts.Exact(input, state.Dtype));
-                break;
-            case nn.Module<Tensor, Tensor, Tensor> binary:
-                binary.register_forward_pre_hook((_, a, b) => (PolicyCasts.Exact(a, state.Dtype), PolicyCasts.Exact(b, state.Dtype)));
-                break;
-            default:
-                return; // other arities: interceptors only
-        }
+        // Every arity and tuple shape (RNN hidden states, attention masks); modules with no tensor input: none.
+        if (!BoundaryHooks.CastInputs(module, () => state.Dtype)) return;
         Hooks.Add(module, state);
     }
 }
