@@ -15,4 +15,10 @@ public sealed class AutocastAttribute : Attribute
 
     /// <summary>The compute precision of the region.</summary>
     public Precision Precision { get; }
+
+    /// <summary>
+    /// The dtype floating outputs leave the module in when it is the outermost policy module of a
+    /// <c>call(...)</c>: <see cref="AutocastOutput.Float32"/> by default.
+    /// </summary>
+    public AutocastOutput OutputDtype { get; set; }
 }

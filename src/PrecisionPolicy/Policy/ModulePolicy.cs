@@ -11,7 +11,8 @@ namespace PrecisionPolicy;
 /// What generated <c>ApplyPrecisionPolicy()</c> calls: puts every parameter in its storage dtype
 /// and registers module-boundary forward pre-hooks, so calls the interceptors cannot see (a
 /// <c>Sequential</c>'s children, delegates, code inside TorchSharp) still get inputs in the dtype
-/// of the module's weights.
+/// of the module's weights; the outermost policy module hands floating outputs back in float32
+/// unless its plan says otherwise (<see cref="AutocastOutput"/>).
 /// </summary>
 /// <remarks>
 /// Storage: leaf modules of low-precision members are converted to the compute dtype; members
@@ -42,6 +43,7 @@ public static class ModulePolicy
             var forced = plan.IsHighPrecision(name);
             Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced);
         }
+        PolicyOutputs.Register(root, plan);
     }
 
     /// <summary>
@@ -88,6 +90,7 @@ public static class ModulePolicy
         if (!forceFloat32 && module is IPrecisionPolicyModule nested)
         {
             Apply(module, nested.PrecisionPlan); // nested modules keep their own policy
+            PolicyOutputs.MarkNested(module);    // and hand their compute dtype to the parent
             return;
         }
 
