@@ -19,6 +19,7 @@ public sealed class SampleParityTests : IDisposable
     public void Dispose() => output.Delete(recursive: true);
 
     [Fact]
+    [Trait("Cost", "FullTraining")]
     public void Bf16_and_fp16_reach_the_fp32_final_loss_within_2_percent_and_fp8_within_5()
     {
         // One intra-op thread: the same reduction order on every machine, so the same trajectory.
