@@ -2,7 +2,7 @@ using System;
 using System.Reflection;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// Casts a value of one forward-argument or result type of a <c>Module&lt;...&gt;</c> (a tensor, a
