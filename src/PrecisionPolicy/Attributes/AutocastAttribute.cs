@@ -21,4 +21,11 @@ public sealed class AutocastAttribute : Attribute
     /// <c>call(...)</c>: <see cref="AutocastOutput.Float32"/> by default.
     /// </summary>
     public AutocastOutput OutputDtype { get; set; }
+
+    /// <summary>
+    /// Stores Embedding and EmbeddingBag tables in the compute dtype: half their memory, at the cost of
+    /// a low-precision residual stream. Off by default: tables and their outputs stay float32, as under
+    /// PyTorch autocast.
+    /// </summary>
+    public bool LowPrecisionEmbeddings { get; set; }
 }

@@ -17,7 +17,8 @@ namespace PrecisionPolicy.CompilerServices;
 /// <remarks>
 /// Storage: leaf modules of low-precision members are converted to the compute dtype; members
 /// marked [HighPrecision] (or whose class is), norm layers (with their statistics), softmax and loss
-/// modules stay float32; a child that has its own generated policy applies that policy. Parameters
+/// modules stay float32, and so do Embedding and EmbeddingBag tables unless the plan asks for
+/// low-precision embeddings; a child that has its own generated policy applies that policy. Parameters
 /// registered directly on a module that also has children are left as they are (interceptors still
 /// cast them per op). Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
 /// integer tensors are never converted, and applying twice changes nothing.
@@ -43,7 +44,7 @@ public static class ModulePolicy
         foreach (var (name, child) in root.named_children())
         {
             var forced = plan.IsHighPrecision(name);
-            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced);
+            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced, plan.LowPrecisionEmbeddings);
         }
         PolicyOutputs.Register(root, plan);
     }
@@ -64,7 +65,7 @@ public static class ModulePolicy
         return false;
     }
 
-    private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32)
+    private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32, bool lowPrecisionEmbeddings)
     {
         if (!forceFloat32 && Attribute.IsDefined(module.GetType(), typeof(HighPrecisionAttribute), inherit: false))
         {
@@ -78,7 +79,10 @@ public static class ModulePolicy
             return;
         }
 
-        var own = forceFloat32 || IsFloat32Module(module) ? ScalarType.Float32 : dtype;
+        // Embedding tables stay FP32 as under PyTorch autocast (the residual stream starts FP32) unless the
+        // plan stores them in the compute dtype to save memory.
+        var float32 = forceFloat32 || (IsEmbedding(module) ? !lowPrecisionEmbeddings : IsFloat32Module(module));
+        var own = float32 ? ScalarType.Float32 : dtype;
         var children = module.named_children().ToList();
         if (children.Count == 0)
         {
@@ -87,8 +91,10 @@ public static class ModulePolicy
                 RegisterBoundaryHook(module, own);
             return;
         }
-        foreach (var (_, child) in children) Visit(child, own, forceFloat32);
+        foreach (var (_, child) in children) Visit(child, own, forceFloat32, lowPrecisionEmbeddings);
     }
+
+    private static bool IsEmbedding(nn.Module module) => module is TorchSharp.Modules.Embedding or TorchSharp.Modules.EmbeddingBag;
 
     private static void Convert(nn.Module module, ScalarType dtype)
     {

@@ -25,10 +25,12 @@ public sealed class PrecisionPlan
     /// <param name="scaling">The [LossScaling] settings, or null for the precision's default.</param>
     /// <param name="fp8Recipe">FP8 classes: the [Fp8Recipe] recipe (null: TransformerEngine's defaults).</param>
     /// <param name="output">[Autocast(OutputDtype = ...)]: the dtype of the outermost policy module's floating outputs.</param>
+    /// <param name="lowPrecisionEmbeddings">[Autocast(LowPrecisionEmbeddings = true)]: Embedding/EmbeddingBag tables stored in the compute dtype.</param>
     public PrecisionPlan(
         string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null, Fp8Recipe? fp8Recipe = null,
-        AutocastOutput output = AutocastOutput.Float32)
+        AutocastOutput output = AutocastOutput.Float32, bool lowPrecisionEmbeddings = false)
     {
+        LowPrecisionEmbeddings = lowPrecisionEmbeddings;
         Output = Enum.IsDefined(output) ? output : throw new ArgumentOutOfRangeException(nameof(output), output, "Not an AutocastOutput value.");
         Fp8Recipe = fp8Recipe ?? Fp8Recipe.Default;
         ModuleName = moduleName ?? throw new ArgumentNullException(nameof(moduleName));
@@ -54,6 +56,9 @@ public sealed class PrecisionPlan
 
     /// <summary>The dtype of floating outputs when this module is the outermost policy module of a call.</summary>
     public AutocastOutput Output { get; }
+
+    /// <summary>True when Embedding and EmbeddingBag tables are stored in the compute dtype (a memory option); false: float32, as PyTorch autocast.</summary>
+    public bool LowPrecisionEmbeddings { get; }
 
     /// <summary>Members marked [HighPrecision] (field or property names).</summary>
     public IReadOnlyCollection<string> HighPrecisionMembers => highPrecision;
