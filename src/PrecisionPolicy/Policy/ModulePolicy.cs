@@ -83,6 +83,11 @@ public static class ModulePolicy
         // plan stores them in the compute dtype to save memory.
         var float32 = forceFloat32 || (IsEmbedding(module) ? !lowPrecisionEmbeddings : IsFloat32Module(module));
         var own = float32 ? ScalarType.Float32 : dtype;
+        if (module is ISelfCastingModule)
+        {
+            Convert(module, own); // one unit, children included; it casts its own operands
+            return;
+        }
         var children = module.named_children().ToList();
         if (children.Count == 0)
         {
