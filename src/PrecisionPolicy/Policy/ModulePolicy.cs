@@ -112,6 +112,17 @@ public static class ModulePolicy
         module.to(dtype);
     }
 
+    /// <summary>
+    /// The dtype the boundary hook of <paramref name="module"/> casts its floating inputs to (the
+    /// module's storage dtype), or null when no hook was registered on it. <c>forward(...)</c> runs no
+    /// hooks: interceptors of such calls cast by this instead (<see cref="PolicyCasts.ForwardInput"/>).
+    /// </summary>
+    public static ScalarType? BoundaryDtype(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return Hooks.TryGetValue(module, out var state) ? state.Dtype : null;
+    }
+
     private static void RegisterBoundaryHook(nn.Module module, ScalarType dtype)
     {
         if (Hooks.TryGetValue(module, out var existing))

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
@@ -102,5 +103,20 @@ public sealed class ArityBoundaryTests
         {
             GemmModes.Override(DeviceType.CPU, null);
         }
+    }
+
+    [Fact]
+    public void Forward_inputs_are_cast_by_the_modules_run_time_boundary()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ArityZoo().ApplyPrecisionPolicy();
+        var modules = model.named_children().ToDictionary(c => c.name, c => c.module);
+        var state = (zeros(2, ArityZoo.Width), zeros(2, ArityZoo.Width));
+        var cast = PolicyCasts.ForwardInput<(Tensor, Tensor)?>(modules["lstmCell"], state);
+        var plain = nn.Linear(2, 2);
+        Assert.Equal(ScalarType.BFloat16, ModulePolicy.BoundaryDtype(modules["head"]));
+        Assert.Equal((ScalarType.BFloat16, ScalarType.BFloat16), (cast!.Value.Item1.dtype, cast.Value.Item2.dtype));
+        Assert.Null(ModulePolicy.BoundaryDtype(plain)); // never under a policy: forward inputs stay as they are
+        Assert.Equal(ScalarType.Float32, PolicyCasts.ForwardInput(plain, ones(2)).dtype);
     }
 }
