@@ -20,7 +20,8 @@ namespace PrecisionPolicy.CompilerServices;
 /// modules stay float32, and so do Embedding and EmbeddingBag tables unless the plan asks for
 /// low-precision embeddings; a child that has its own generated policy applies that policy. Parameters
 /// registered directly on a module that also has children are left as they are (interceptors still
-/// cast them per op). Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
+/// cast them per op), except in the policy-aware composites of <c>PrecisionPolicy.Modules</c>, which are
+/// stored as one unit and cast their own operands. Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
 /// integer tensors are never converted, and applying twice changes nothing.
 /// For generated code; not for direct use: its members may change in any release.
 /// </remarks>
