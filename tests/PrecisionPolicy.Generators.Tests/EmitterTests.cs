@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Helpers;
 using PrecisionPolicy.Generators.Model;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class EmitterTests
             Namespace = "Ns",
             TypeName = "Helpers",
             FullTypeName = "global::Ns.Helpers",
-            Precision = "FP16",
+            Precision = Catalog.Precision.FP16,
             Interceptors = new[]
             {
                 new InterceptorSpec
@@ -60,7 +61,7 @@ public sealed class EmitterTests
     [Fact]
     public void Specs_are_equal_by_value()
     {
-        static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Explicit = true, Mode = "Static" } };
+        static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Mode = Catalog.LossScalingMode.Static, StaticScale = 8 } };
         Assert.Equal(Make(), Make());
         Assert.Equal(Make().GetHashCode(), Make().GetHashCode());
         Assert.NotEqual(Make(), Make() with { HighPrecisionMembers = new[] { "x" }.ToEquatableArray() });
