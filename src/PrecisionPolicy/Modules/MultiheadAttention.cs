@@ -72,6 +72,7 @@ public sealed class MultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     }
 
     /// <summary>Attention of <paramref name="query"/> (L, N, E) over <paramref name="key"/>/<paramref name="value"/> (S, N, E).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "Named as TorchSharp's own call overloads, which it mirrors.")]
     public new Tuple<Tensor, Tensor> call(Tensor query, Tensor key, Tensor value, Tensor? key_padding_mask = null, bool need_weights = true, Tensor? attn_mask = null) =>
         base.call(query, key, value, key_padding_mask, need_weights, attn_mask);
 

@@ -31,6 +31,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Encodes <paramref name="src"/> (S, N, E) and decodes <paramref name="tgt"/> (T, N, E) against it, with masks (any may be null).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "Named as TorchSharp's own call overloads, which it mirrors.")]
     public Tensor call(Tensor src, Tensor tgt, Tensor? src_mask, Tensor? tgt_mask = null, Tensor? memory_mask = null, Tensor? src_key_padding_mask = null,
         Tensor? tgt_key_padding_mask = null, Tensor? memory_key_padding_mask = null)
     {

@@ -40,6 +40,7 @@ public sealed class TransformerDecoder : nn.Module<Tensor, Tensor, Tensor, Tenso
     }
 
     /// <summary>The stack with masks (any may be null).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "Named as TorchSharp's own call overloads, which it mirrors.")]
     public new Tensor call(Tensor tgt, Tensor memory, Tensor? tgt_mask, Tensor? memory_mask = null, Tensor? tgt_key_padding_mask = null,
         Tensor? memory_key_padding_mask = null) =>
         base.call(tgt, memory, tgt_mask!, memory_mask!, tgt_key_padding_mask!, memory_key_padding_mask!);

@@ -50,6 +50,7 @@ public sealed class TransformerDecoderLayer : nn.Module<Tensor, Tensor, Tensor, 
     }
 
     /// <summary>The layer on <paramref name="tgt"/> (T, N, E) attending to <paramref name="memory"/> (S, N, E); masks may be null.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "Named as TorchSharp's own call overloads, which it mirrors.")]
     public new Tensor call(Tensor tgt, Tensor memory, Tensor? tgt_mask, Tensor? memory_mask = null, Tensor? tgt_key_padding_mask = null,
         Tensor? memory_key_padding_mask = null) =>
         base.call(tgt, memory, tgt_mask!, memory_mask!, tgt_key_padding_mask!, memory_key_padding_mask!);
