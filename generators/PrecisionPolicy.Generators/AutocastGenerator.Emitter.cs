@@ -65,15 +65,21 @@ public sealed partial class AutocastGenerator
             w.Line("    " + precision + ",");
             w.Line("    new string[] { " + string.Join(", ", spec.HighPrecisionMembers.Select(static m => "\"" + m + "\"")) + (spec.HighPrecisionMembers.Count > 0 ? " " : "") + "},");
             var scalingComment = spec.Scaling is null ? " // loss scaling: the default of the precision in force (AutocastScope)" : "";
+            // [Autocast] options the user set, as named arguments; the others keep PrecisionPlan's defaults.
+            var options = new List<string>();
+            if (spec.OutputDtype is { } output) options.Add("output: global::PrecisionPolicy.AutocastOutput." + output);
+            if (spec.LowPrecisionEmbeddings is { } embeddings) options.Add("lowPrecisionEmbeddings: " + (embeddings ? "true" : "false"));
+            var close = options.Count == 0 ? ");" : ",";
             if (spec.Fp8Recipe is { } recipe)
             {
                 w.Line("    " + ScalingExpression(spec.Scaling) + "," + scalingComment);
-                w.Line("    " + RecipeExpression(recipe) + "); // [Fp8Recipe] as written; unset options are TransformerEngine's DelayedScaling defaults");
+                w.Line("    " + RecipeExpression(recipe) + close + " // [Fp8Recipe] as written; unset options are TransformerEngine's DelayedScaling defaults");
             }
             else
             {
-                w.Line("    " + ScalingExpression(spec.Scaling) + ");" + scalingComment);
+                w.Line("    " + ScalingExpression(spec.Scaling) + close + scalingComment);
             }
+            if (options.Count > 0) w.Line("    " + string.Join(", ", options) + ");");
             w.Line();
             w.Line("/// <summary>The policy of this class: compute precision, [HighPrecision] members, loss scaling.</summary>");
             w.Line(PrecisionPlan + " " + PolicyModule + ".PrecisionPlan => __precisionPlan;");

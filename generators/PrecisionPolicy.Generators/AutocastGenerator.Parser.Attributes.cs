@@ -18,6 +18,26 @@ public sealed partial class AutocastGenerator
                 ? (Precision)value
                 : null;
 
+        /// <summary>[Autocast(OutputDtype = X)] as written: the enum member's name, or null when not set.</summary>
+        private static string? OutputDtypeOf(AttributeData? attribute)
+        {
+            foreach (var named in attribute?.NamedArguments ?? Enumerable.Empty<System.Collections.Generic.KeyValuePair<string, TypedConstant>>())
+            {
+                if (named.Key != "OutputDtype" || named.Value.Type is not INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType) continue;
+                return enumType.GetMembers().OfType<IFieldSymbol>()
+                    .FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, named.Value.Value))?.Name;
+            }
+            return null;
+        }
+
+        /// <summary>[Autocast(LowPrecisionEmbeddings = b)] as written, or null when not set.</summary>
+        private static bool? LowPrecisionEmbeddingsOf(AttributeData? attribute)
+        {
+            foreach (var named in attribute?.NamedArguments ?? Enumerable.Empty<System.Collections.Generic.KeyValuePair<string, TypedConstant>>())
+                if (named.Key == "LowPrecisionEmbeddings" && named.Value.Value is bool value) return value;
+            return null;
+        }
+
         /// <summary>Members kept in float32: marked [HighPrecision], or typed by a [HighPrecision] class.</summary>
         private static EquatableArray<string> HighPrecisionMembers(INamedTypeSymbol type, KnownSymbols symbols) =>
             type.GetMembers()

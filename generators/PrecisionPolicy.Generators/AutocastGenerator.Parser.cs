@@ -75,6 +75,8 @@ public sealed partial class AutocastGenerator
                 HighPrecisionMembers = HighPrecisionMembers(type, symbols),
                 Scaling = ParseScaling(type, symbols),
                 Fp8Recipe = precision == Precision.FP8 ? ParseRecipe(type, symbols) : null,
+                OutputDtype = OutputDtypeOf(context.Attributes.FirstOrDefault()),
+                LowPrecisionEmbeddings = LowPrecisionEmbeddingsOf(context.Attributes.FirstOrDefault()),
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
                 IsTensorToTensorModule = IsTensorToTensor(type, symbols),
                 Interceptors = regions.Interceptors(),

@@ -37,6 +37,12 @@ internal sealed record PolicySpec
     /// <summary>FP8 classes: [Fp8Recipe] as written (empty without the attribute); null for other precisions.</summary>
     public Fp8RecipeSpec? Fp8Recipe { get; init; }
 
+    /// <summary>[Autocast(OutputDtype = ...)] as written: the AutocastOutput member name; null when not set.</summary>
+    public string? OutputDtype { get; init; }
+
+    /// <summary>[Autocast(LowPrecisionEmbeddings = ...)] as written; null when not set.</summary>
+    public bool? LowPrecisionEmbeddings { get; init; }
+
     /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
     public bool HasMasterWeightOptimizer { get; init; }
 
