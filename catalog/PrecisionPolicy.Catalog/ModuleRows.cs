@@ -29,7 +29,7 @@ internal static class ModuleRows
         new("TorchSharp.Modules.ConvTranspose2d", Low, ModuleFamily.Convolution, One, "as functional.conv_transpose2d"),
         new("TorchSharp.Modules.ConvTranspose3d", Low, ModuleFamily.Convolution, One, "as functional.conv_transpose3d"),
         new("TorchSharp.Modules.PReLU", Low, ModuleFamily.Activation, One, "as functional.prelu"),
-        new("TorchSharp.Modules.Embedding", Low, ModuleFamily.Embedding, One, "lookup: indices are integers (never cast), weights stored in the compute dtype"),
+        new("TorchSharp.Modules.Embedding", Low, ModuleFamily.Embedding, One, "lookup: indices are integers (never cast); table and output stay FP32 as under PyTorch autocast, compute-dtype storage with [Autocast(LowPrecisionEmbeddings = true)]"),
         new("TorchSharp.Modules.MultiheadAttention", Low, ModuleFamily.Attention, ModuleSignature.Attention, "attention GEMMs", "multi-head attention", "softmax"),
         new("TorchSharp.Modules.TransformerEncoderLayer", Low, ModuleFamily.Transformer, One, "composite", "transformer encoder layer", CompositeOps),
         new("TorchSharp.Modules.TransformerDecoderLayer", Low, ModuleFamily.Transformer, ModuleSignature.SixTensors, "composite", "transformer decoder layer", CompositeOps),

@@ -80,7 +80,7 @@ internal static class CastPolicyPage
         s.Append("- Built-in composites run their internal softmax/LayerNorm in the compute dtype (PP0103).\n");
         s.Append("- Parameters registered directly on a module that also has child modules keep their dtype (interceptors still\n");
         s.Append("  cast them per op); put such parameters in a leaf module to store them in the compute dtype.\n");
-        s.Append("- RNN modules (LSTM, GRU, RNN and their cells) are not catalogued: their tuple-typed hidden states are not cast.\n");
+        s.Append("- RNN modules (LSTM, GRU, RNN and their cells) have no rows: their calls are not intercepted; the boundary hooks\n  `ApplyPrecisionPolicy()` registers cast their inputs and hidden states to the weight dtype.\n");
         return s.ToString();
     }
 
