@@ -279,7 +279,7 @@ public sealed partial class AutocastGenerator
                 _ => "new global::PrecisionPolicy.LossScalerOptions { Mode = global::PrecisionPolicy.LossScalingMode.Dynamic, InitialScale = " + Number(s.InitialScale)
                      + ", GrowthFactor = " + Number(s.GrowthFactor) + ", BackoffFactor = " + Number(s.BackoffFactor)
                      + ", GrowthInterval = " + s.GrowthInterval.ToString(CultureInfo.InvariantCulture) + ", Hysteresis = " + s.Hysteresis.ToString(CultureInfo.InvariantCulture)
-                     + ", MinScale = " + Number(s.MinScale) + ", MaxScale = " + Number(s.MaxScale) + " }",
+                     + (s.MinScale is { } min ? ", MinScale = " + Number(min) : "") + (s.MaxScale is { } max ? ", MaxScale = " + Number(max) : "") + " }",
             };
         }
 
@@ -297,7 +297,8 @@ public sealed partial class AutocastGenerator
 
         private static string Plain(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-        private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "d";
+        private static string Number(double value) =>
+            double.IsPositiveInfinity(value) ? "global::System.Double.PositiveInfinity" : value.ToString("R", CultureInfo.InvariantCulture) + "d";
 
         private static string SafeMethodName(string name) => name.TrimStart('@');
     }

@@ -66,8 +66,10 @@ internal sealed record LossScalingSpec
     public double BackoffFactor { get; init; } = 0.5;
     public int GrowthInterval { get; init; } = 2000;
     public int Hysteresis { get; init; } = 1;
-    public double MinScale { get; init; } = 1.0;
-    public double MaxScale { get; init; } = 16777216.0;
+    /// <summary>Set only when the attribute names it: the runtime's default (no floor) applies otherwise.</summary>
+    public double? MinScale { get; init; }
+    /// <summary>Set only when the attribute names it: the runtime's default (no ceiling) applies otherwise.</summary>
+    public double? MaxScale { get; init; }
 }
 
 /// <summary>The [Fp8Recipe] settings as enum member names and numbers.</summary>

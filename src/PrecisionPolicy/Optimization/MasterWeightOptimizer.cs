@@ -185,7 +185,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (outcome.Applied)
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
-        Scaler.Update(foundNonFinite: !outcome.Applied);
+        Scaler.Update(foundNonFinite: !outcome.Applied, outcome.FirstNonFiniteParameter);
         return outcome;
     }
 
