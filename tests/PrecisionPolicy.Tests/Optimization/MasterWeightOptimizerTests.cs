@@ -325,7 +325,11 @@ public sealed class CompanionTests
         public string Name => name;
         public void OnStepEnd(StepOutcome outcome) => Steps++;
         public void Save(BinaryWriter writer) => writer.Write(Value);
-        public void Load(BinaryReader reader) => Value = reader.ReadInt32();
+        public Action Stage(BinaryReader reader)
+        {
+            var value = reader.ReadInt32();
+            return () => Value = value;
+        }
     }
 
     [Fact]
