@@ -58,6 +58,24 @@ public sealed class EmitterTests
     }
 
     [Fact]
+    public void Loss_scaling_carries_min_and_max_scale_only_when_the_attribute_names_them()
+    {
+        static string Emitted(LossScalingSpec scaling) => AutocastGenerator.Emitter.Emit(new PolicySpec
+        {
+            HintName = "Ns.M.Precision.g.cs", Namespace = "Ns", TypeName = "M", FullTypeName = "global::Ns.M",
+            EmitPlumbing = true, Precision = "FP16", Scaling = scaling,
+        });
+
+        var unnamed = Emitted(new LossScalingSpec { Explicit = true, Mode = "Dynamic" });
+        Assert.Contains("Hysteresis = 1 });", unnamed); // the runtime's defaults apply: no floor, no ceiling
+        Assert.DoesNotContain("MinScale", unnamed);
+        Assert.DoesNotContain("MaxScale", unnamed);
+
+        var named = Emitted(new LossScalingSpec { Explicit = true, Mode = "Dynamic", MinScale = 1, MaxScale = double.PositiveInfinity });
+        Assert.Contains("Hysteresis = 1, MinScale = 1d, MaxScale = global::System.Double.PositiveInfinity });", named);
+    }
+
+    [Fact]
     public void Specs_are_equal_by_value()
     {
         static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Explicit = true, Mode = "Static" } };
