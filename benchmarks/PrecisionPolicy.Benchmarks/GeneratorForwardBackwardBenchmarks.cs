@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PrecisionPolicy;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

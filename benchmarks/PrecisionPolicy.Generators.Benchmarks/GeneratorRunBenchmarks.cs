@@ -29,7 +29,7 @@ public class GeneratorRunBenchmarks
     {
         var references = Net100.References.All.Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location))
-            .Append(MetadataReference.CreateFromFile(typeof(PrecisionPolicy.Autocast).Assembly.Location));
+            .Append(MetadataReference.CreateFromFile(typeof(PrecisionPolicy.AutocastAttribute).Assembly.Location));
         var trees = Enumerable.Range(0, Classes).Select(i => CSharpSyntaxTree.ParseText(Source(i, "gelu"), ParseOptions, $"/src/Block{i}.cs"));
         compilation = CSharpCompilation.Create("Bench", trees, references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         var first = compilation.SyntaxTrees.First();

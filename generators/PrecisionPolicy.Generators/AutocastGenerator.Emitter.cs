@@ -16,8 +16,12 @@ public sealed partial class AutocastGenerator
         private static string GeneratedCode => "[global::System.CodeDom.Compiler.GeneratedCode(\"PrecisionPolicy.Generators\", \"" + Version + "\")]";
 
         private const string Tensor = "global::TorchSharp.torch.Tensor";
-        private const string Autocast = "global::PrecisionPolicy.Autocast";
-        private const string PolicyCasts = "global::PrecisionPolicy.PolicyCasts";
+        // What only generated code calls lives in the runtime's CompilerServices namespace.
+        private const string CompilerServices = "global::" + AutocastGenerator.CompilerServicesNamespace + ".";
+        private const string Autocast = CompilerServices + "Autocast";
+        private const string PolicyCasts = CompilerServices + "PolicyCasts";
+        private const string PrecisionPlan = CompilerServices + "PrecisionPlan";
+        private const string PolicyModule = CompilerServices + "IPrecisionPolicyModule";
         private const string ScalarType = "global::TorchSharp.torch.ScalarType";
 
         public static string Emit(PolicySpec spec)
@@ -50,9 +54,9 @@ public sealed partial class AutocastGenerator
             var precision = "global::PrecisionPolicy.Precision." + spec.Precision;
             w.Line("/// <summary>Precision plumbing generated for <c>[Autocast(Precision." + spec.Precision + ")]</c>.</summary>");
             w.Line(GeneratedCode);
-            w.Open("partial class " + spec.TypeName + " : global::PrecisionPolicy.IPrecisionPolicyModule");
+            w.Open("partial class " + spec.TypeName + " : " + PolicyModule);
 
-            w.Line("private static readonly global::PrecisionPolicy.PrecisionPlan __precisionPlan = new global::PrecisionPolicy.PrecisionPlan(");
+            w.Line("private static readonly " + PrecisionPlan + " __precisionPlan = new " + PrecisionPlan + "(");
             w.Line("    \"" + spec.TypeName + "\",");
             w.Line("    " + precision + ",");
             w.Line("    new string[] { " + string.Join(", ", spec.HighPrecisionMembers.Select(static m => "\"" + m + "\"")) + (spec.HighPrecisionMembers.Count > 0 ? " " : "") + "},");
@@ -64,7 +68,7 @@ public sealed partial class AutocastGenerator
             if (recipe.Length > 0) w.Line("    " + recipe.Substring(recipe.IndexOf("new ", System.StringComparison.Ordinal)) + "); // [Fp8Recipe] (TransformerEngine DelayedScaling defaults where unset)");
             w.Line();
             w.Line("/// <summary>The policy of this class: compute precision, [HighPrecision] members, loss scaling.</summary>");
-            w.Line("global::PrecisionPolicy.PrecisionPlan global::PrecisionPolicy.IPrecisionPolicyModule.PrecisionPlan => __precisionPlan;");
+            w.Line(PrecisionPlan + " " + PolicyModule + ".PrecisionPlan => __precisionPlan;");
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Puts the parameters in their storage dtypes (low-precision members in the compute dtype; [HighPrecision]");
@@ -72,7 +76,7 @@ public sealed partial class AutocastGenerator
             w.Line("/// the module-boundary hooks. Returns this instance; calling it again changes nothing.");
             w.Line("/// </summary>");
             w.Open("public " + spec.TypeName + " ApplyPrecisionPolicy()");
-            w.Line("global::PrecisionPolicy.ModulePolicy.Apply(this, __precisionPlan);");
+            w.Line(CompilerServices + "ModulePolicy.Apply(this, __precisionPlan);");
             w.Line("return this;");
             w.Close();
             w.Line();
@@ -91,7 +95,7 @@ public sealed partial class AutocastGenerator
                 w.Line("    double? maxGradNorm = null)");
                 w.Line("{");
                 w.Line("    var optimizer = new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, new global::PrecisionPolicy.MasterWeightOptions { Scaling = __precisionPlan.Scaling, MaxGradNorm = maxGradNorm });");
-                w.Line("    global::PrecisionPolicy.ModulePolicy.AttachCompanions(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
+                w.Line("    global::PrecisionPolicy.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
                 w.Line("    return optimizer;");
                 w.Line("}");
 
@@ -236,7 +240,7 @@ public sealed partial class AutocastGenerator
                 ArgumentCast.PromoteAll => PolicyCasts + ".PromoteAll(" + name.TrimStart('@') + "Items, widest)",
                 ArgumentCast.Exact => PolicyCasts + ".ModuleInput(" + name + ", compute)",
                 ArgumentCast.ExactOptional => PolicyCasts + ".ModuleInputOptional(" + name + ", compute)",
-                ArgumentCast.Fp8Operand => "global::PrecisionPolicy.Fp8Autocast.Operand(" + name + ", " + id + ")",
+                ArgumentCast.Fp8Operand => CompilerServices + "Fp8Autocast.Operand(" + name + ", " + id + ")",
                 ArgumentCast.Fp8OperandOptional => PolicyCasts + ".Fp8OperandOptional(" + name + ", " + id + ")",
                 ArgumentCast.Fp8OperandAll => PolicyCasts + (span ? ".Fp8OperandSpan(" : ".Fp8OperandAll(") + name + ", " + id + ")",
                 _ => name,

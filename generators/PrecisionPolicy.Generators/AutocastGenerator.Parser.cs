@@ -31,7 +31,7 @@ public sealed partial class AutocastGenerator
 
         private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
 
-        private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.Fp8Autocast, Fp8Context, Fp8Recipe)";
+        private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.CompilerServices.Fp8Autocast, PrecisionPolicy.Fp8Context, PrecisionPolicy.Fp8Recipe)";
         private const string Fp8NeedsModule = "an FP8 region needs the per-module FP8 context of an [Autocast(Precision.FP8)] module class, and this method's class is not one";
 
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -627,7 +627,7 @@ public sealed partial class AutocastGenerator
         }
 
         private static bool HasFp8Runtime(Compilation compilation) =>
-            compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Autocast") is not null
+            compilation.GetTypeByMetadataName(CompilerServicesNamespace + ".Fp8Autocast") is not null
             && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Context") is not null
             && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Recipe") is not null;
 

@@ -16,6 +16,9 @@ public sealed partial class AutocastGenerator : IIncrementalGenerator
 {
     internal const string AutocastAttributeName = "PrecisionPolicy.AutocastAttribute";
 
+    /// <summary>The runtime namespace of the types only generated code calls (casting helpers, plans, module policy).</summary>
+    internal const string CompilerServicesNamespace = "PrecisionPolicy.CompilerServices";
+
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {

@@ -27,7 +27,7 @@ internal static class GeneratorHarness
         .Concat(new[]
         {
             MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location),
-            MetadataReference.CreateFromFile(typeof(PrecisionPolicy.Autocast).Assembly.Location),
+            MetadataReference.CreateFromFile(typeof(PrecisionPolicy.AutocastAttribute).Assembly.Location),
         })
         .ToImmutableArray();
 

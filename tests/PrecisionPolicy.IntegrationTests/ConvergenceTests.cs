@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System;
 using PrecisionPolicy;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -15,7 +15,8 @@ public sealed class MistakeDemoBuildTests
     {
         var root = DotnetCli.RepositoryRoot();
         var sarif = Path.Combine(Path.GetTempPath(), $"pp-mistakes-{Guid.NewGuid():N}.sarif");
-        var (exitCode, output) = DotnetCli.Run(root, "build", Path.Combine(root, "samples", "MistakeDemo"), "--nologo", $"-p:ErrorLog={sarif}%2Cversion=2.1");
+        // --no-incremental: an earlier build of MistakeDemo must not skip the compile that reports the diagnostics.
+        var (exitCode, output) = DotnetCli.Run(root, "build", Path.Combine(root, "samples", "MistakeDemo"), "--nologo", "--no-incremental", $"-p:ErrorLog={sarif}%2Cversion=2.1");
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("warning PP0001", output);

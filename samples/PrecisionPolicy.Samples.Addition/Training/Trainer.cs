@@ -27,7 +27,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         model.ApplyPrecisionPolicy();
         using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, options.LearningRate, weight_decay: 0.01),
             new MasterWeightOptions { Scaling = kind.Scaling, MaxGradNorm = 1.0, TrackGradientStatistics = true });
-        ModulePolicy.AttachCompanions(model, optimizer); // FP8 scaling state follows steps and checkpoints
+        Fp8Context.AttachAll(model, optimizer); // FP8 scaling state follows steps and checkpoints
 
         var losses = new List<double>();
         var scales = new List<double>();

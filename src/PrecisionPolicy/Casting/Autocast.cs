@@ -1,12 +1,15 @@
+using System.ComponentModel;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// The casting helpers generated interceptors call. Each casts only float32/float16/bfloat16
 /// tensors (never float64, integer or bool), and is a no-op when the tensor already has the dtype.
 /// </summary>
+/// <remarks>For generated code; not for direct use: its members may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Autocast
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace PrecisionPolicy;
 /// one annotated model under several precisions (FP32 reference, BF16, FP16), as PyTorch's
 /// <c>autocast(dtype=...)</c> context does. Generated code resolves its declared precision through
 /// <see cref="Effective"/> (storage in <c>ApplyPrecisionPolicy()</c>, default loss scaling) and the
-/// <see cref="Autocast"/> helpers resolve the compute dtype the same way; <c>[HighPrecision]</c>
+/// <see cref="CompilerServices.Autocast"/> helpers resolve the compute dtype the same way; <c>[HighPrecision]</c>
 /// parts stay FP32 whatever the scope.
 /// </summary>
 public static class AutocastScope

@@ -1,13 +1,16 @@
 using System;
+using System.ComponentModel;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// The FP8 cast generated code applies to each operand of a low-precision op (linear, matmul, conv,
 /// ...) inside an <c>[Autocast(Precision.FP8)]</c> region.
 /// </summary>
+/// <remarks>For generated code; not for direct use: its members may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Fp8Autocast
 {
     /// <summary>

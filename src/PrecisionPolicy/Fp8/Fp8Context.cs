@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 
 namespace PrecisionPolicy;
@@ -96,6 +97,26 @@ public sealed class Fp8Context : IOptimizerCompanion
     {
         ArgumentNullException.ThrowIfNull(module);
         lock (Attached) return Attached.TryGetValue(module, out var context) ? context : null;
+    }
+
+    /// <summary>
+    /// Attaches the FP8 context of every <c>[Autocast(Precision.FP8)]</c> module in
+    /// <paramref name="root"/>'s tree (itself included) to <paramref name="optimizer"/>, so their amax
+    /// histories follow applied and skipped steps and travel in checkpoints. Modules of other
+    /// precisions are left alone. The generated <c>CreateMixedPrecisionOptimizer</c> calls it; call it
+    /// yourself when you build the <see cref="MasterWeightOptimizer"/> by hand.
+    /// </summary>
+    public static void AttachAll(torch.nn.Module root, MasterWeightOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var seen = new HashSet<torch.nn.Module>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, module) in root.named_modules().Prepend(("", root)))
+        {
+            if (!seen.Add(module)) continue;
+            if (module is IPrecisionPolicyModule { PrecisionPlan: { EffectivePrecision: Precision.FP8 } plan })
+                optimizer.AddCompanion(Attach(module, plan.Fp8Recipe));
+        }
     }
 
     /// <summary>Makes this context ambient until the returned scope is disposed (for code outside module hooks).</summary>

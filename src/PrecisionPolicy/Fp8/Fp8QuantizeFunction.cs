@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 

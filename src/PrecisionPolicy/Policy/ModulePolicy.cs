@@ -1,11 +1,11 @@
 using System;
-using System.Collections.Generic;
+using System.ComponentModel;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// What generated <c>ApplyPrecisionPolicy()</c> calls: puts every parameter in its storage dtype
@@ -20,7 +20,9 @@ namespace PrecisionPolicy;
 /// registered directly on a module that also has children are left as they are (interceptors still
 /// cast them per op). Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
 /// integer tensors are never converted, and applying twice changes nothing.
+/// For generated code; not for direct use: its members may change in any release.
 /// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class ModulePolicy
 {
     private sealed class HookState
@@ -66,24 +68,6 @@ public static class ModulePolicy
         throw new InvalidOperationException(
             $"ApplyPrecisionPolicy() on '{plan.ModuleName}' {what}. Converting re-allocates them and the optimizer would step freed tensors. " +
             "Apply the policy (under the AutocastScope you train in) before creating the optimizer: dispose this optimizer, apply, then create a new one.");
-    }
-
-    /// <summary>
-    /// Adds to <paramref name="optimizer"/> the FP8 context of every FP8 policy module in
-    /// <paramref name="root"/>'s tree (itself included), so their amax histories follow applied and
-    /// skipped steps and travel in checkpoints. Nothing for other precisions.
-    /// </summary>
-    public static void AttachCompanions(nn.Module root, MasterWeightOptimizer optimizer)
-    {
-        ArgumentNullException.ThrowIfNull(root);
-        ArgumentNullException.ThrowIfNull(optimizer);
-        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
-        foreach (var (_, module) in root.named_modules().Prepend(("", root)))
-        {
-            if (!seen.Add(module)) continue;
-            if (module is IPrecisionPolicyModule { PrecisionPlan: { EffectivePrecision: Precision.FP8 } plan })
-                optimizer.AddCompanion(Fp8Context.Attach(module, plan.Fp8Recipe));
-        }
     }
 
     /// <summary>The storage dtype a module of this type keeps whatever the region: float32 for norms, softmax and losses.</summary>

@@ -1,14 +1,17 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// Casting helpers generated interceptors call in addition to <see cref="Autocast"/>: tensor lists
 /// (cat, stack, einsum), optional promote operands, and exact casts to a module's storage dtype.
 /// Like <see cref="Autocast"/>, they never cast float64, integer or bool tensors.
 /// </summary>
+/// <remarks>For generated code; not for direct use: its members may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class PolicyCasts
 {
     /// <summary>

@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Linq;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.CompilerServices;
 
 /// <summary>
 /// The policy of one <see cref="AutocastAttribute"/> class as the generator read it: compute
@@ -10,6 +11,8 @@ namespace PrecisionPolicy;
 /// Generated code creates one per class; <see cref="ModulePolicy"/> and
 /// <see cref="PrecisionManifest"/> read it at run time.
 /// </summary>
+/// <remarks>For generated code; not for direct use: its members may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class PrecisionPlan
 {
     private readonly HashSet<string> highPrecision;
@@ -64,6 +67,8 @@ public sealed class PrecisionPlan
 }
 
 /// <summary>Implemented by every generated <see cref="AutocastAttribute"/> module class.</summary>
+/// <remarks>For generated code; not for direct use: its members may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public interface IPrecisionPolicyModule
 {
     /// <summary>The class's policy.</summary>

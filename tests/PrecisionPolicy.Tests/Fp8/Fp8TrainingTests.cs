@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using PrecisionPolicy.CompilerServices;
 using PrecisionPolicy.Tests.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
