@@ -1,3 +1,4 @@
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

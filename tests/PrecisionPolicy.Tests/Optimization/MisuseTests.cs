@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
