@@ -1,8 +1,11 @@
+using System;
 using System.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using PrecisionPolicy;
+using PrecisionPolicy.Benchmarks;
 
 // Benchmarks run in process: a separate benchmark process would need its own copy of the
 // patched native TorchSharp library, and libtorch takes ~0.5 s to load per process.
@@ -11,8 +14,20 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 if (args.Length > 0 && args[0] == "soak")
     return PrecisionPolicy.Soak.SoakCommand.Run(args.Skip(1).ToArray());
 
+// Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
+if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)
+    Environment.SetEnvironmentVariable(GemmModes.CacheEnvironmentVariable, "off");
+// One torch thread: a multi-threaded op waits for its slowest thread, so on a shared machine the
+// second thread's scheduling, not the code, decides the time (a step measured 100x slow that way).
+TorchSharp.torch.set_num_threads(1);
+var host = HostReport.Text();
+Console.WriteLine(host);
+
 var config = DefaultConfig.Instance
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+
+// Again after BenchmarkDotNet's summary, where the numbers are.
+Console.WriteLine(host);
 return 0;

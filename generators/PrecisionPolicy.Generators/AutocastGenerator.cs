@@ -31,11 +31,16 @@ public sealed partial class AutocastGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
-        // Diagnostics travel on their own branch, so a moved diagnostic never re-emits source.
+        // Diagnostics travel on their own branch, so a moved diagnostic never re-emits source. Only here,
+        // at reporting time, is each one given back a location in its syntax tree (as the Logging
+        // generator does): with a source location the compiler applies #pragma warning disable,
+        // [SuppressMessage] and .editorconfig severity, as for an analyzer's diagnostic.
         var diagnostics = parsed
             .SelectMany(static (result, _) => result.Diagnostics)
             .WithTrackingName(TrackingNames.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
+        context.RegisterSourceOutput(
+            diagnostics.Combine(context.CompilationProvider),
+            static (spc, pair) => spc.ReportDiagnostic(pair.Left.ToDiagnostic(pair.Right)));
 
         // The cached source path: specs only, one generated file per spec.
         var specs = parsed

@@ -11,15 +11,13 @@ namespace PrecisionPolicy.Generators;
 /// </summary>
 internal static class DiagnosticDescriptors
 {
-    private const string HelpBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
-
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
         "'{0}' is generic or nested in a generic type, which the generator does not support: move the module to a non-generic type");
 
     public static readonly DiagnosticDescriptor OpaqueComposite = Create(
         "PP0103", "Built-in composite runs its sensitive ops in low precision", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; mark '{0}' [HighPrecision] to keep it in float32, or accept low precision by setting PP0103's severity to none");
+        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; mark '{0}' [HighPrecision] to keep it in float32, or suppress PP0103 here to accept low precision");
 
     public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
         "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,
@@ -43,5 +41,5 @@ internal static class DiagnosticDescriptors
     public static DiagnosticDescriptor ById(string id) => All[id];
 
     private static DiagnosticDescriptor Create(string id, string title, string category, DiagnosticSeverity severity, string message) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id + ".md");
+        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: DocLinks.Rule(id));
 }

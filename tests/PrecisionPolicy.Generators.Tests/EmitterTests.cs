@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Helpers;
 using PrecisionPolicy.Generators.Model;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class EmitterTests
             Namespace = "Ns",
             TypeName = "Helpers",
             FullTypeName = "global::Ns.Helpers",
-            Precision = "FP16",
+            Precision = Catalog.Precision.FP16,
             Interceptors = new[]
             {
                 new InterceptorSpec
@@ -58,7 +59,7 @@ public sealed class EmitterTests
     }
 
     [Fact]
-    public void Loss_scaling_carries_min_and_max_scale_only_when_the_attribute_names_them()
+    public void Loss_scaling_carries_min_and_max_scale_only_when_named_and_spells_an_infinite_ceiling()
     {
         static string Emitted(LossScalingSpec scaling) => AutocastGenerator.Emitter.Emit(new PolicySpec
         {
@@ -66,19 +67,19 @@ public sealed class EmitterTests
             EmitPlumbing = true, Precision = "FP16", Scaling = scaling,
         });
 
-        var unnamed = Emitted(new LossScalingSpec { Explicit = true, Mode = "Dynamic" });
-        Assert.Contains("Hysteresis = 1 });", unnamed); // the runtime's defaults apply: no floor, no ceiling
+        var unnamed = Emitted(new LossScalingSpec { InitialScale = 1024 });
+        Assert.Contains("InitialScale = 1024d }", unnamed); // the runtime's defaults apply: no floor, no ceiling
         Assert.DoesNotContain("MinScale", unnamed);
         Assert.DoesNotContain("MaxScale", unnamed);
 
-        var named = Emitted(new LossScalingSpec { Explicit = true, Mode = "Dynamic", MinScale = 1, MaxScale = double.PositiveInfinity });
-        Assert.Contains("Hysteresis = 1, MinScale = 1d, MaxScale = global::System.Double.PositiveInfinity });", named);
+        var named = Emitted(new LossScalingSpec { MinScale = 1, MaxScale = double.PositiveInfinity });
+        Assert.Contains("MinScale = 1d, MaxScale = global::System.Double.PositiveInfinity }", named);
     }
 
     [Fact]
     public void Specs_are_equal_by_value()
     {
-        static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Explicit = true, Mode = "Static" } };
+        static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Mode = Catalog.LossScalingMode.Static, StaticScale = 8 } };
         Assert.Equal(Make(), Make());
         Assert.Equal(Make().GetHashCode(), Make().GetHashCode());
         Assert.NotEqual(Make(), Make() with { HighPrecisionMembers = new[] { "x" }.ToEquatableArray() });

@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Helpers;
 
@@ -37,12 +38,6 @@ internal readonly struct LowPrecisionSite
 /// <summary>Recognizes low-precision dtypes and casts in TorchSharp code.</summary>
 internal static class LowPrecision
 {
-    // TorchSharp's ScalarType values (torch.ScalarType mirrors c10::ScalarType).
-    private const int Float16Value = 5;
-    private const int BFloat16Value = 15;
-    private const int Float8E5M2Value = 23;
-    private const int Float8E4M3Value = 24;
-
     public static string Describe(LowPrecisionKind kind) => kind switch
     {
         LowPrecisionKind.Float16 => "float16",
@@ -83,9 +78,9 @@ internal static class LowPrecision
             {
                 return System.Convert.ToInt64(constant, System.Globalization.CultureInfo.InvariantCulture) switch
                 {
-                    Float16Value => LowPrecisionKind.Float16,
-                    BFloat16Value => LowPrecisionKind.BFloat16,
-                    Float8E5M2Value or Float8E4M3Value => LowPrecisionKind.Float8,
+                    Dtypes.Float16 => LowPrecisionKind.Float16,
+                    Dtypes.BFloat16 => LowPrecisionKind.BFloat16,
+                    Dtypes.Float8E5M2 or Dtypes.Float8E4M3 => LowPrecisionKind.Float8,
                     _ => LowPrecisionKind.None,
                 };
             }

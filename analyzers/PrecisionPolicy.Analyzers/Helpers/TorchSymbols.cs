@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Helpers;
 
@@ -27,6 +30,10 @@ internal sealed class TorchSymbols
         Fp8Recipe = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
         MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
         LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
+        NormLayers = CastCatalog.ModulesOf(ModuleFamily.Normalization)
+            .Select(row => compilation.GetTypeByMetadataName(row.TypeName))
+            .OfType<INamedTypeSymbol>()
+            .ToImmutableArray();
     }
 
     public INamedTypeSymbol Torch { get; }
@@ -47,6 +54,9 @@ internal sealed class TorchSymbols
     public INamedTypeSymbol? Fp8Recipe { get; }
     public INamedTypeSymbol? MasterWeightOptimizer { get; }
     public INamedTypeSymbol? LossScaler { get; }
+
+    /// <summary>The norm layer types of the catalogue's module rows.</summary>
+    public ImmutableArray<INamedTypeSymbol> NormLayers { get; }
 
     /// <summary>Null unless the compilation references TorchSharp: every rule is silent then.</summary>
     public static TorchSymbols? TryCreate(Compilation compilation)

@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using PrecisionPolicy.Analyzers.Helpers;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
@@ -19,10 +20,6 @@ namespace PrecisionPolicy.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
 {
-    // PrecisionPolicy.Precision.FP16 and PrecisionPolicy.LossScalingMode.Off.
-    private const int PrecisionFp16 = 2;
-    private const int LossScalingOff = 2;
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.Fp16WithoutLossScaling);
 
@@ -36,7 +33,7 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var lossScaling = TorchSymbols.FindAttribute(type, symbols.LossScaling);
-        if (lossScaling is not { ConstructorArguments: [{ Value: int mode }] } || mode != LossScalingOff)
+        if (lossScaling is not { ConstructorArguments: [{ Value: int mode }] } || mode != (int)LossScalingMode.Off)
         {
             return;
         }
@@ -53,7 +50,7 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
 
     private static bool IsFp16Autocast(ISymbol symbol, TorchSymbols symbols) =>
         TorchSymbols.FindAttribute(symbol, symbols.Autocast) is { ConstructorArguments: [{ Value: int precision }] } &&
-        precision == PrecisionFp16;
+        precision == (int)Precision.FP16;
 
     private static void AnalyzeTrainingLoop(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {

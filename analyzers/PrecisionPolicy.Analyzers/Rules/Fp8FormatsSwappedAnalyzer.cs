@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
@@ -12,10 +13,6 @@ namespace PrecisionPolicy.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class Fp8FormatsSwappedAnalyzer : TorchAnalyzer
 {
-    // PrecisionPolicy.Fp8Format values.
-    private const int E4M3 = 0;
-    private const int E5M2 = 1;
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.Fp8FormatsSwapped);
 
@@ -51,7 +48,7 @@ public sealed class Fp8FormatsSwappedAnalyzer : TorchAnalyzer
             }
         }
 
-        if (forward == E5M2 && backward == E4M3)
+        if (forward == (int)Fp8Format.E5M2 && backward == (int)Fp8Format.E4M3)
         {
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.Fp8FormatsSwapped, syntax.GetSyntax(context.CancellationToken).GetLocation(), context.Symbol.Name));

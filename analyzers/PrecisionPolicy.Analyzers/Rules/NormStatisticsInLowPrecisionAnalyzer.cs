@@ -7,7 +7,8 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0007: a norm layer (BatchNorm*, InstanceNorm*, LayerNorm, GroupNorm, RMSNorm) or its
+/// PP0007: a norm layer (the catalogue's normalization module rows: BatchNorm*, InstanceNorm*,
+/// LayerNorm, GroupNorm, LocalResponseNorm) or its
 /// running_mean/running_var cast to low precision, or a norm layer created with a low-precision
 /// <c>dtype:</c>.
 /// </summary>
@@ -47,15 +48,9 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
 
     private static bool IsNormLayer(ITypeSymbol? type, TorchSymbols symbols)
     {
-        if (TorchSymbols.Derives(type, symbols.NormBase))
+        foreach (var norm in symbols.NormLayers)
         {
-            return true;
-        }
-
-        for (var t = type; t is not null; t = t.BaseType)
-        {
-            if (t.ContainingNamespace?.ToDisplayString() == "TorchSharp.Modules" &&
-                t.Name is "LayerNorm" or "GroupNorm" or "RMSNorm" or "LocalResponseNorm")
+            if (TorchSymbols.Derives(type, norm))
             {
                 return true;
             }

@@ -1,36 +1,20 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using PrecisionPolicy.Analyzers.Helpers;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0008: an op on autocast's float32 list (docs/cast-policy.md) forced into low precision right
+/// PP0008: an op of the catalogue's float32 rows (docs/cast-policy.md) forced into low precision right
 /// at the call: by an explicit <c>dtype</c>, by a cast of its input (<c>softmax(x.half(), -1)</c>,
 /// <c>x.half().exp()</c>), or — for losses — by a cast of its result.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
 {
-    // PyTorch autocast's CUDA fp32 lists (aten/src/ATen/autocast_mode.h), TorchSharp spelling.
-    private static readonly HashSet<string> SensitiveOps =
-    [
-        "softmax", "log_softmax", "exp", "expm1", "log", "log10", "log2", "log1p", "pow", "rsqrt", "reciprocal",
-        "softplus", "logsumexp", "sum", "cumsum", "prod", "cumprod", "norm", "vector_norm", "matrix_norm",
-        "frobenius_norm", "layer_norm", "group_norm", "batch_norm", "cosine_similarity", "dist", "cdist", "pdist",
-    ];
-
-    private static readonly HashSet<string> Losses =
-    [
-        "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
-        "binary_cross_entropy", "binary_cross_entropy_with_logits", "poisson_nll_loss", "cosine_embedding_loss",
-        "hinge_embedding_loss", "margin_ranking_loss", "multilabel_margin_loss", "soft_margin_loss",
-        "triplet_margin_loss", "multi_margin_loss", "gaussian_nll_loss",
-    ];
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.SensitiveOpInLowPrecision);
 
@@ -41,8 +25,8 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        var isLoss = Losses.Contains(method.Name);
-        if (!(isLoss || SensitiveOps.Contains(method.Name)) ||
+        // The catalogue's float32 rows, matched by name in torch, its nested types and Tensor.
+        if (CastCatalog.FindFloat32Op(method.Name) is not { } row ||
             !(symbols.IsInTorch(method.ContainingType) || symbols.IsTensor(method.ContainingType)))
         {
             return;
@@ -60,7 +44,7 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
             Report(context, method.Name, inputCast);
         }
 
-        if (isLoss && ResultCast(invocation, symbols) is { } resultCast)
+        if (row.IsLoss && ResultCast(invocation, symbols) is { } resultCast)
         {
             Report(context, method.Name, resultCast);
         }

@@ -19,9 +19,18 @@ internal sealed record DiagnosticInfo(string Id, string FilePath, TextSpan Span,
             arguments.ToEquatableArray());
     }
 
-    public Diagnostic ToDiagnostic()
+    /// <summary>
+    /// The diagnostic at its location in <paramref name="compilation"/>'s syntax tree: a source location
+    /// (not an external-file one), so #pragma warning, [SuppressMessage] and .editorconfig severity apply.
+    /// </summary>
+    public Diagnostic ToDiagnostic(Compilation compilation)
     {
-        var location = FilePath.Length == 0 ? Location.None : Location.Create(FilePath, Span, LineSpan);
+        var location = Location.None;
+        if (FilePath.Length > 0)
+        {
+            var tree = System.Linq.Enumerable.FirstOrDefault(compilation.SyntaxTrees, t => t.FilePath == FilePath);
+            location = tree is not null && Span.End <= tree.Length ? Location.Create(tree, Span) : Location.Create(FilePath, Span, LineSpan);
+        }
         return Diagnostic.Create(DiagnosticDescriptors.ById(Id), location, System.Linq.Enumerable.ToArray<object>(Arguments));
     }
 }

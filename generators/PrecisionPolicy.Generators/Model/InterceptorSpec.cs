@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Helpers;
 
 namespace PrecisionPolicy.Generators.Model;
@@ -23,6 +24,9 @@ internal sealed record InterceptorSpec
 
     /// <summary>FP8 regions: the stable id of the call site (Fp8Autocast scaling states); empty otherwise.</summary>
     public string Fp8Site { get; init; } = "";
+
+    /// <summary>A call of a Linear module (the catalogue's Linear row): the runtime's GEMM mode picks how it runs.</summary>
+    public bool LinearModule { get; init; }
 
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
@@ -60,25 +64,6 @@ internal sealed record ParameterSpec(string Name, string Type, bool IsParams, Ar
 /// <summary>Where an interceptor applies: the InterceptsLocation data and a readable file(line,col).</summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
 internal sealed record InterceptLocationSpec(int Version, string Data, string Display);
-
-/// <summary>Catalogue categories (docs/cast-policy.md).</summary>
-internal enum CastCategory
-{
-    /// <summary>Operands cast to the region's compute dtype (GEMMs, convolutions, attention).</summary>
-    LowPrecision,
-
-    /// <summary>Inputs widened to float32; the output stays float32.</summary>
-    Float32,
-
-    /// <summary>Inputs cast to the widest floating input.</summary>
-    Promote,
-
-    /// <summary>A module call: inputs cast to the member's storage dtype (its working weights).</summary>
-    ModuleLowPrecision,
-
-    /// <summary>A module call that runs in float32 (norms, softmax, losses, [HighPrecision] members).</summary>
-    ModuleFloat32,
-}
 
 /// <summary>What an interceptor does with one argument.</summary>
 internal enum ArgumentCast

@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Helpers;
 
 namespace PrecisionPolicy.Generators.Model;
@@ -24,16 +25,16 @@ internal sealed record PolicySpec
     /// <summary>True for an [Autocast] module class: the per-class plumbing is emitted.</summary>
     public bool EmitPlumbing { get; init; }
 
-    /// <summary>Name of the Precision member (FP32, BF16, FP16, FP8).</summary>
-    public string Precision { get; init; } = "FP32";
+    /// <summary>The class's (or method's) compute precision.</summary>
+    public Precision Precision { get; init; }
 
     /// <summary>Members kept in float32 by [HighPrecision] (their registered component names).</summary>
     public EquatableArray<string> HighPrecisionMembers { get; init; } = EquatableArray<string>.Empty;
 
-    /// <summary>Loss scaling of the generated optimizer.</summary>
-    public LossScalingSpec Scaling { get; init; } = new();
+    /// <summary>[LossScaling] as written; null without the attribute (the precision's default applies at run time).</summary>
+    public LossScalingSpec? Scaling { get; init; }
 
-    /// <summary>FP8 classes: the recipe from [Fp8Recipe] (or TransformerEngine's defaults).</summary>
+    /// <summary>FP8 classes: [Fp8Recipe] as written (empty without the attribute); null for other precisions.</summary>
     public Fp8RecipeSpec? Fp8Recipe { get; init; }
 
     /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
@@ -50,28 +51,31 @@ internal sealed record PolicySpec
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
-/// <summary>The loss-scaling settings from [LossScaling], or the precision's default.</summary>
+/// <summary>
+/// The [LossScaling] settings the user wrote: a null member was not set, and generated code leaves it
+/// to the runtime's default (LossScalerOptions).
+/// </summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
 internal sealed record LossScalingSpec
 {
-    /// <summary>True when [LossScaling] is present; otherwise the precision's default applies.</summary>
-    public bool Explicit { get; init; }
-
-    /// <summary>Dynamic, Static or Off.</summary>
-    public string Mode { get; init; } = "Off";
-
-    public double InitialScale { get; init; } = 65536.0;
-    public double StaticScale { get; init; } = 1.0;
-    public double GrowthFactor { get; init; } = 2.0;
-    public double BackoffFactor { get; init; } = 0.5;
-    public int GrowthInterval { get; init; } = 2000;
-    public int Hysteresis { get; init; } = 1;
-    /// <summary>Set only when the attribute names it: the runtime's default (no floor) applies otherwise.</summary>
+    public LossScalingMode Mode { get; init; } = LossScalingMode.Dynamic;
+    public double? InitialScale { get; init; }
+    public double? StaticScale { get; init; }
+    public double? GrowthFactor { get; init; }
+    public double? BackoffFactor { get; init; }
+    public int? GrowthInterval { get; init; }
+    public int? Hysteresis { get; init; }
     public double? MinScale { get; init; }
-    /// <summary>Set only when the attribute names it: the runtime's default (no ceiling) applies otherwise.</summary>
     public double? MaxScale { get; init; }
 }
 
-/// <summary>The [Fp8Recipe] settings as enum member names and numbers.</summary>
+/// <summary>The [Fp8Recipe] settings the user wrote; a null member is left to the runtime's default (Fp8Recipe).</summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
-internal sealed record Fp8RecipeSpec(string ForwardFormat, string BackwardFormat, int Margin, int AmaxHistoryLength, string Scaling);
+internal sealed record Fp8RecipeSpec
+{
+    public Fp8Format? ForwardFormat { get; init; }
+    public Fp8Format? BackwardFormat { get; init; }
+    public int? Margin { get; init; }
+    public int? AmaxHistoryLength { get; init; }
+    public Fp8Scaling? Scaling { get; init; }
+}

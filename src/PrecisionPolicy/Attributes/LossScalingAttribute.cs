@@ -1,17 +1,7 @@
 using System;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy;
-
-/// <summary>How the loss is scaled before backward.</summary>
-public enum LossScalingMode
-{
-    /// <summary>PyTorch GradScaler semantics: grow after clean steps, back off on inf/NaN.</summary>
-    Dynamic,
-    /// <summary>A fixed scale (<see cref="LossScalingAttribute.StaticScale"/>).</summary>
-    Static,
-    /// <summary>No scaling (scale 1). The right choice for BF16 and FP32; unsafe for FP16.</summary>
-    Off,
-}
 
 /// <summary>
 /// Configures the loss scaler of the class's generated mixed-precision optimizer. Without it, FP16
@@ -35,7 +25,7 @@ public sealed class LossScalingAttribute : Attribute
     public double InitialScale { get; set; } = LossScalerOptions.DefaultInitialScale;
 
     /// <summary>The fixed scale of <see cref="LossScalingMode.Static"/>.</summary>
-    public double StaticScale { get; set; } = 1.0;
+    public double StaticScale { get; set; } = LossScalingDefaults.StaticScale;
 
     /// <summary>Factor applied after <see cref="GrowthInterval"/> consecutive finite steps (2).</summary>
     public double GrowthFactor { get; set; } = LossScalerOptions.DefaultGrowthFactor;
@@ -47,7 +37,7 @@ public sealed class LossScalingAttribute : Attribute
     public int GrowthInterval { get; set; } = LossScalerOptions.DefaultGrowthInterval;
 
     /// <summary>Overflows tolerated before the scale backs off (DeepSpeed hysteresis; 1 = PyTorch).</summary>
-    public int Hysteresis { get; set; } = LossScalerOptions.DefaultHysteresis;
+    public int Hysteresis { get; set; } = LossScalingDefaults.Hysteresis;
 
     /// <summary>The scale never backs off below this (DeepSpeed's min_loss_scale is 1); 0 = no floor, as PyTorch.</summary>
     public double MinScale { get; set; } = LossScalerOptions.DefaultMinScale;

@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using TorchSharp;
 
 namespace PrecisionPolicy;
@@ -6,22 +7,16 @@ namespace PrecisionPolicy;
 public static class AutocastDtypes
 {
     /// <summary>float8_e5m2 (TorchSharp 0.107 has no named member).</summary>
-    public const torch.ScalarType Float8E5M2 = (torch.ScalarType)23;
+    public const torch.ScalarType Float8E5M2 = (torch.ScalarType)Dtypes.Float8E5M2;
 
     /// <summary>float8_e4m3fn (TorchSharp 0.107 has no named member).</summary>
-    public const torch.ScalarType Float8E4M3 = (torch.ScalarType)24;
+    public const torch.ScalarType Float8E4M3 = (torch.ScalarType)Dtypes.Float8E4M3;
 
     /// <summary>
     /// The dtype working weights are stored in and low-precision ops compute in. FP8 stores BF16
     /// working weights: the FP8 quantization happens per op with per-tensor scales.
     /// </summary>
-    public static torch.ScalarType ComputeDtype(Precision precision) => precision switch
-    {
-        Precision.BF16 => torch.ScalarType.BFloat16,
-        Precision.FP16 => torch.ScalarType.Float16,
-        Precision.FP8 => torch.ScalarType.BFloat16,
-        _ => torch.ScalarType.Float32,
-    };
+    public static torch.ScalarType ComputeDtype(Precision precision) => (torch.ScalarType)Dtypes.ComputeDtype(precision);
 
     /// <summary>True for dtypes autocast may change: float16, bfloat16, float32 (never float64, ints, bool).</summary>
     public static bool IsCastable(torch.ScalarType dtype) =>

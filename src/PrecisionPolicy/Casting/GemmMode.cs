@@ -1,6 +1,6 @@
 namespace PrecisionPolicy;
 
-/// <summary>How a low-precision matrix product runs on a device for a compute dtype (DESIGN.md §4).</summary>
+/// <summary>How a low-precision matrix product (linear, matmul, conv, attention) runs on a device for a compute dtype; <see cref="GemmModes"/> picks it.</summary>
 public enum GemmMode
 {
     /// <summary>Run the op in BF16/FP16: fast on CUDA and on CPUs with AVX512-BF16 or AMX.</summary>

@@ -1,3 +1,4 @@
+using PrecisionPolicy.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,12 +12,12 @@ namespace PrecisionPolicy;
 internal static class Fp8Quantizer
 {
     /// <summary>Largest finite E4M3 (e4m3fn) value: 1.75 × 2^8 (OCP FP8 spec; TransformerEngine's FP8_MAX for E4M3).</summary>
-    public const float E4M3Max = 448f;
+    public const float E4M3Max = Fp8Formats.E4M3Max;
 
     /// <summary>Largest finite E5M2 value: 1.75 × 2^15 (OCP FP8 spec; TransformerEngine's FP8_MAX for E5M2).</summary>
-    public const float E5M2Max = 57344f;
+    public const float E5M2Max = Fp8Formats.E5M2Max;
 
-    public static float MaxOf(Fp8Format format) => format == Fp8Format.E4M3 ? E4M3Max : E5M2Max;
+    public static float MaxOf(Fp8Format format) => Fp8Formats.Max(format);
 
     /// <summary>
     /// Scaled magnitudes above this count as saturated: max plus half the top binade's spacing
@@ -26,8 +27,7 @@ internal static class Fp8Quantizer
     /// </summary>
     public static float SaturationThresholdOf(Fp8Format format) => format == Fp8Format.E4M3 ? 464f : 61440f;
 
-    public static ScalarType DtypeOf(Fp8Format format) =>
-        format == Fp8Format.E4M3 ? AutocastDtypes.Float8E4M3 : AutocastDtypes.Float8E5M2;
+    public static ScalarType DtypeOf(Fp8Format format) => (ScalarType)Fp8Formats.Dtype(format);
 
     /// <summary>
     /// The largest magnitude of a float32 tensor, or NaN when it holds a NaN (torch's max propagates NaN).

@@ -1,4 +1,5 @@
 using System;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy;
 
@@ -26,12 +27,12 @@ public sealed class Fp8Recipe : IEquatable<Fp8Recipe>
     /// experiment comparing formats is the only reason to turn it on.
     /// </param>
     public Fp8Recipe(
-        Fp8Format forwardFormat = Fp8Format.E4M3,
-        Fp8Format backwardFormat = Fp8Format.E5M2,
-        int margin = 0,
-        int amaxHistoryLength = 1024,
-        Fp8Scaling scaling = Fp8Scaling.Delayed,
-        Fp8AmaxCompute amaxCompute = Fp8AmaxCompute.Max,
+        Fp8Format forwardFormat = Fp8RecipeDefaults.ForwardFormat,
+        Fp8Format backwardFormat = Fp8RecipeDefaults.BackwardFormat,
+        int margin = Fp8RecipeDefaults.Margin,
+        int amaxHistoryLength = Fp8RecipeDefaults.AmaxHistoryLength,
+        Fp8Scaling scaling = Fp8RecipeDefaults.Scaling,
+        Fp8AmaxCompute amaxCompute = Fp8RecipeDefaults.AmaxCompute,
         bool allowSwappedFormats = false)
     {
         if (forwardFormat == Fp8Format.E5M2 && backwardFormat == Fp8Format.E4M3 && !allowSwappedFormats)

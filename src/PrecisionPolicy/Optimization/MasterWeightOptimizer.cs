@@ -195,14 +195,13 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
             if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
-            var finite = masterGrads.isfinite().all().item<bool>();
+            var (finite, norm) = GradientCheck.FiniteNorm(masterGrads); // one reduction, one host sync
             if (!finite)
             {
                 outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches);
             }
             else
             {
-                var norm = masterGrads.norm().item<float>();
                 var statistics = Options.TrackGradientStatistics ? Statistics() : null;
                 if (Options.MaxGradNorm is { } maxNorm)
                 {

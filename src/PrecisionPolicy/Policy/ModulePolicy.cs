@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using PrecisionPolicy.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,16 +76,19 @@ public static class ModulePolicy
     public static bool IsFloat32Module(nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        for (var type = module.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)
+        return Float32ModuleTypes.GetOrAdd(module.GetType(), static type => ModuleRowOf(type)?.Category == CastCategory.ModuleFloat32);
+    }
+
+    // One catalogue lookup per run-time type (a walk up its base types), then cached.
+    private static readonly ConcurrentDictionary<Type, bool> Float32ModuleTypes = new();
+
+    private static ModuleRow? ModuleRowOf(Type type)
+    {
+        for (var t = type; t is not null && t != typeof(nn.Module); t = t.BaseType)
         {
-            if (type.Namespace != "TorchSharp.Modules") continue;
-            var name = type.Name;
-            if (name is "BatchNorm" or "LayerNorm" or "GroupNorm" or "InstanceNorm" or "LocalResponseNorm"
-                or "Softmax" or "Softmax2d" or "Softmin" or "LogSoftmax"
-                || name.EndsWith("Loss", StringComparison.Ordinal))
-                return true;
+            if (t.FullName is { } name && CastCatalog.FindModule(name) is { } row) return row;
         }
-        return false;
+        return null;
     }
 
     private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32)

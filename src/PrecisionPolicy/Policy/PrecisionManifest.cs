@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using PrecisionPolicy.CompilerServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy;
@@ -53,12 +54,16 @@ public sealed record PrecisionManifestEntry(string Member, TensorRole Role, Scal
 public sealed class PrecisionManifest
 {
     /// <summary>Creates a manifest from entries.</summary>
-    public PrecisionManifest(string moduleName, Precision precision, IReadOnlyList<PrecisionManifestEntry> entries)
+    public PrecisionManifest(string moduleName, Precision precision, IReadOnlyList<PrecisionManifestEntry> entries, GemmModeChoice? gemm = null)
     {
         ModuleName = moduleName;
         Precision = precision;
         Entries = entries ?? throw new ArgumentNullException(nameof(entries));
+        Gemm = gemm;
     }
+
+    /// <summary>How the module's low-precision GEMMs run on its device (mode, why, measured rates); null for FP32 compute.</summary>
+    public GemmModeChoice? Gemm { get; }
 
     /// <summary>The module's class name.</summary>
     public string ModuleName { get; }
@@ -111,7 +116,15 @@ public sealed class PrecisionManifest
             entries.Add(new(name, role, buffer.dtype, role == TensorRole.NormStatistics ? ScalarType.Float32 : buffer.dtype, buffer.numel()));
         }
         AddFp8States(module, entries);
-        return new PrecisionManifest(plan.ModuleName, plan.Precision, entries);
+        return new PrecisionManifest(plan.ModuleName, plan.Precision, entries, GemmOf(module, plan));
+    }
+
+    private static GemmModeChoice? GemmOf(nn.Module module, PrecisionPlan plan)
+    {
+        var compute = AutocastDtypes.ComputeDtype(AutocastScope.Effective(plan.Precision));
+        if (compute == ScalarType.Float32) return null;
+        var device = module.parameters().FirstOrDefault()?.device_type ?? DeviceType.CPU;
+        return GemmModes.Choice(device, compute);
     }
 
     // Sites get their state on first use, so an FP8 module lists them once it has run forward.
@@ -150,6 +163,7 @@ public sealed class PrecisionManifest
             if (bytes > 0) s.Append(CultureInfo.InvariantCulture, $"total {role}: {bytes} bytes\n");
         }
         s.Append(CultureInfo.InvariantCulture, $"total: {TotalBytes} bytes\n");
+        if (Gemm is { } gemm) s.Append(CultureInfo.InvariantCulture, $"GEMM mode on {gemm.Device} for {gemm.Compute}: {gemm}\n");
         return s.ToString();
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy;
 
@@ -13,15 +14,15 @@ namespace PrecisionPolicy;
 public sealed record LossScalerOptions
 {
     /// <summary>PyTorch GradScaler's init_scale (2^16).</summary>
-    public const double DefaultInitialScale = 65536.0;
+    public const double DefaultInitialScale = LossScalingDefaults.InitialScale;
     /// <summary>PyTorch GradScaler's growth_factor.</summary>
-    public const double DefaultGrowthFactor = 2.0;
+    public const double DefaultGrowthFactor = LossScalingDefaults.GrowthFactor;
     /// <summary>PyTorch GradScaler's backoff_factor.</summary>
-    public const double DefaultBackoffFactor = 0.5;
+    public const double DefaultBackoffFactor = LossScalingDefaults.BackoffFactor;
     /// <summary>PyTorch GradScaler's growth_interval.</summary>
-    public const int DefaultGrowthInterval = 2000;
+    public const int DefaultGrowthInterval = LossScalingDefaults.GrowthInterval;
     /// <summary>No hysteresis (PyTorch); DeepSpeed's fp16 config uses 2.</summary>
-    public const int DefaultHysteresis = 1;
+    public const int DefaultHysteresis = LossScalingDefaults.Hysteresis;
     /// <summary>No floor (PyTorch); DeepSpeed's min_loss_scale is 1.</summary>
     public const double DefaultMinScale = 0.0;
     /// <summary>No ceiling (PyTorch); Apex amp's max_loss_scale is 2^24.</summary>
@@ -61,12 +62,12 @@ public sealed record LossScalerOptions
     /// <summary>No scaling: scale 1, nothing grows or backs off.</summary>
     public static LossScalerOptions Off { get; } = new() { Mode = LossScalingMode.Off, InitialScale = 1.0 };
 
-    /// <summary>A fixed scale.</summary>
-    public static LossScalerOptions Static(double scale) => new() { Mode = LossScalingMode.Static, InitialScale = scale };
+    /// <summary>A fixed scale (1 when none is given).</summary>
+    public static LossScalerOptions Static(double scale = LossScalingDefaults.StaticScale) => new() { Mode = LossScalingMode.Static, InitialScale = scale };
 
     /// <summary>The usual choice for a compute precision: dynamic for FP16 and FP8, off otherwise.</summary>
     public static LossScalerOptions For(Precision precision) =>
-        precision is Precision.FP16 or Precision.FP8 ? Dynamic : Off;
+        Dtypes.ScalesLossByDefault(precision) ? Dynamic : Off;
 
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     public void Validate()

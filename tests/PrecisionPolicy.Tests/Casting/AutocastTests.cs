@@ -95,10 +95,15 @@ public sealed class AutocastTests : IDisposable
 [Collection(GemmModeCollection.Name)]
 public sealed class GemmModesTests : IDisposable
 {
+    // The test run may force a mode for every test (CI runs once per mode): measure without it, then restore it.
+    private readonly string? configured = Environment.GetEnvironmentVariable(GemmModes.EnvironmentVariable);
+
+    public GemmModesTests() => Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, null);
+
     public void Dispose()
     {
         GemmModes.Override(DeviceType.CPU, null);
-        Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, null);
+        Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, configured);
     }
 
     [Fact]
@@ -111,15 +116,48 @@ public sealed class GemmModesTests : IDisposable
     }
 
     [Fact]
-    public void Cpu_detection_follows_the_cpu_flags_per_dtype()
+    public void Cpu_16_bit_modes_are_measured_once_per_process_and_take_the_faster_path()
     {
-        var flags = (System.IO.File.Exists("/proc/cpuinfo") ? System.IO.File.ReadAllText("/proc/cpuinfo") : "").Replace('\n', ' ') + " ";
-        bool Has(string flag) => flags.Contains($" {flag} ");
-        var bf16 = Has("avx512_bf16") || Has("amx_bf16");
-        var fp16 = Has("avx512_fp16") || Has("amx_fp16");
-        Assert.Equal(bf16 ? GemmMode.Native : GemmMode.Fp32Accumulate, GemmModes.For(DeviceType.CPU, ScalarType.BFloat16));
-        Assert.Equal(fp16 ? GemmMode.Native : GemmMode.Fp32Accumulate, GemmModes.For(DeviceType.CPU, ScalarType.Float16));
-        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.Float32));
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float16 })
+        {
+            var choice = GemmModes.Choice(DeviceType.CPU, dtype);
+            Assert.Contains(choice.Source, new[] { GemmModeSource.Measured, GemmModeSource.Cached });
+            Assert.Equal(choice.Calibration!.Faster, choice.Mode);
+            Assert.Equal(choice.Mode, GemmModes.For(DeviceType.CPU, dtype));
+            Assert.Same(choice, GemmModes.Choice(DeviceType.CPU, dtype));
+        }
+        var fp32 = GemmModes.Choice(DeviceType.CPU, ScalarType.Float32);
+        Assert.Equal((GemmMode.Native, GemmModeSource.NotLowPrecision, (GemmCalibration?)null), (fp32.Mode, fp32.Source, fp32.Calibration));
+    }
+
+    [Fact]
+    public void Override_beats_the_environment_variable_which_beats_measurement()
+    {
+        Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "Fp32Accumulate");
+        Assert.Equal((GemmMode.Fp32Accumulate, GemmModeSource.EnvironmentVariable), Summary(GemmModes.Choice(DeviceType.CPU, ScalarType.BFloat16)));
+        Assert.Equal((GemmMode.Fp32Accumulate, GemmModeSource.EnvironmentVariable), Summary(GemmModes.Choice(DeviceType.CUDA, ScalarType.BFloat16)));
+        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
+        Assert.Equal((GemmMode.Native, GemmModeSource.Override), Summary(GemmModes.Choice(DeviceType.CPU, ScalarType.BFloat16)));
+        Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.BFloat16));
+        Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, null);
+        Assert.Equal((GemmMode.Native, GemmModeSource.Accelerator), Summary(GemmModes.Choice(DeviceType.CUDA, ScalarType.BFloat16)));
+        Assert.Equal("Native (accelerator)", GemmModes.Describe(DeviceType.CUDA, ScalarType.Float16));
+
+        static (GemmMode, GemmModeSource) Summary(GemmModeChoice c) => (c.Mode, c.Source);
+    }
+
+    [Fact]
+    public void The_manifest_reports_the_gemm_choice_for_the_module_device_and_compute_dtype()
+    {
+        GemmModes.Override(DeviceType.CPU, GemmMode.Fp32Accumulate);
+        using var layer = nn.Linear(4, 4);
+        var bf16 = PrecisionManifest.Of(layer, new PrecisionPlan("Layer", Precision.BF16, Array.Empty<string>()));
+        Assert.Equal((DeviceType.CPU, ScalarType.BFloat16, GemmMode.Fp32Accumulate, GemmModeSource.Override),
+            (bf16.Gemm!.Device, bf16.Gemm.Compute, bf16.Gemm.Mode, bf16.Gemm.Source));
+        Assert.Contains("GEMM mode on CPU for BFloat16: Fp32Accumulate (override)", bf16.ToString());
+        var fp32 = PrecisionManifest.Of(layer, new PrecisionPlan("Layer", Precision.FP32, Array.Empty<string>()));
+        Assert.Null(fp32.Gemm);
+        Assert.DoesNotContain("GEMM mode", fp32.ToString());
     }
 
     [Fact]
@@ -127,6 +165,8 @@ public sealed class GemmModesTests : IDisposable
     {
         Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "native");
         Assert.Equal(GemmMode.Native, GemmModes.For(DeviceType.CPU, ScalarType.Float16));
+        Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "7");
+        Assert.Throws<InvalidOperationException>(() => GemmModes.For(DeviceType.CPU, ScalarType.Float16));
         Environment.SetEnvironmentVariable(GemmModes.EnvironmentVariable, "fast");
         var error = Assert.Throws<InvalidOperationException>(() => GemmModes.For(DeviceType.CPU, ScalarType.Float16));
         Assert.Contains("Native or Fp32Accumulate", error.Message);

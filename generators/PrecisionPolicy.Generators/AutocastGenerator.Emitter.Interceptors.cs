@@ -1,0 +1,162 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using PrecisionPolicy.Catalog;
+using PrecisionPolicy.Generators.Helpers;
+using PrecisionPolicy.Generators.Model;
+
+namespace PrecisionPolicy.Generators;
+
+public sealed partial class AutocastGenerator
+{
+    internal static partial class Emitter
+    {
+        private static void EmitInterceptors(IndentedWriter w, PolicySpec spec)
+        {
+            w.Open("namespace PrecisionPolicy.Generated");
+            w.Line("/// <summary>Interceptors of the catalogued TorchSharp calls in " + spec.TypeName + " (" + DocLinks.CastPolicy + ").</summary>");
+            w.Line(GeneratedCode);
+            w.Open("file static class " + spec.TypeName + "PrecisionInterceptors");
+            for (var i = 0; i < spec.Interceptors.Count; i++)
+            {
+                if (i > 0) w.Line();
+                EmitInterceptor(w, spec.Interceptors[i], i);
+            }
+            w.Close();
+            w.Close();
+        }
+
+        private static void EmitInterceptor(IndentedWriter w, InterceptorSpec spec, int index)
+        {
+            w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason);
+            foreach (var location in spec.Locations)
+                w.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + location.Version.ToString(CultureInfo.InvariantCulture) + ", \"" + location.Data + "\")] // " + location.Display);
+
+            var parameters = new List<string>();
+            if (spec.ThisType.Length > 0) parameters.Add("this " + spec.ThisType + " self");
+            foreach (var p in spec.Parameters) parameters.Add((p.IsParams ? "params " : "") + p.Type + " " + p.Name);
+            w.Open("public static " + spec.ReturnType + " " + SafeMethodName(spec.MethodName) + "_" + index.ToString(CultureInfo.InvariantCulture) + "(" + string.Join(", ", parameters) + ")");
+
+            if (IsLinearModuleCall(spec))
+            {
+                // A Linear module's weights are stored in the compute dtype; the runtime picks the
+                // module call (native GEMM) or a functional linear on FP32-widened operands (GEMM mode).
+                w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
+                w.Line("return " + PolicyCasts + ".LinearModule(self, " + spec.Parameters[0].Name + ", compute); // " + spec.Row);
+                w.Close();
+                return;
+            }
+
+            var usesCompute = spec.Fp8Linear || spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
+                || spec.Parameters.Any(static p => p.Cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll or ArgumentCast.Exact or ArgumentCast.ExactOptional)
+                || spec.ResultCast != ResultCast.None;
+            if (usesCompute) w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
+
+            var promoted = spec.Parameters.Where(static p => p.Cast is ArgumentCast.Promote or ArgumentCast.PromoteOptional).Select(static p => p.Name).ToList();
+            if (spec.ThisCast == ArgumentCast.Promote) promoted.Insert(0, "self");
+            var sequence = spec.Parameters.FirstOrDefault(static p => p.Cast == ArgumentCast.PromoteAll);
+            if (promoted.Count > 0 || sequence is not null)
+            {
+                if (sequence is not null)
+                {
+                    // Enumerate a lazy sequence once: it is read for the widest dtype and again for the casts.
+                    var span = sequence.Type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
+                    w.Line("var " + sequence.Name.TrimStart('@') + "Items = " + PolicyCasts + (span ? ".MaterializeSpan(" : ".Materialize(") + sequence.Name + ");");
+                }
+                var widest = sequence is null
+                    ? Autocast + ".Widest(" + string.Join(", ", promoted) + ")"
+                    : PolicyCasts + ".Widest(" + sequence.Name.TrimStart('@') + "Items" + (promoted.Count > 0 ? ", " + string.Join(", ", promoted) : "") + ")";
+                w.Line("var widest = " + widest + ";");
+            }
+
+            var comment = " // " + spec.Row;
+            if (spec.Fp8Linear)
+            {
+                w.Line("var linear = (global::TorchSharp.Modules.Linear)self;");
+                w.Line("var result = global::TorchSharp.torch.nn.functional.linear(");
+                w.Line("    " + CastExpression(spec.Parameters[0].Name, spec.Parameters[0].Type, ArgumentCast.Fp8Operand, spec.Fp8Site) + "," + comment + " (FP8 input)");
+                w.Line("    " + CastExpression("linear.weight!", Tensor, ArgumentCast.Fp8Operand, spec.Fp8Site, "weight") + "," + comment + " (FP8 weight)");
+                w.Line("    " + Autocast + ".LowPrecisionOptional(linear.bias, compute));" + comment + " (bias in the compute dtype)");
+                w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+                w.Close();
+                return;
+            }
+            var target = spec.ThisType.Length > 0
+                ? (spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site)) + "." + spec.MethodName
+                : spec.StaticContainingType + "." + spec.MethodName;
+            var call = spec.ResultCast == ResultCast.LowPrecisionResult ? "var result = " : "return ";
+            if (spec.Parameters.Count == 0)
+            {
+                w.Line(call + target + "();" + (spec.ThisCast != ArgumentCast.None ? comment : ""));
+            }
+            else
+            {
+                w.Line(call + target + "(" + (spec.ThisCast != ArgumentCast.None ? comment : ""));
+                for (var i = 0; i < spec.Parameters.Count; i++)
+                {
+                    var p = spec.Parameters[i];
+                    var end = i == spec.Parameters.Count - 1 ? ");" : ",";
+                    w.Line("    " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + end + (p.Cast != ArgumentCast.None ? comment : ""));
+                }
+            }
+            if (spec.ResultCast == ResultCast.LowPrecisionResult)
+                w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+            w.Close();
+        }
+
+        private static bool IsLinearModuleCall(InterceptorSpec spec) =>
+            spec.Category == CastCategory.ModuleLowPrecision && spec.LinearModule && spec.MethodName == "call"
+            && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
+
+        private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)
+        {
+            var span = type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
+            var id = "\"" + site + "#" + (operand ?? name.TrimStart('@')) + "\"";
+            return cast switch
+            {
+                ArgumentCast.LowPrecision => Autocast + ".LowPrecision(" + name + ", compute)",
+                ArgumentCast.LowPrecisionOptional => Autocast + ".LowPrecisionOptional(" + name + ", compute)",
+                ArgumentCast.LowPrecisionAll => PolicyCasts + (span ? ".LowPrecisionSpan(" : ".LowPrecisionAll(") + name + ", compute)",
+                ArgumentCast.Float32 => Autocast + ".Float32(" + name + ")",
+                ArgumentCast.Float32Optional => Autocast + ".Float32Optional(" + name + ")",
+                ArgumentCast.Float32All => PolicyCasts + (span ? ".Float32Span(" : ".Float32All(") + name + ")",
+                ArgumentCast.Promote => Autocast + ".Promote(" + name + ", widest)",
+                ArgumentCast.PromoteOptional => PolicyCasts + ".PromoteOptional(" + name + ", widest)",
+                ArgumentCast.PromoteAll => PolicyCasts + ".PromoteAll(" + name.TrimStart('@') + "Items, widest)",
+                ArgumentCast.Exact => PolicyCasts + ".ModuleInput(" + name + ", compute)",
+                ArgumentCast.ExactOptional => PolicyCasts + ".ModuleInputOptional(" + name + ", compute)",
+                ArgumentCast.Fp8Operand => CompilerServices + "Fp8Autocast.Operand(" + name + ", " + id + ")",
+                ArgumentCast.Fp8OperandOptional => PolicyCasts + ".Fp8OperandOptional(" + name + ", " + id + ")",
+                ArgumentCast.Fp8OperandAll => PolicyCasts + (span ? ".Fp8OperandSpan(" : ".Fp8OperandAll(") + name + ", " + id + ")",
+                _ => name,
+            };
+        }
+
+        private static void EmitAttribute(IndentedWriter w)
+        {
+            w.Open("namespace System.Runtime.CompilerServices");
+            w.Line("[global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]");
+            w.Open("file sealed class InterceptsLocationAttribute : global::System.Attribute");
+            w.Open("public InterceptsLocationAttribute(int version, string data)");
+            w.Line("_ = version;");
+            w.Line("_ = data;");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
+        private static string Describe(CastCategory category) => category switch
+        {
+            CastCategory.LowPrecision => "low precision: floating operands to the compute dtype",
+            CastCategory.Float32 => "fp32: floating inputs widened to float32",
+            CastCategory.Promote => "promote: floating inputs to the widest input dtype",
+            CastCategory.ModuleLowPrecision => "module, low precision: inputs to the working-weight dtype",
+            _ => "module, fp32: inputs widened to float32",
+        };
+
+        private static string Describe(InterceptorSpec spec) =>
+            spec.Fp8Site.Length > 0 ? "fp8: operands quantized per tensor (E4M3 forward, E5M2 backward) at site " + spec.Fp8Site : Describe(spec.Category);
+
+        private static string SafeMethodName(string name) => name.TrimStart('@');
+    }
+}

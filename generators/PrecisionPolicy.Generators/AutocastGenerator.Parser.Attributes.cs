@@ -1,0 +1,77 @@
+using System;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using PrecisionPolicy.Catalog;
+using PrecisionPolicy.Generators.Helpers;
+using PrecisionPolicy.Generators.Model;
+
+namespace PrecisionPolicy.Generators;
+
+public sealed partial class AutocastGenerator
+{
+    internal static partial class Parser
+    {
+        /// <summary>The precision of an [Autocast] attribute, or null when its argument is missing or not a Precision member.</summary>
+        private static Precision? PrecisionOf(AttributeData? attribute) =>
+            attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int value
+            && Enum.IsDefined(typeof(Precision), value)
+                ? (Precision)value
+                : null;
+
+        /// <summary>Members kept in float32: marked [HighPrecision], or typed by a [HighPrecision] class.</summary>
+        private static EquatableArray<string> HighPrecisionMembers(INamedTypeSymbol type, KnownSymbols symbols) =>
+            type.GetMembers()
+                .Where(static m => m is IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol)
+                .Where(m => KnownSymbols.HasAttribute(m, symbols.HighPrecision) || KnownSymbols.HasAttribute(MemberType(m), symbols.HighPrecision))
+                .Select(static m => m.Name)
+                .ToEquatableArray();
+
+        /// <summary>[LossScaling] as written (only the named arguments present), or null without the attribute.</summary>
+        private static LossScalingSpec? ParseScaling(INamedTypeSymbol type, KnownSymbols symbols)
+        {
+            if (KnownSymbols.FindAttribute(type, symbols.LossScaling) is not { } attribute) return null;
+            var mode = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int m && Enum.IsDefined(typeof(LossScalingMode), m)
+                ? (LossScalingMode)m
+                : LossScalingMode.Dynamic;
+            var spec = new LossScalingSpec { Mode = mode };
+            foreach (var named in attribute.NamedArguments)
+            {
+                var value = named.Value.Value;
+                spec = named.Key switch
+                {
+                    "InitialScale" when value is double d => spec with { InitialScale = d },
+                    "StaticScale" when value is double d => spec with { StaticScale = d },
+                    "GrowthFactor" when value is double d => spec with { GrowthFactor = d },
+                    "BackoffFactor" when value is double d => spec with { BackoffFactor = d },
+                    "GrowthInterval" when value is int i => spec with { GrowthInterval = i },
+                    "Hysteresis" when value is int i => spec with { Hysteresis = i },
+                    "MinScale" when value is double d => spec with { MinScale = d },
+                    "MaxScale" when value is double d => spec with { MaxScale = d },
+                    _ => spec,
+                };
+            }
+            return spec;
+        }
+
+        /// <summary>[Fp8Recipe] as written (only the named arguments present; empty without the attribute).</summary>
+        private static Fp8RecipeSpec ParseRecipe(INamedTypeSymbol type, KnownSymbols symbols)
+        {
+            var recipe = new Fp8RecipeSpec();
+            if (KnownSymbols.FindAttribute(type, symbols.Fp8RecipeAttribute) is not { } attribute) return recipe;
+            foreach (var named in attribute.NamedArguments)
+            {
+                var value = named.Value.Value;
+                recipe = named.Key switch
+                {
+                    "ForwardFormat" when value is int f && Enum.IsDefined(typeof(Fp8Format), f) => recipe with { ForwardFormat = (Fp8Format)f },
+                    "BackwardFormat" when value is int b && Enum.IsDefined(typeof(Fp8Format), b) => recipe with { BackwardFormat = (Fp8Format)b },
+                    "Margin" when value is int m => recipe with { Margin = m },
+                    "AmaxHistoryLength" when value is int h => recipe with { AmaxHistoryLength = h },
+                    "Scaling" when value is int s && Enum.IsDefined(typeof(Fp8Scaling), s) => recipe with { Scaling = (Fp8Scaling)s },
+                    _ => recipe,
+                };
+            }
+            return recipe;
+        }
+    }
+}
