@@ -64,7 +64,7 @@ public sealed class EmitterTests
         static string Emitted(LossScalingSpec scaling) => AutocastGenerator.Emitter.Emit(new PolicySpec
         {
             HintName = "Ns.M.Precision.g.cs", Namespace = "Ns", TypeName = "M", FullTypeName = "global::Ns.M",
-            EmitPlumbing = true, Precision = "FP16", Scaling = scaling,
+            EmitPlumbing = true, Precision = Catalog.Precision.FP16, Scaling = scaling,
         });
 
         var unnamed = Emitted(new LossScalingSpec { InitialScale = 1024 });
