@@ -1,5 +1,5 @@
-// MSBuild inline task (RoslynCodeTaskFactory): marks chosen symbol-version needs of an ELF64
-// shared library weak, so the loader accepts a libstdc++ that lacks them. See
+// MSBuild task (compiled by PrecisionPolicy.BuildTasks/): marks chosen symbol-version needs of an
+// ELF64 shared library weak, so the loader accepts a libstdc++ that lacks them. See
 // PrecisionPolicy.TorchSharpNative.targets for why.
 using System;
 using System.Collections.Generic;
@@ -28,7 +28,7 @@ public sealed class PrecisionPolicyWeakenElfVersionNeeds : Task
                 var patched = Weaken(bytes, wanted);
                 if (patched.Count > 0)
                 {
-                    File.WriteAllBytes(path, bytes);
+                    Replace(path, bytes);
                     Log.LogMessage(MessageImportance.Normal, "PrecisionPolicy: marked {0} weak in {1}", string.Join(", ", patched), path);
                 }
             }
@@ -38,6 +38,31 @@ public sealed class PrecisionPolicyWeakenElfVersionNeeds : Task
             }
         }
         return !Log.HasLoggedErrors;
+    }
+
+    /// <summary>
+    /// Writes the patched bytes as a new file in place of <paramref name="path"/>, with the old
+    /// file's last-write time. A new file: a hard-linked copy (CreateHardLinksForCopyLocalIfPossible)
+    /// must not write through into the package cache. The old time: the SDK's copy step skips a file
+    /// whose size and time match its source, so the next build keeps this patched copy instead of
+    /// copying the unpatched one again (and this task then finds nothing to do).
+    /// </summary>
+    private static void Replace(string path, byte[] bytes)
+    {
+        var lastWrite = File.GetLastWriteTimeUtc(path);
+        var temporary = path + ".precisionpolicy.tmp";
+        try
+        {
+            File.Copy(path, temporary, overwrite: true); // keeps the file mode
+            File.WriteAllBytes(temporary, bytes);
+            File.SetLastWriteTimeUtc(temporary, lastWrite);
+            File.Delete(path);
+            File.Move(temporary, path);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
     }
 
     /// <summary>

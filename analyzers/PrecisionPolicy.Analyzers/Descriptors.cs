@@ -90,7 +90,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor AutocastClassNotPartial = Create(
         DiagnosticIds.AutocastClassNotPartial,
         "[Autocast] class must be partial",
-        "'{0}' has [Autocast] but is not partial; the generator cannot add its precision policy. Make it (and its containing types) partial.",
+        "'{0}' is not partial, so the generator cannot add the precision policy of [Autocast] class '{1}'; make it (and its containing types) partial",
         Categories.Usage,
         DiagnosticSeverity.Error,
         "The source generator adds ApplyPrecisionPolicy and the mixed-precision optimizer to the annotated class, which needs every declaration of the class and its containing types to be partial.");
@@ -118,6 +118,54 @@ internal static class Descriptors
         Categories.Numerics,
         DiagnosticSeverity.Warning,
         "E4M3 (max 448, more mantissa) suits forward activations and weights; E5M2 (max 57344, more range) suits gradients. Swapped, gradients overflow and activations lose precision.");
+
+    public static readonly DiagnosticDescriptor LossScalerMisused = Create(
+        DiagnosticIds.LossScalerMisused,
+        "LossScaler driven out of order",
+        "LossScaler '{0}' {1}",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "Driving a LossScaler by hand is a fixed sequence per step: multiply the loss by Scale, backward, divide the gradients by Scale once, check they are finite, step only if they are, then Update(foundNonFinite). Unscaling twice shrinks the update by the scale; never updating freezes the scale; stepping without the check writes inf/NaN into the weights.");
+
+    public static readonly DiagnosticDescriptor StepInsideAccumulationLoop = Create(
+        DiagnosticIds.StepInsideAccumulationLoop,
+        "Optimizer step or clipping inside the gradient accumulation loop",
+        "'{0}' runs on every micro-batch of the gradient accumulation loop; run it once per accumulated step (after the loop, or under the '% {1} == 0' condition)",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "With gradient accumulation the loss of each micro-batch is divided by the number of micro-batches and the gradients add up; the optimizer step, the gradient clipping and zero_grad belong to the accumulated step. Inside the micro-batch loop they step on partial gradients and clip each part separately.");
+
+    public static readonly DiagnosticDescriptor ModelTrainedInLowPrecision = Create(
+        DiagnosticIds.ModelTrainedInLowPrecision,
+        "Whole model trained in 16 bits without master weights",
+        "{0}; keep float32 master weights (ApplyPrecisionPolicy and CreateMixedPrecisionOptimizer, or a MasterWeightOptimizer)",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "Training every parameter in float16 or bfloat16 loses the small updates (in float16 1.0 + 0.0001 == 1.0, in bfloat16 1.0 + 0.001 == 1.0) and keeps norm statistics and optimizer state in 16 bits. Mixed precision keeps float32 master weights and computes in 16 bits.");
+
+    public static readonly DiagnosticDescriptor StateInheritsLowPrecision = Create(
+        DiagnosticIds.StateInheritsLowPrecision,
+        "Optimizer state or accumulator inherits 16 bits from a parameter",
+        "'{0}' is created like a {1} tensor and inherits its dtype; pass dtype: ScalarType.Float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "zeros_like(p), empty_like(p) and x.to(p) copy p's dtype. When p is a 16-bit parameter, the optimizer state or gradient accumulator made from it is 16-bit too, and its many small updates round away.");
+
+    public static readonly DiagnosticDescriptor RunningSumInLowPrecision = Create(
+        DiagnosticIds.RunningSumInLowPrecision,
+        "Running loss or metric sum kept in 16 bits",
+        "'{0}' sums values over the loop in {1}; keep the running sum in float32 (or double)",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "A running sum over many steps grows while each addition stays small: in float16 (11 significant bits) additions smaller than 1/2048 of the sum are lost, so an epoch's mean loss or accuracy comes out wrong.");
+
+    public static readonly DiagnosticDescriptor LossOnLowPrecisionTensors = Create(
+        DiagnosticIds.LossOnLowPrecisionTensors,
+        "Loss computed on 16-bit tensors outside a precision policy",
+        "'{0}' is computed on {1} tensors outside any [Autocast] region; cast its inputs to float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "Losses take logs, exponentials and large sums, which overflow or cancel in 16 bits. Inside an [Autocast] region the generator computes them in float32; outside one nothing does.");
 
     private static DiagnosticDescriptor Create(
         string id, string title, string message, string category, DiagnosticSeverity severity, string description) =>

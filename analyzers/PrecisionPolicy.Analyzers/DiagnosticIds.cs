@@ -18,4 +18,10 @@ internal static class DiagnosticIds
     public const string AutocastClassNotModule = "PP0011";
     public const string HighPrecisionOnNonTensorMember = "PP0012";
     public const string Fp8FormatsSwapped = "PP0013";
+    public const string LossScalerMisused = "PP0014";
+    public const string StepInsideAccumulationLoop = "PP0015";
+    public const string ModelTrainedInLowPrecision = "PP0016";
+    public const string StateInheritsLowPrecision = "PP0017";
+    public const string RunningSumInLowPrecision = "PP0018";
+    public const string LossOnLowPrecisionTensors = "PP0019";
 }

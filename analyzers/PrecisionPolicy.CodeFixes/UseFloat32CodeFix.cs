@@ -12,11 +12,14 @@ using PrecisionPolicy.Analyzers;
 namespace PrecisionPolicy.CodeFixes;
 
 /// <summary>
-/// For PP0001, PP0002, PP0007 and PP0008, whose diagnostics sit on a low-precision dtype
+/// For PP0001, PP0002 and PP0007, whose diagnostics sit on a low-precision dtype
 /// (<c>ScalarType.Float16</c> → <c>ScalarType.Float32</c>, <c>torch.bfloat16</c> → <c>torch.float32</c>)
 /// or on a cast call. Optimizer state and accumulators must be float32 whatever their source is,
-/// so there <c>x.half()</c> becomes <c>x.@float()</c>; a norm layer or a sensitive op's input just
-/// loses the cast (<c>x.half()</c> → <c>x</c>) and the precision policy decides.
+/// so there <c>x.half()</c> becomes <c>x.@float()</c>; a norm layer just loses the cast
+/// (<c>x.half()</c> → <c>x</c>) and the precision policy decides. A cast written as a statement
+/// (<c>norm.half();</c>, an in-place module cast) is removed with its statement: the receiver
+/// alone would not be a statement. PP0008 has its own fix (<see cref="ComputeInFloat32CodeFix"/>),
+/// which keeps the op's result dtype.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFloat32CodeFix)), Shared]
 public sealed class UseFloat32CodeFix : PrecisionCodeFix
@@ -26,8 +29,7 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
         DiagnosticIds.OptimizerStateInLowPrecision,
         DiagnosticIds.GradientAccumulatorInLowPrecision,
-        DiagnosticIds.NormStatisticsInLowPrecision,
-        DiagnosticIds.SensitiveOpInLowPrecision);
+        DiagnosticIds.NormStatisticsInLowPrecision);
 
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
@@ -37,10 +39,25 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
             node = argument.Expression;
         }
 
-        return Replacement(node, ForcesFloat32(diagnostic.Id)) is { } replacement
-            ? ct => Replace(document, node, replacement, ct)
-            : null;
+        var forceFloat32 = ForcesFloat32(diagnostic.Id);
+        if (!forceFloat32 && IsCastCall(node))
+        {
+            // norm.half(); -> (nothing). Only inside a block: an embedded statement (if (c) norm.half();) cannot just go.
+            return node.Parent is ExpressionStatementSyntax { Parent: BlockSyntax } statement
+                ? ct => Remove(document, statement, ct)
+                : node.Parent is ExpressionStatementSyntax ? null : Replace(node, forceFloat32);
+        }
+
+        return Replace(node, forceFloat32);
+
+        Func<CancellationToken, Task<Document>>? Replace(SyntaxNode target, bool toFloat32) =>
+            Replacement(target, toFloat32) is { } replacement
+                ? ct => ReplaceNode(document, target, replacement, ct)
+                : null;
     }
+
+    private static bool IsCastCall(SyntaxNode node) =>
+        node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" }, ArgumentList.Arguments.Count: 0 };
 
     private static bool ForcesFloat32(string id) =>
         id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision;
@@ -76,9 +93,17 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
         _ => null,
     };
 
-    private static async Task<Document> Replace(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
+    private static async Task<Document> ReplaceNode(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(node, replacement));
+    }
+
+    private static async Task<Document> Remove(Document document, StatementSyntax statement, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        return root?.RemoveNode(statement, SyntaxRemoveOptions.KeepDirectives) is { } edited
+            ? document.WithSyntaxRoot(edited)
+            : document;
     }
 }

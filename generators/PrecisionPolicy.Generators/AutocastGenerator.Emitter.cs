@@ -143,9 +143,9 @@ public sealed partial class AutocastGenerator
         private static string ScalingExpression(LossScalingSpec? s)
         {
             if (s is null) return "null";
-            const string Options = "global::PrecisionPolicy.LossScalerOptions";
-            if (s.Mode == LossScalingMode.Off) return Options + ".Off";
-            if (s.Mode == LossScalingMode.Static) return Options + ".Static(" + (s.StaticScale is { } scale ? Number(scale) : "") + ")";
+            const string options = "global::PrecisionPolicy.LossScalerOptions";
+            if (s.Mode == LossScalingMode.Off) return options + ".Off";
+            if (s.Mode == LossScalingMode.Static) return options + ".Static(" + (s.StaticScale is { } scale ? Number(scale) : "") + ")";
             var set = new List<string> { "Mode = global::PrecisionPolicy.LossScalingMode.Dynamic" };
             if (s.InitialScale is { } initial) set.Add("InitialScale = " + Number(initial));
             if (s.GrowthFactor is { } growth) set.Add("GrowthFactor = " + Number(growth));
@@ -154,7 +154,7 @@ public sealed partial class AutocastGenerator
             if (s.Hysteresis is { } hysteresis) set.Add("Hysteresis = " + Integer(hysteresis));
             if (s.MinScale is { } min) set.Add("MinScale = " + Number(min));
             if (s.MaxScale is { } max) set.Add("MaxScale = " + Number(max));
-            return "new " + Options + " { " + string.Join(", ", set) + " }";
+            return "new " + options + " { " + string.Join(", ", set) + " }";
         }
 
         // Only what [Fp8Recipe] sets, as named arguments: every other option is Fp8Recipe's own default.

@@ -7,7 +7,7 @@ public static class SampleCli
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("Train a small GPT on multi-digit addition under FP32, BF16 and FP16, and compare.");
+        var root = new RootCommand("Train a small GPT on multi-digit addition under FP32, BF16, FP16 (with and without loss scaling) and FP8, and compare them: a table, results.json and losses.png. Ctrl+C stops and still writes the runs so far.");
         TrainCommand.AddTo(root);
         root.Subcommands.Add(PlanCommand.Create());
         return root;

@@ -15,37 +15,53 @@ namespace PrecisionPolicy.Samples.Addition;
 /// <summary>The default command: train every requested run, then print the table and write the plot and JSON.</summary>
 public static class TrainCommand
 {
+    /// <summary>Exit code after Ctrl+C (128 + SIGINT, as shells report it); the results so far are written.</summary>
+    public const int InterruptedExitCode = 130;
+
+    /// <summary>
+    /// Console width when the output is not a terminal: wide enough that no table row or file path
+    /// wraps (a file has no width; Spectre's fallback of 80 columns would fold the table).
+    /// </summary>
+    private const int UnwrappedWidth = 4096;
+
     public static void AddTo(RootCommand root)
     {
         var defaults = new TrainingOptions();
+        var quick = new Option<bool>("--quick")
+        {
+            Description = $"A small configuration that finishes in well under a minute on two cores ({TrainingOptions.Quick.Describe()}); options given as well win.",
+        };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps per run.", DefaultValueFactory = _ => defaults.Steps };
-        var batch = new Option<int>("--batch") { Description = "Problems per step.", DefaultValueFactory = _ => defaults.Batch };
+        var batch = new Option<int>("--batch") { Description = "Addition problems per optimizer step (the batch size).", DefaultValueFactory = _ => defaults.Batch };
         var digits = new Option<int>("--digits") { Description = "Digits per operand.", DefaultValueFactory = _ => defaults.Digits };
-        var width = new Option<int>("--width") { Description = "Model width.", DefaultValueFactory = _ => defaults.Width };
+        var width = new Option<int>("--width") { Description = "Model width (embedding size); a multiple of --heads.", DefaultValueFactory = _ => defaults.Width };
         var layers = new Option<int>("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => defaults.Layers };
         var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => defaults.Heads };
         var precisions = new Option<string>("--precisions")
         {
-            Description = $"Comma-separated runs: {string.Join(", ", RunKind.All.Select(k => k.Name))}.",
+            Description = "Comma-separated runs, in order: " + string.Join(", ", RunKind.All.Select(k => $"{k.Name} ({k.Description})")) + ".",
             DefaultValueFactory = _ => string.Join(",", RunKind.All.Select(k => k.Name)),
         };
         var seed = new Option<int>("--seed") { Description = "Seed for data and initialisation.", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for results.json and losses.png.", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var device = new Option<string>("--device") { Description = "cpu, or cuda when a CUDA backend is present.", DefaultValueFactory = _ => "cpu" };
-        foreach (var option in new Option[] { steps, batch, digits, width, layers, heads, precisions, seed, output, device })
+        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, seed, output, device })
             root.Options.Add(option);
 
         root.SetAction(parse =>
         {
-            var options = new TrainingOptions
+            var basis = parse.GetValue(quick) ? TrainingOptions.Quick : defaults;
+            // An option given on the command line wins over --quick; one left out takes the basis' value.
+            int Pick(Option<int> option, int fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : fallback;
+            var options = basis with
             {
-                Steps = parse.GetValue(steps),
-                Batch = parse.GetValue(batch),
-                Digits = parse.GetValue(digits),
-                Width = parse.GetValue(width),
-                Layers = parse.GetValue(layers),
-                Heads = parse.GetValue(heads),
-                Seed = parse.GetValue(seed),
+                Steps = Pick(steps, basis.Steps),
+                Batch = Pick(batch, basis.Batch),
+                Digits = Pick(digits, basis.Digits),
+                Width = Pick(width, basis.Width),
+                Layers = Pick(layers, basis.Layers),
+                Heads = Pick(heads, basis.Heads),
+                Seed = Pick(seed, basis.Seed),
                 Device = parse.GetValue(device)!,
             };
             return Run(options, parse.GetValue(precisions)!, parse.GetValue(output)!);
@@ -54,50 +70,59 @@ public static class TrainCommand
 
     private static int Run(TrainingOptions options, string precisions, DirectoryInfo output)
     {
+        var console = AnsiConsole.Console;
+        if (!console.Profile.Out.IsTerminal) console.Profile.Width = UnwrappedWidth;
+
         IReadOnlyList<RunKind> runs;
         try
         {
             runs = RunKind.Parse(precisions);
-            Validate(options);
+            Validate(options, runs);
         }
         catch (ArgumentException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            console.MarkupLineInterpolated($"[red]{e.Message}[/]");
             return 2;
         }
 
         var task = new AdditionTask(options.Digits, options.Seed);
         var trainer = new Trainer(task, options);
-        var results = new List<RunResult>();
-        AnsiConsole.MarkupLineInterpolated($"Training a {options.Layers}-layer, width-{options.Width} GPT on {options.Digits}-digit addition, {options.Steps} steps per run, on {options.Device}.");
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var bars = runs.ToDictionary(r => r, r => context.AddTask(r.Name, autoStart: false, maxValue: options.Steps));
-                foreach (var run in runs)
-                {
-                    bars[run].StartTask();
-                    results.Add(trainer.Run(run, step => bars[run].Value = step));
-                    bars[run].Value = options.Steps;
-                    bars[run].StopTask();
-                }
-            });
+        console.MarkupLineInterpolated($"Training a {options.Layers}-layer, width-{options.Width} GPT on {options.Digits}-digit addition, {options.Steps} steps per run, on {options.Device}. Ctrl+C stops and writes the runs so far.");
+        using var interruption = new Interruption();
+        var results = TrainingProgress.Train(console, runs, options.Steps, (run, progress) => trainer.Run(run, progress, interruption.Token));
+        var interrupted = interruption.Token.IsCancellationRequested;
+        if (interrupted)
+            console.MarkupLineInterpolated($"[yellow]Interrupted{(results.LastOrDefault() is { Interrupted: true } last ? $" during {last.Name} at step {last.Losses.Count} of {options.Steps}" : "")}: reporting the {results.Count} run(s) so far.[/]");
 
-        AnsiConsole.Write(ResultsTable.Build(results));
+        if (results.Count > 0)
+        {
+            console.Write(ResultsTable.Build(results));
+            foreach (var line in ResultsTable.GemmModes(results)) console.WriteLine(line);
+        }
         output.Create();
-        var plot = Path.Combine(output.FullName, "losses.png");
         var json = Path.Combine(output.FullName, "results.json");
-        LossPlot.Save(results, plot);
-        File.WriteAllText(json, JsonSerializer.Serialize(new { options, runs = results }, JsonOptions));
-        AnsiConsole.MarkupLineInterpolated($"Wrote [bold]{plot}[/] and [bold]{json}[/].");
-        return 0;
+        File.WriteAllText(json, JsonSerializer.Serialize(new { options, interrupted, runs = results }, JsonOptions));
+        if (results.Count > 0)
+        {
+            var plot = Path.Combine(output.FullName, "losses.png");
+            LossPlot.Save(results, plot);
+            console.MarkupLineInterpolated($"Wrote [bold]{plot}[/] and [bold]{json}[/].");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"Wrote [bold]{json}[/] (no step finished, so no plot).");
+        }
+        return interrupted ? InterruptedExitCode : 0;
     }
 
-    private static void Validate(TrainingOptions options)
+    private static void Validate(TrainingOptions options, IReadOnlyList<RunKind> runs)
     {
+        if (runs.Count == 0)
+            throw new ArgumentException($"--precisions names no run: use {string.Join(", ", RunKind.All.Select(k => k.Name))}.");
         if (options.Steps < 1 || options.Batch < 1 || options.Width < 1 || options.Layers < 1 || options.Heads < 1)
             throw new ArgumentException("--steps, --batch, --width, --layers and --heads must be >= 1.");
+        if (options.Digits is < 1 or > AdditionTask.MaxDigits)
+            throw new ArgumentException($"--digits ({options.Digits}) must be 1 to {AdditionTask.MaxDigits}.");
         if (options.Width % options.Heads != 0)
             throw new ArgumentException($"--width ({options.Width}) must be a multiple of --heads ({options.Heads}).");
         if (options.Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())

@@ -34,7 +34,7 @@ public sealed class AnalyzerCostTests
 
     [Theory]
     [MemberData(nameof(AnalyzerNames))]
-    public async Task AnalyzerIsIdleWithoutTorchSharp(string name)
+    public async Task Analyzer_is_idle_without_torchsharp(string name)
     {
         var references = Basic.Reference.Assemblies.Net100.References.All;
 
@@ -49,7 +49,7 @@ public sealed class AnalyzerCostTests
 
     [Theory]
     [MemberData(nameof(AnalyzerNames))]
-    public async Task AnalyzerRegistersItsWorkWithTorchSharp(string name)
+    public async Task Analyzer_registers_its_work_with_torchsharp(string name)
     {
         var telemetry = await Telemetry(name, TestReferences.All);
 

@@ -11,9 +11,10 @@ namespace PrecisionPolicy.Analyzers.Tests;
 public sealed class CorrectCodeTests
 {
     [Fact]
-    public Task OneMistakePerRuleIsReportedOnce() =>
+    public Task One_mistake_per_rule_is_reported_once() =>
         AllAnalyzersTest.Run("""
             using System.Collections.Generic;
+            using System.Linq;
             using PrecisionPolicy;
             using TorchSharp;
             using TorchSharp.Modules;
@@ -61,10 +62,57 @@ public sealed class CorrectCodeTests
                     return v.sqrt().add_({|PP0009:1e-8|});
                 }
             }
+
+            public class HandDriven
+            {
+                public void NeverUpdated(Linear model, optim.Optimizer opt, Tensor loss)
+                {
+                    var scaler = new LossScaler();
+                    {|PP0014:(loss * scaler.Scale).backward()|};
+                    foreach (var p in model.parameters()) p.grad!.div_(scaler.Scale);
+                    if (model.parameters().All(p => torch.isfinite(p.grad!).all().item<bool>())) opt.step();
+                }
+
+                public void Accumulate(Linear model, optim.Optimizer opt, Tensor[] xs, Tensor[] ys, int accumSteps)
+                {
+                    for (var micro = 0; micro < accumSteps; micro++)
+                    {
+                        (nn.functional.mse_loss(model.call(xs[micro]), ys[micro]) / accumSteps).backward();
+                        {|PP0015:opt.step()|};
+                    }
+                }
+
+                public void HandWritten(Linear half, double lr)
+                {
+                    half.half();
+                    foreach (var p in half.parameters()) {|PP0016:p.sub_(p.grad! * lr)|};
+                }
+
+                public void Momentum(Linear m16)
+                {
+                    m16.half();
+                    var ps = m16.parameters().ToList();
+                    var bufs = ps.Select(p => {|PP0017:torch.zeros_like(p)|}).ToList();
+                    for (var i = 0; i < ps.Count; i++) bufs[i].mul_(0.9).add_(ps[i].grad!);
+                }
+
+                public double Epoch(Tensor[] losses)
+                {
+                    var running = torch.zeros(1, dtype: ScalarType.Float16);
+                    foreach (var loss in losses) {|PP0018:running += loss.detach()|};
+                    return running.item<float>();
+                }
+
+                public Tensor Loss(Tensor x, Tensor y)
+                {
+                    var model16 = nn.Linear(4, 4).half();
+                    return {|PP0019:nn.functional.mse_loss(model16.call(x.half()), y)|};
+                }
+            }
             """);
 
     [Fact]
-    public Task AnnotatedModulesAndMasterWeightLoopAreClean() =>
+    public Task Annotated_modules_and_master_weight_loop_are_clean() =>
         AllAnalyzersTest.Run("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -150,7 +198,7 @@ public sealed class CorrectCodeTests
             """);
 
     [Fact]
-    public Task HandWrittenMixedPrecisionLoopIsClean() =>
+    public Task Hand_written_mixed_precision_loop_is_clean() =>
         AllAnalyzersTest.Run("""
             using PrecisionPolicy;
             using TorchSharp;

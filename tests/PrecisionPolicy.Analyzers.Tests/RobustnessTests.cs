@@ -45,7 +45,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         .ToImmutableArray();
 
     [Fact]
-    public async Task AnalyzersFixesAndGeneratorsNeverThrowOnDamagedSources()
+    public async Task Analyzers_fixes_and_generators_never_throw_on_damaged_sources()
     {
         var sources = RepositorySources.Load();
         var variants = SourceMutator.Variants(sources, Seed, VariantCount).ToList();

@@ -42,7 +42,7 @@ public sealed class RuleConventionsTests
 
     [Theory]
     [MemberData(nameof(GeneratorRules))]
-    public void GeneratorRuleHasItsDocPageAndHelpLink(string id)
+    public void Generator_rule_has_its_doc_page_and_help_link(string id)
     {
         var descriptor = GeneratorDescriptors().Single(d => d.Id == id);
         var page = Path.Combine(RulesFolder, id + ".md");
@@ -55,7 +55,7 @@ public sealed class RuleConventionsTests
 
     [Theory]
     [MemberData(nameof(Rules))]
-    public void RuleHasItsDocPageAndHelpLink(string id)
+    public void Rule_has_its_doc_page_and_help_link(string id)
     {
         var descriptor = Descriptor(id);
         var page = Path.Combine(RulesFolder, id + ".md");
@@ -71,7 +71,7 @@ public sealed class RuleConventionsTests
 
     [Theory]
     [MemberData(nameof(Rules))]
-    public void RuleIsAnalyzerOwnedAndCategorized(string id)
+    public void Rule_is_analyzer_owned_and_categorized(string id)
     {
         var descriptor = Descriptor(id);
 
@@ -81,7 +81,7 @@ public sealed class RuleConventionsTests
     }
 
     [Fact]
-    public void EveryDocPageHasARule()
+    public void Every_doc_page_has_a_rule()
     {
         var ids = AllDescriptors().Concat(GeneratorDescriptors()).Select(static d => d.Id).ToHashSet();
         var pages = Directory.EnumerateFiles(RulesFolder, "PP*.md").Select(static p => Path.GetFileNameWithoutExtension(p)!);
@@ -90,7 +90,7 @@ public sealed class RuleConventionsTests
     }
 
     [Fact]
-    public void EveryCodeFixSupportsBatchFixAll()
+    public void Every_code_fix_supports_batch_fix_all()
     {
         var fixes = typeof(CodeFixes.UseFloat32CodeFix).Assembly.GetTypes()
             .Where(static t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
@@ -102,7 +102,7 @@ public sealed class RuleConventionsTests
     }
 
     [Fact]
-    public async Task TestReferenceSetResolvesNoPackages()
+    public async Task Test_reference_set_resolves_no_packages()
     {
         // An empty resolution is what keeps the analyzer tests away from NuGet feeds.
         var resolved = await TestReferences.NoPackages.ResolveAsync(LanguageNames.CSharp, default);

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;
@@ -59,7 +60,7 @@ public sealed class ConvergenceTests
         using var outer = NewDisposeScope();
         manual_seed(11);
         var model = new TinyTransformer(Vocabulary, Context, width: 32, heads: 4).ApplyPrecisionPolicy();
-        workingDtype = model.GetPrecisionManifest().Entries[0].StorageDtype;
+        workingDtype = model.GetPrecisionManifest().Entries.First(e => e.Member == "qkv.weight").StorageDtype;
         using var optimizer = model.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 3e-3));
         var (evalX, evalY) = Batchify(new Generator(99));
         var data = new Generator(5);

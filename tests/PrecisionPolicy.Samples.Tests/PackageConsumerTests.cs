@@ -7,23 +7,23 @@ namespace PrecisionPolicy.Samples.Tests;
 /// <summary>
 /// The package as a user gets it: a project outside this repository with one PackageReference
 /// builds its [Autocast] class (interceptors opted in by the package's build targets, nothing set
-/// by hand), loads libtorch on this libstdc++ (the package's native fix) and trains a step.
+/// by hand), loads libtorch on this libstdc++ (the package's native fix) and trains a step; and
+/// <c>EnablePrecisionPolicyGenerator=false</c> builds the same kind of class with no generated code.
 /// </summary>
 [Collection(SampleCollection.Name)]
-public sealed class PackageConsumerTests : IDisposable
+public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDisposable
 {
     private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("pp-consumer-");
+    private readonly PackedPackage package;
+
+    public PackageConsumerTests(PackedPackage package) => this.package = package;
 
     public void Dispose() => work.Delete(recursive: true);
 
     [Fact]
     public void A_project_with_only_the_package_reference_builds_intercepts_and_trains()
     {
-        var root = DotnetCli.RepositoryRoot();
-        var feed = work.CreateSubdirectory("feed").FullName;
-        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-        Run(root, "pack", Path.Combine(root, "src", "PrecisionPolicy"), "-c", "Release", "-o", feed, $"-p:Version={version}");
-
+        var (feed, version) = (package.Feed, package.Version);
         var project = work.CreateSubdirectory("consumer").FullName;
         File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -48,7 +48,8 @@ public sealed class PackageConsumerTests : IDisposable
             var block = new Block().ApplyPrecisionPolicy();
             using var opt = block.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 1e-3));
             var outcome = block.TrainStep(opt, randn(8, 16), randn(8, 16), (o, t) => nn.functional.mse_loss(o, t));
-            System.Console.WriteLine($"applied={outcome.Applied} fc={block.FcDtype}");
+            var interceptors = System.Linq.Enumerable.Count(typeof(Block).Assembly.GetTypes(), t => t.Namespace == "PrecisionPolicy.Generated");
+            System.Console.WriteLine($"applied={outcome.Applied} fc={block.FcDtype} interceptors={interceptors}");
 
             [Autocast(Precision.BF16)]
             public sealed partial class Block : nn.Module<Tensor, Tensor>
@@ -62,7 +63,55 @@ public sealed class PackageConsumerTests : IDisposable
             """);
 
         var output = Run(project, "run", "--project", project);
-        Assert.Contains("applied=True fc=BFloat16", output);
+        Assert.Contains("applied=True fc=BFloat16 interceptors=1", output);
+    }
+
+    [Fact]
+    public void The_generator_switch_set_to_false_builds_with_no_generated_code()
+    {
+        var project = work.CreateSubdirectory("no-generator").FullName;
+        // No libtorch: nothing here runs a torch op, so only the managed TorchSharp assembly is loaded.
+        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <RestoreAdditionalProjectSources>{package.Feed}</RestoreAdditionalProjectSources>
+                <EnablePrecisionPolicyGenerator>false</EnablePrecisionPolicyGenerator>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PrecisionPolicy" Version="{package.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using PrecisionPolicy;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            var interceptors = System.Linq.Enumerable.Count(typeof(Block).Assembly.GetTypes(), t => t.Namespace == "PrecisionPolicy.Generated");
+            var plumbing = typeof(Block).GetMethod("ApplyPrecisionPolicy") is not null;
+            System.Console.WriteLine($"interceptors={interceptors} plumbing={plumbing}");
+
+            [Autocast(Precision.BF16)]
+            public sealed partial class Block : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear fc = nn.Linear(16, 16);
+                public Block() : base(nameof(Block)) => RegisterComponents();
+                public override Tensor forward(Tensor x) => fc.call(x);
+            }
+            """);
+
+        var output = Run(project, "run", "--project", project);
+        Assert.Contains("interceptors=0 plumbing=False", output);
+
+        // Only the generator is removed: the analyzers and code fixes still reach the compiler.
+        var analyzers = Run(project, "msbuild", project, "-t:ResolveReferences", "-getItem:Analyzer");
+        Assert.Contains("PrecisionPolicy.Analyzers.dll", analyzers);
+        Assert.Contains("PrecisionPolicy.CodeFixes.dll", analyzers);
+        Assert.DoesNotContain("PrecisionPolicy.Generators.dll", analyzers);
     }
 
     private static string Run(string directory, params string[] arguments)

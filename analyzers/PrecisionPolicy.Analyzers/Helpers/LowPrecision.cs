@@ -16,7 +16,7 @@ internal enum LowPrecisionKind
 /// <summary>
 /// Where a value is put into low precision: a dtype argument (<c>ScalarType.Float16</c>,
 /// <c>torch.bfloat16</c>) or a cast call (<c>.half()</c>, <c>.bfloat16()</c>).
-/// The code fix turns the first into float32 and removes the second.
+/// The code fixes turn the first into float32 and remove or replace the second.
 /// </summary>
 internal readonly struct LowPrecisionSite
 {
@@ -172,51 +172,6 @@ internal static class LowPrecision
     /// <summary>A call that converts to float16, bfloat16 or float8.</summary>
     public static bool IsLowPrecisionCast(IInvocationOperation invocation, TorchSymbols symbols, out LowPrecisionSite site) =>
         IsDtypeCast(invocation, symbols, out site) && site.Kind != LowPrecisionKind.None;
-
-    /// <summary>An explicit <c>dtype:</c> argument that names a low precision (<c>zeros_like(p, dtype: ScalarType.Float16)</c>).</summary>
-    public static bool HasLowPrecisionDtypeArgument(IInvocationOperation invocation, TorchSymbols symbols, out LowPrecisionSite site)
-    {
-        foreach (var argument in invocation.Arguments)
-        {
-            if (argument.ArgumentKind == ArgumentKind.Explicit &&
-                argument.Parameter is { Name: "dtype" or "type" } parameter &&
-                IsScalarTypeParameter(parameter, symbols) &&
-                OfDtype(argument.Value, symbols) is var kind and not LowPrecisionKind.None)
-            {
-                site = new LowPrecisionSite(argument.Value, kind);
-                return true;
-            }
-        }
-
-        site = default;
-        return false;
-    }
-
-    /// <summary>
-    /// Where the value produced by an expression was put into low precision: follows a chain of
-    /// calls on the value (<c>torch.zeros_like(p, dtype: ScalarType.Float16).to(device)</c>) and
-    /// stops at the first call that sets a dtype.
-    /// </summary>
-    public static LowPrecisionSite? FindInValue(IOperation? value, TorchSymbols symbols)
-    {
-        var operation = Unwrap(value);
-        while (operation is IInvocationOperation invocation)
-        {
-            if (IsDtypeCast(invocation, symbols, out var cast))
-            {
-                return cast.Kind == LowPrecisionKind.None ? null : cast;
-            }
-
-            if (HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
-            {
-                return dtype;
-            }
-
-            operation = Receiver(invocation);
-        }
-
-        return null;
-    }
 
     private static bool IsScalarTypeParameter(IParameterSymbol? parameter, TorchSymbols symbols)
     {

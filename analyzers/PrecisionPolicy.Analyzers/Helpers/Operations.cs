@@ -55,23 +55,6 @@ internal static class Operations
         _ => null,
     };
 
-    /// <summary>
-    /// The variable a chain of calls starts from: <c>v</c> in <c>v.sqrt().add_(eps)</c> or
-    /// <c>torch.sqrt(v)</c>.
-    /// </summary>
-    public static ISymbol? RootSymbol(IOperation? operation)
-    {
-        var current = LowPrecision.Unwrap(operation);
-        while (current is IInvocationOperation invocation)
-        {
-            current = invocation.Instance is not null
-                ? LowPrecision.Unwrap(invocation.Instance)
-                : invocation.Arguments.Length > 0 ? LowPrecision.Unwrap(invocation.Arguments[0].Value) : null;
-        }
-
-        return ReferencedSymbol(current);
-    }
-
     public static ITypeSymbol? TypeOf(ISymbol symbol) => symbol switch
     {
         ILocalSymbol local => local.Type,

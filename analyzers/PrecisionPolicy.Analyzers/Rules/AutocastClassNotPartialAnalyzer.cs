@@ -28,21 +28,25 @@ public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
     private static void Analyze(SymbolAnalysisContext context, TorchSymbols symbols)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!TorchSymbols.HasAttribute(type, symbols.Autocast) || !symbols.IsModule(type) || AllPartial(type, context))
+        if (!TorchSymbols.HasAttribute(type, symbols.Autocast) || !symbols.IsModule(type) ||
+            FirstNotPartial(type, context) is not { } notPartial)
         {
             return;
         }
 
+        // The diagnostic stays on the [Autocast] class (its fix makes the class and every
+        // containing type partial) but names the type that lacks the keyword.
         foreach (var location in type.Locations)
         {
             if (location.IsInSource)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AutocastClassNotPartial, location, type.Name));
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AutocastClassNotPartial, location, notPartial.Name, type.Name));
             }
         }
     }
 
-    private static bool AllPartial(INamedTypeSymbol type, SymbolAnalysisContext context)
+    /// <summary>The annotated type, or the innermost containing type, that has a declaration without <c>partial</c>.</summary>
+    private static INamedTypeSymbol? FirstNotPartial(INamedTypeSymbol type, SymbolAnalysisContext context)
     {
         for (var t = type; t is not null; t = t.ContainingType)
         {
@@ -51,11 +55,11 @@ public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
                 if (reference.GetSyntax(context.CancellationToken) is TypeDeclarationSyntax declaration &&
                     !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
-                    return false;
+                    return t;
                 }
             }
         }
 
-        return true;
+        return null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
@@ -11,8 +10,9 @@ namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
 /// PP0009: an epsilon that is 0 in float16. Two forms: an Adam-style optimizer (explicit or default
-/// eps) over the parameters of a module cast to float16 in the same method; and an eps constant
-/// added to a tensor created in float16 in the same type (<c>v.sqrt().add_(1e-8)</c>).
+/// eps) over the parameters of a module that is float16; and an eps constant added to a float16
+/// tensor (<c>v.sqrt().add_(1e-8)</c>, <c>vHat.sqrt() + 1e-8</c> with <c>vHat = v / (1 - beta2^t)</c>).
+/// Both dtypes come from the dtype flow analysis (<see cref="DtypeFlow"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
@@ -23,39 +23,35 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
     /// </summary>
     public const double Float16UnderflowLimit = 2.9802322387695312E-08;
 
-    private static readonly OperationKind[] ObservedKinds =
-        [.. Operations.AssignmentKinds, OperationKind.Invocation, OperationKind.Binary];
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.EpsilonUnderflowsInFp16);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
-        context.RegisterOperationBlockAction(c => AnalyzeOptimizers(c, symbols));
-        context.RegisterSymbolStartAction(start => OnType(start, symbols), SymbolKind.NamedType);
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationAction(c => AnalyzeOptimizer(c, flow), OperationKind.Invocation);
+        context.RegisterOperationAction(c => AnalyzeEpsAddition(c, flow), OperationKind.Invocation, OperationKind.Binary);
     }
 
-    private static void AnalyzeOptimizers(OperationBlockAnalysisContext context, TorchSymbols symbols)
+    private static void AnalyzeOptimizer(OperationAnalysisContext context, DtypeFlow flow)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        var casts = ModuleCasts.Find(operations, symbols);
-        if (!casts.Values.Contains(LowPrecisionKind.Float16))
+        var invocation = (IInvocationOperation)context.Operation;
+        if (flow.Symbols.IsOptimizerFactory(invocation) &&
+            invocation.Arguments.Length > 0 &&
+            flow.OfElements(invocation.Arguments[0].Value, context.CancellationToken) is { IsLow: true, Kind: LowPrecisionKind.Float16 } &&
+            !Operations.IsInsideMasterWeightOptimizer(invocation, flow.Symbols) &&
+            UnderflowingEps(invocation) is var (eps, location))
         {
-            return;
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, location, Format(eps)));
         }
+    }
 
-        foreach (var operation in operations)
+    private static void AnalyzeEpsAddition(OperationAnalysisContext context, DtypeFlow flow)
+    {
+        if (EpsAddition(context.Operation, flow.Symbols) is var (tensor, eps, value) &&
+            flow.Of(tensor, context.CancellationToken) is { IsLow: true, Kind: LowPrecisionKind.Float16 })
         {
-            if (operation is IInvocationOperation invocation &&
-                symbols.IsOptimizerFactory(invocation) &&
-                invocation.Arguments.Length > 0 &&
-                ModuleCasts.ParametersOf(invocation.Arguments[0].Value, casts) is { } module &&
-                casts[module] == LowPrecisionKind.Float16 &&
-                !Operations.IsInsideMasterWeightOptimizer(invocation, symbols) &&
-                UnderflowingEps(invocation) is var (eps, location))
-            {
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, location, Format(eps)));
-            }
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, eps.Syntax.GetLocation(), Format(value)));
         }
     }
 
@@ -81,63 +77,24 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
             : null;
     }
 
-    private static void OnType(SymbolStartAnalysisContext context, TorchSymbols symbols)
-    {
-        var float16Tensors = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
-        var epsAdditions = new ConcurrentQueue<(ISymbol Tensor, IOperation Eps, double Value)>();
-
-        context.RegisterOperationAction(
-            c =>
-            {
-                foreach (var (target, value) in Operations.Assignments(c.Operation))
-                {
-                    if (symbols.IsTensor(Operations.TypeOf(target)) &&
-                        LowPrecision.FindInValue(value, symbols) is { Kind: LowPrecisionKind.Float16 })
-                    {
-                        float16Tensors[target] = true;
-                    }
-                }
-
-                if (EpsAddition(c.Operation, symbols) is { } addition)
-                {
-                    epsAdditions.Enqueue(addition);
-                }
-            },
-            ObservedKinds);
-
-        context.RegisterSymbolEndAction(c =>
-        {
-            foreach (var (tensor, eps, value) in epsAdditions.OrderBy(static a => a.Eps.Syntax.SpanStart))
-            {
-                if (float16Tensors.ContainsKey(tensor))
-                {
-                    c.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, eps.Syntax.GetLocation(), Format(value)));
-                }
-            }
-        });
-    }
-
-    /// <summary><c>t.add_(eps)</c>, <c>t.add(eps)</c>, <c>t + eps</c> with a tiny constant eps and the variable <c>t</c> is computed from.</summary>
-    private static (ISymbol Tensor, IOperation Eps, double Value)? EpsAddition(IOperation operation, TorchSymbols symbols)
+    /// <summary><c>t.add_(eps)</c>, <c>t.add(eps)</c>, <c>t + eps</c> with a tiny constant eps: the tensor it is added to.</summary>
+    private static (IOperation Tensor, IOperation Eps, double Value)? EpsAddition(IOperation operation, TorchSymbols symbols)
     {
         switch (operation)
         {
             case IInvocationOperation { TargetMethod.Name: "add" or "add_", Arguments.Length: > 0 } add
                 when symbols.IsTensor(add.Instance?.Type) &&
-                    Operations.IsPositiveConstantAtMost(add.Arguments[0].Value, Float16UnderflowLimit, out var eps) &&
-                    Operations.RootSymbol(add.Instance) is { } tensor:
-                return (tensor, LowPrecision.Unwrap(add.Arguments[0].Value)!, eps);
+                    Operations.IsPositiveConstantAtMost(add.Arguments[0].Value, Float16UnderflowLimit, out var eps):
+                return (add.Instance!, LowPrecision.Unwrap(add.Arguments[0].Value)!, eps);
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum when symbols.IsTensor(sum.Type):
-                if (Operations.IsPositiveConstantAtMost(sum.RightOperand, Float16UnderflowLimit, out var right) &&
-                    Operations.RootSymbol(sum.LeftOperand) is { } left)
+                if (Operations.IsPositiveConstantAtMost(sum.RightOperand, Float16UnderflowLimit, out var right))
                 {
-                    return (left, LowPrecision.Unwrap(sum.RightOperand)!, right);
+                    return (sum.LeftOperand, LowPrecision.Unwrap(sum.RightOperand)!, right);
                 }
 
-                if (Operations.IsPositiveConstantAtMost(sum.LeftOperand, Float16UnderflowLimit, out var leftEps) &&
-                    Operations.RootSymbol(sum.RightOperand) is { } rightTensor)
+                if (Operations.IsPositiveConstantAtMost(sum.LeftOperand, Float16UnderflowLimit, out var leftEps))
                 {
-                    return (rightTensor, LowPrecision.Unwrap(sum.LeftOperand)!, leftEps);
+                    return (sum.RightOperand, LowPrecision.Unwrap(sum.LeftOperand)!, leftEps);
                 }
 
                 return null;

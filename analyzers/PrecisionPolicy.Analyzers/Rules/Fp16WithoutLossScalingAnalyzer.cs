@@ -55,23 +55,23 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
     private static void AnalyzeTrainingLoop(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
         var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        var fp16Modules = ModuleCasts.Find(operations, symbols)
-            .Where(static c => c.Value == LowPrecisionKind.Float16)
-            .Select(static c => c.Key)
-            .ToImmutableHashSet(SymbolEqualityComparer.Default);
-        if (fp16Modules.IsEmpty || operations.Any(o => UsesLossScaling(o, symbols)))
+        if (!operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "backward" }) ||
+            operations.Any(o => UsesLossScaling(o, symbols)))
         {
             return;
         }
 
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        bool IsFp16(IOperation? value) => flow.Of(value, context.CancellationToken) is { IsLow: true, Kind: LowPrecisionKind.Float16 };
+
         // Which float16 module each local's value comes from, in source order; detach() and
         // no_grad() cut the gradient path (a frozen float16 teacher needs no scaling).
-        var sources = new Dictionary<ISymbol, ISymbol>(SymbolEqualityComparer.Default);
+        var sources = new Dictionary<ISymbol, string>(SymbolEqualityComparer.Default);
         foreach (var operation in operations)
         {
             foreach (var (target, value) in Operations.Assignments(operation))
             {
-                if (target is ILocalSymbol && GradientSource(value, fp16Modules, sources) is { } module)
+                if (target is ILocalSymbol && GradientSource(value, IsFp16, sources) is { } module)
                 {
                     sources[target] = module;
                 }
@@ -80,16 +80,20 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
             if (operation is IInvocationOperation { TargetMethod.Name: "backward" } backward &&
                 symbols.IsTensor(backward.Instance?.Type) &&
                 LowPrecision.Unwrap(backward.Instance) is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply } &&
-                GradientSource(backward.Instance, fp16Modules, sources) is { } source)
+                (GradientSource(backward.Instance, IsFp16, sources) ?? Fp16Loss(backward.Instance!, IsFp16)) is { } source)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.Fp16WithoutLossScaling, backward.Syntax.GetLocation(), source.Name));
+                    Descriptors.Fp16WithoutLossScaling, backward.Syntax.GetLocation(), source));
             }
         }
     }
 
+    /// <summary>A loss that is itself float16 (computed from inputs and targets cast to float16): names the loss.</summary>
+    private static string? Fp16Loss(IOperation loss, System.Func<IOperation?, bool> isFp16) =>
+        isFp16(loss) ? (Operations.ReferencedSymbol(loss)?.Name ?? loss.Syntax.ToString()) : null;
+
     /// <summary>The float16 module whose output flows into a value with its gradient, or null.</summary>
-    private static ISymbol? GradientSource(IOperation? value, ImmutableHashSet<ISymbol> fp16Modules, Dictionary<ISymbol, ISymbol> sources)
+    private static string? GradientSource(IOperation? value, System.Func<IOperation?, bool> isFp16, Dictionary<ISymbol, string> sources)
     {
         if (value is null)
         {
@@ -101,9 +105,9 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
             switch (operation)
             {
                 case IInvocationOperation { TargetMethod.Name: "call" or "forward" } call
-                    when Operations.ReferencedSymbol(call.Instance) is { } module && fp16Modules.Contains(module) &&
+                    when Operations.ReferencedSymbol(call.Instance) is { } module && isFp16(call.Instance) &&
                         !IsDetached(call, value) && !IsUnderNoGrad(call):
-                    return module;
+                    return module.Name;
                 case ILocalReferenceOperation local when sources.TryGetValue(local.Local, out var source) && !IsDetached(local, value):
                     return source;
             }

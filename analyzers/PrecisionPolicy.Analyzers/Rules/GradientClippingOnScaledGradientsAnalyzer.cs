@@ -1,4 +1,4 @@
-using System.Collections.Generic;
+using System.Linq;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -9,17 +9,14 @@ namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
 /// PP0005: <c>clip_grad_norm_</c> / <c>clip_grad_value_</c> after a scaled backward
-/// (<c>(loss * scale).backward()</c>, <c>scaler.Scale</c>-multiplied loss, or
-/// <c>MasterWeightOptimizer.Backward</c>) with no unscale in between (<c>mul_</c>/<c>div_</c> on a
+/// (<c>(loss * scale).backward()</c> or <c>loss.mul(scale).backward()</c> where the scale is known
+/// from its value (<see cref="LossScales"/>), or <c>MasterWeightOptimizer.Backward</c>) with no unscale in between (<c>mul_</c>/<c>div_</c> on a
 /// tensor, a call whose name contains "unscale", or <c>MasterWeightOptimizer.Step</c>).
 /// Source order within one method.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
 {
-    /// <summary>A constant multiplier this large is a loss scale, not a loss weight (PyTorch starts at 2^16).</summary>
-    private const double SmallestLiteralScale = 128;
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.GradientClippingOnScaledGradients);
 
@@ -35,25 +32,22 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
     private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
         var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        var scaledLocals = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        if (!operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "clip_grad_norm_" or "clip_grad_value_" }))
+        {
+            return;
+        }
+
+        var scales = new LossScales(DtypeFlow.For(context.Compilation, symbols), context.CancellationToken);
         Event? last = null;
         foreach (var operation in operations)
         {
-            foreach (var (target, value) in Operations.Assignments(operation))
-            {
-                if (IsScaledLoss(value, symbols, scaledLocals))
-                {
-                    scaledLocals.Add(target);
-                }
-            }
-
             if (operation is not IInvocationOperation invocation)
             {
                 continue;
             }
 
             var method = invocation.TargetMethod;
-            if (IsScaledBackward(invocation, symbols, scaledLocals))
+            if (IsScaledBackward(invocation, symbols, scales))
             {
                 last = Event.ScaledBackward;
             }
@@ -71,10 +65,10 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
         }
     }
 
-    private static bool IsScaledBackward(IInvocationOperation invocation, TorchSymbols symbols, HashSet<ISymbol> scaledLocals) =>
+    private static bool IsScaledBackward(IInvocationOperation invocation, TorchSymbols symbols, LossScales scales) =>
         invocation.TargetMethod.Name switch
         {
-            "backward" => symbols.IsTensor(invocation.Instance?.Type) && IsScaledLoss(invocation.Instance, symbols, scaledLocals),
+            "backward" => symbols.IsTensor(invocation.Instance?.Type) && scales.IsScaledLoss(invocation.Instance),
             "Backward" => symbols.IsMasterWeightOptimizer(invocation.TargetMethod.ContainingType),
             _ => false,
         };
@@ -85,37 +79,5 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
         return (method.Name is "mul_" or "div_" && symbols.IsTensor(invocation.Instance?.Type)) ||
             method.Name.IndexOf("unscale", System.StringComparison.OrdinalIgnoreCase) >= 0 ||
             (method.Name == "Step" && symbols.IsMasterWeightOptimizer(method.ContainingType));
-    }
-
-    private static bool IsScaledLoss(IOperation? value, TorchSymbols symbols, HashSet<ISymbol> scaledLocals)
-    {
-        var operation = LowPrecision.Unwrap(value);
-        if (Operations.ReferencedSymbol(operation) is { } variable && scaledLocals.Contains(variable))
-        {
-            return true;
-        }
-
-        return operation is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply } product &&
-            symbols.IsTensor(product.Type) &&
-            (IsScale(product.LeftOperand, symbols) || IsScale(product.RightOperand, symbols));
-    }
-
-    /// <summary>A loss scale: a LossScaler's value, a variable named like a scale, or a large constant.</summary>
-    private static bool IsScale(IOperation operand, TorchSymbols symbols)
-    {
-        var operation = LowPrecision.Unwrap(operand);
-        if (operation is IPropertyReferenceOperation property && symbols.IsLossScaler(property.Property.ContainingType))
-        {
-            return true;
-        }
-
-        if (Operations.ReferencedSymbol(operation) is { } variable &&
-            variable.Name.IndexOf("scale", System.StringComparison.OrdinalIgnoreCase) >= 0)
-        {
-            return true;
-        }
-
-        return operation?.ConstantValue is { HasValue: true, Value: double or float or int or long } constant &&
-            System.Convert.ToDouble(constant.Value, System.Globalization.CultureInfo.InvariantCulture) >= SmallestLiteralScale;
     }
 }

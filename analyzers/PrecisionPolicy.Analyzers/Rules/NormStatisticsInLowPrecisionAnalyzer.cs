@@ -18,10 +18,13 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.NormStatisticsInLowPrecision);
 
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
-        context.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationAction(c => Analyze(c, symbols, flow), OperationKind.Invocation);
+    }
 
-    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols, DtypeFlow flow)
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (LowPrecision.IsLowPrecisionCast(invocation, symbols, out var cast) &&
@@ -32,7 +35,7 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
         }
         else if (IsNormLayer(invocation.TargetMethod.ReturnType, symbols) &&
             symbols.IsInTorch(invocation.TargetMethod.ContainingType) &&
-            LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
+            flow.HasLowPrecisionDtypeArgument(invocation, context.CancellationToken, out var dtype))
         {
             Report(context, invocation.TargetMethod.Name, dtype);
         }

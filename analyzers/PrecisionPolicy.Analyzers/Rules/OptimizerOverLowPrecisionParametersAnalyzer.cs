@@ -7,8 +7,9 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0003: <c>torch.optim.Adam(model.parameters())</c> in a method that casts <c>model</c> to
-/// float16/bfloat16, outside a MasterWeightOptimizer.
+/// PP0003: <c>torch.optim.Adam(model.parameters())</c> where <c>model</c> is float16/bfloat16
+/// (followed by <see cref="DtypeFlow"/>: a local, a field cast in another member, a helper's result),
+/// outside a MasterWeightOptimizer.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class OptimizerOverLowPrecisionParametersAnalyzer : TorchAnalyzer
@@ -16,34 +17,33 @@ public sealed class OptimizerOverLowPrecisionParametersAnalyzer : TorchAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.OptimizerOverLowPrecisionParameters);
 
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
-        context.RegisterOperationBlockAction(c => Analyze(c, symbols));
-
-    private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        var casts = ModuleCasts.Find(operations, symbols);
-        if (casts.Count == 0)
-        {
-            return;
-        }
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationAction(c => Analyze(c, flow), OperationKind.Invocation);
+    }
 
-        foreach (var operation in operations)
+    private static void Analyze(OperationAnalysisContext context, DtypeFlow flow)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (flow.Symbols.IsOptimizerFactory(invocation) &&
+            invocation.Arguments.Length > 0 &&
+            flow.OfElements(invocation.Arguments[0].Value, context.CancellationToken) is { IsLow: true } parameters &&
+            !Operations.IsInsideMasterWeightOptimizer(invocation, flow.Symbols))
         {
-            if (operation is IInvocationOperation invocation &&
-                symbols.IsOptimizerFactory(invocation) &&
-                invocation.Arguments.Length > 0 &&
-                ModuleCasts.ParametersOf(invocation.Arguments[0].Value, casts) is { } module &&
-                !Operations.IsInsideMasterWeightOptimizer(invocation, symbols))
-            {
-                context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.OptimizerOverLowPrecisionParameters,
-                    invocation.Syntax.GetLocation(),
-                    invocation.TargetMethod.Name,
-                    module.Name,
-                    LowPrecision.Describe(casts[module])));
-            }
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.OptimizerOverLowPrecisionParameters,
+                invocation.Syntax.GetLocation(),
+                invocation.TargetMethod.Name,
+                ModelName(invocation.Arguments[0].Value),
+                LowPrecision.Describe(parameters.Kind)));
         }
     }
 
+    /// <summary><c>model</c> in <c>model.parameters()</c>, else the argument as written.</summary>
+    private static string ModelName(IOperation argument) =>
+        LowPrecision.Unwrap(argument) is IInvocationOperation { TargetMethod.Name: "parameters" or "named_parameters" } call &&
+        Operations.ReferencedSymbol(LowPrecision.Receiver(call)) is { } module
+            ? module.Name
+            : argument.Syntax.ToString();
 }

@@ -7,26 +7,45 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0001: a low-precision tensor stored as optimizer state — a field of an optimizer class, a
-/// member marked [OptimizerState], a variable named like PyTorch's state (exp_avg, momentum_buffer, ...)
-/// or a state-dictionary entry with such a key.
+/// PP0001: optimizer state created in low precision by an explicit cast or dtype. A tensor is
+/// optimizer state when the code keeps a moving average of gradients in it
+/// (<see cref="TensorRoles.MovingAverageOf"/>), when it is a field of an optimizer class or marked
+/// [OptimizerState], or — the documented name fallback, which still needs a low-precision creation
+/// as evidence — when it is named like PyTorch's state (exp_avg, momentum_buffer, ...), as a variable
+/// or a state-dictionary key. Where the tensor was created is found by <see cref="DtypeFlow"/>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class OptimizerStateInLowPrecisionAnalyzer : TorchAnalyzer
 {
+    private static readonly OperationKind[] ObservedKinds =
+        [.. Operations.AssignmentKinds, OperationKind.Invocation];
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.OptimizerStateInLowPrecision);
 
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
-        context.RegisterOperationAction(c => Analyze(c, symbols), Operations.AssignmentKinds);
-
-    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        var reported = TypeScopedReports.NewReportedSet();
+        context.RegisterSymbolStartAction(
+            start =>
+            {
+                var reports = new TypeScopedReports(reported);
+                start.RegisterOperationAction(c => Analyze(c, flow, reports), ObservedKinds);
+                start.RegisterSymbolEndAction(reports.Flush);
+            },
+            SymbolKind.NamedType);
+    }
+
+    private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
+    {
+        var symbols = flow.Symbols;
+        var cancellationToken = context.CancellationToken;
         foreach (var (target, value) in Operations.Assignments(context.Operation))
         {
-            if (IsOptimizerState(target, symbols))
+            if (IsDeclaredState(target, symbols))
             {
-                Report(context, target.Name, value, symbols);
+                Add(reports, target.Name, value, flow.Of(value, cancellationToken));
             }
         }
 
@@ -35,20 +54,26 @@ public sealed class OptimizerStateInLowPrecisionAnalyzer : TorchAnalyzer
             key.Value.ConstantValue is { HasValue: true, Value: string name } &&
             OptimizerStateNames.IsStateName(name))
         {
-            Report(context, name, assignment.Value, symbols);
+            Add(reports, name, assignment.Value, flow.Of(assignment.Value, cancellationToken));
         }
-    }
 
-    private static void Report(OperationAnalysisContext context, string name, IOperation value, TorchSymbols symbols)
-    {
-        if (LowPrecision.FindInValue(value, symbols) is { } site)
+        if (TensorRoles.MovingAverageOf(context.Operation, flow, cancellationToken) is { } state)
         {
-            context.ReportDiagnostic(Diagnostic.Create(
-                Descriptors.OptimizerStateInLowPrecision, site.Location, name, site.DtypeName));
+            var stateName = Operations.ReferencedSymbol(state)?.Name ?? state.Syntax.ToString();
+            Add(reports, stateName, state, flow.Of(state, cancellationToken));
         }
     }
 
-    private static bool IsOptimizerState(ISymbol target, TorchSymbols symbols)
+    private static void Add(TypeScopedReports reports, string name, IOperation use, DtypeFact fact)
+    {
+        if (fact is { IsLow: true, Origin: DtypeOrigin.Explicit, Site: { } site })
+        {
+            var dtype = LowPrecision.Describe(fact.Kind);
+            reports.Add(site, use, location => Diagnostic.Create(Descriptors.OptimizerStateInLowPrecision, location, name, dtype));
+        }
+    }
+
+    private static bool IsDeclaredState(ISymbol target, TorchSymbols symbols)
     {
         if (!symbols.IsTensor(Operations.TypeOf(target)))
         {

@@ -15,13 +15,31 @@ namespace PrecisionPolicy.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
 {
+    /// <summary>Diagnostic property: how the op is forced low (one of the <c>Form*</c> values); the code fix reads it.</summary>
+    public const string FormProperty = "Form";
+
+    /// <summary>An explicit <c>dtype</c> argument of the op.</summary>
+    public const string FormDtypeArgument = "DtypeArgument";
+
+    /// <summary>A cast of the op's input (its receiver or first argument).</summary>
+    public const string FormInputCast = "InputCast";
+
+    /// <summary>A cast of a loss's result.</summary>
+    public const string FormResultCast = "ResultCast";
+
+    /// <summary>Diagnostic property, present (true) when the op is a loss.</summary>
+    public const string IsLossProperty = "IsLoss";
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.SensitiveOpInLowPrecision);
 
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
-        context.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationAction(c => Analyze(c, symbols, flow), OperationKind.Invocation);
+    }
 
-    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols)
+    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols, DtypeFlow flow)
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
@@ -32,23 +50,28 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
             return;
         }
 
-        if (LowPrecision.HasLowPrecisionDtypeArgument(invocation, symbols, out var dtype))
+        if (flow.HasLowPrecisionDtypeArgument(invocation, context.CancellationToken, out var dtype))
         {
-            Report(context, method.Name, dtype);
+            Report(context, method.Name, dtype, FormDtypeArgument, row.IsLoss);
         }
 
         var input = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
         if (LowPrecision.Unwrap(input) is IInvocationOperation inputCall &&
             LowPrecision.IsLowPrecisionCast(inputCall, symbols, out var inputCast))
         {
-            Report(context, method.Name, inputCast);
+            Report(context, method.Name, inputCast, FormInputCast, row.IsLoss);
         }
 
         if (row.IsLoss && ResultCast(invocation, symbols) is { } resultCast)
         {
-            Report(context, method.Name, resultCast);
+            Report(context, method.Name, resultCast, FormResultCast, row.IsLoss);
         }
     }
+
+    /// <summary>A TorchSharp loss function (<c>nn.functional.cross_entropy</c>, <c>mse_loss</c>, ...): a loss row of the catalogue.</summary>
+    internal static bool IsLossFunction(IMethodSymbol method, TorchSymbols symbols) =>
+        CastCatalog.FindFloat32Op(method.Name) is { IsLoss: true } &&
+        (symbols.IsInTorch(method.ContainingType) || symbols.IsTensor(method.ContainingType));
 
     private static LowPrecisionSite? ResultCast(IInvocationOperation invocation, TorchSymbols symbols)
     {
@@ -66,6 +89,14 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
                 : null;
     }
 
-    private static void Report(OperationAnalysisContext context, string op, LowPrecisionSite site) =>
-        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SensitiveOpInLowPrecision, site.Location, op, site.DtypeName));
+    private static void Report(OperationAnalysisContext context, string op, LowPrecisionSite site, string form, bool isLoss)
+    {
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(FormProperty, form);
+        if (isLoss)
+        {
+            properties = properties.Add(IsLossProperty, "true");
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SensitiveOpInLowPrecision, site.Location, properties, op, site.DtypeName));
+    }
 }

@@ -18,13 +18,16 @@ public sealed class AdditionTask
     /// <summary>Target value for positions that carry no loss (the question).</summary>
     public const long IgnoreIndex = -100;
 
+    /// <summary>Most digits per operand the task takes.</summary>
+    public const int MaxDigits = 6;
+
     private readonly (int A, int B)[] train;
     private readonly (int A, int B)[] heldOut;
 
     /// <summary>Splits all problems with <paramref name="digits"/>-digit operands (or a sample of them) into train and held-out.</summary>
     public AdditionTask(int digits, int seed, int heldOutCount = 1000)
     {
-        if (digits is < 1 or > 6) throw new ArgumentOutOfRangeException(nameof(digits), "Use 1 to 6 digits.");
+        if (digits is < 1 or > MaxDigits) throw new ArgumentOutOfRangeException(nameof(digits), $"Use 1 to {MaxDigits} digits.");
         Digits = digits;
         var limit = (int)Math.Pow(10, digits);
         var random = new Random(seed);

@@ -15,6 +15,7 @@ public static class ResultsTable
         table.AddColumn("");
         foreach (var r in results) table.AddColumn(new TableColumn($"[bold]{r.Name}[/]").RightAligned());
 
+        Row("steps", r => r.Interrupted ? $"{r.Losses.Count} (interrupted)" : r.Losses.Count.ToString());
         Row("final loss (mean of last 10%)", r => Loss(r.FinalLoss, reference));
         Row("held-out loss", r => r.HeldOutLoss.ToString("F4"));
         Row("exact match (held-out)", r => r.ExactMatch.ToString("P1"));
@@ -24,9 +25,8 @@ public static class ResultsTable
             Row(role, r => Bytes(r.BytesByRole[role]));
         Row("zero gradients (mean)", r => ZeroGradients(r, reference));
         Row("skipped steps", r => r.SkippedSteps.ToString());
-        Row("final loss scale", r => r.LossScaling == "Off" ? "off" : r.FinalScale.ToString("G6"));
+        Row("final loss scale", r => r.FinalScale is { } scale ? scale.ToString("G6") : "off");
         Row("diverged", r => r.Diverged ? "[red]yes[/]" : "no");
-        Row("GEMM mode", r => Markup.Escape(r.GemmMode));
         return table;
 
         void Row(string label, System.Func<RunResult, string> cell) =>
@@ -39,8 +39,15 @@ public static class ResultsTable
         if (reference is null || reference.FinalLoss == 0) return loss.ToString("F4");
         var relative = (loss - reference.FinalLoss) / reference.FinalLoss;
         var color = relative <= 0.02 ? "green" : "red"; // ending below FP32 is no failure
-        return $"{loss:F4} [{color}]({relative:+0.0%;-0.0%})[/]";
+        return $"{loss:F4} [{color}]({SignedPercent.Format(relative)})[/]";
     }
+
+    /// <summary>
+    /// The GEMM mode of each run, runs that share one on one line: below the table rather than in
+    /// it, where the explanations would make every column as wide as the longest.
+    /// </summary>
+    public static IEnumerable<string> GemmModes(IReadOnlyList<RunResult> results) =>
+        results.GroupBy(r => r.GemmMode).Select(g => $"GEMM mode of {string.Join(", ", g.Select(r => r.Name))}: {g.Key}");
 
     // FP16 without loss scaling flushes small gradients to zero: more zeros than the FP32 run is underflow.
     private static string ZeroGradients(RunResult r, RunResult? reference)

@@ -8,8 +8,10 @@ public sealed record RunResult
     public required string Name { get; init; }
     public required string Precision { get; init; }
     public required string LossScaling { get; init; }
+    /// <summary>Training loss of every step run (fewer than asked when the run diverged or was interrupted).</summary>
     public required IReadOnlyList<double> Losses { get; init; }
-    public required IReadOnlyList<double> Scales { get; init; }
+    /// <summary>Loss scale after every step; null for a run without loss scaling.</summary>
+    public required IReadOnlyList<double>? Scales { get; init; }
     /// <summary>Mean training loss over the last tenth of the steps (one batch is too noisy to compare).</summary>
     public required double FinalLoss { get; init; }
     /// <summary>Cross-entropy on the held-out problems.</summary>
@@ -20,9 +22,12 @@ public sealed record RunResult
     public required long PeakResidentBytes { get; init; }
     public required IReadOnlyDictionary<string, long> BytesByRole { get; init; }
     public required int SkippedSteps { get; init; }
-    public required double FinalScale { get; init; }
+    /// <summary>Loss scale at the end; null for a run without loss scaling.</summary>
+    public required double? FinalScale { get; init; }
     /// <summary>Mean share of exactly-zero gradient elements: FP16 underflow shows here.</summary>
     public required double GradientZeroFraction { get; init; }
     public required bool Diverged { get; init; }
+    /// <summary>Stopped early by Ctrl+C: fewer steps than asked.</summary>
+    public required bool Interrupted { get; init; }
     public required string GemmMode { get; init; }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
 using TorchSharp;
@@ -12,8 +13,12 @@ namespace PrecisionPolicy.Samples.Addition.Training;
 /// <summary>Trains the sample model under one <see cref="RunKind"/> and measures it.</summary>
 public sealed class Trainer(AdditionTask task, TrainingOptions options)
 {
-    /// <summary>Trains, evaluates and reports one run; <paramref name="progress"/> gets the step count.</summary>
-    public RunResult Run(RunKind kind, Action<int> progress)
+    /// <summary>
+    /// Trains, evaluates and reports one run; <paramref name="progress"/> gets the step count and
+    /// that step's loss. Stops after the current step once <paramref name="stop"/> is cancelled
+    /// (the result then says so); returns null when it stopped before a step finished.
+    /// </summary>
+    public RunResult? Run(RunKind kind, Action<int, double> progress, CancellationToken stop)
     {
         var device = new Device(options.Device);
         using var precision = AutocastScope.Use(kind.Precision);
@@ -34,8 +39,14 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         var stepTimes = new List<double>();
         var zeroFractions = new List<double>();
         var diverged = false;
+        var interrupted = false;
         for (var step = 0; step < options.Steps; step++)
         {
+            if (stop.IsCancellationRequested)
+            {
+                interrupted = true;
+                break;
+            }
             using var scope = NewDisposeScope();
             var (inputs, targets) = task.Batch(options.Batch, random);
             var clock = Stopwatch.StartNew();
@@ -54,8 +65,10 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             losses.Add(loss.item<float>());
             scales.Add(outcome.Scale);
             if (outcome.Gradients is { } g) zeroFractions.Add(g.ZeroFraction);
-            progress(step + 1);
+            progress(step + 1, losses[^1]);
         }
+        if (losses.Count == 0 && interrupted) return null;
+        var scaled = optimizer.Scaler.Enabled;
 
         var (heldOutLoss, exactMatch) = Evaluate(model, device);
         var tail = losses.Skip(losses.Count - Math.Max(1, losses.Count / 10)).ToArray();
@@ -65,7 +78,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             Precision = kind.Precision.ToString(),
             LossScaling = kind.Scaling.Mode.ToString(),
             Losses = losses,
-            Scales = scales,
+            Scales = scaled ? scales : null,
             FinalLoss = tail.Length == 0 ? double.NaN : tail.Average(),
             HeldOutLoss = heldOutLoss,
             ExactMatch = exactMatch,
@@ -73,9 +86,10 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             PeakResidentBytes = PeakMemory.Read(),
             BytesByRole = MemoryByRole.Of(model, optimizer, task, options),
             SkippedSteps = (int)optimizer.Scaler.State.TotalSkips,
-            FinalScale = optimizer.Scaler.Scale,
+            FinalScale = scaled ? optimizer.Scaler.Scale : null,
             GradientZeroFraction = zeroFractions.Count == 0 ? double.NaN : zeroFractions.Average(),
             Diverged = diverged || !double.IsFinite(heldOutLoss),
+            Interrupted = interrupted,
             GemmMode = GemmModes.Describe(device.type, AutocastDtypes.ComputeDtype(kind.Precision)),
         };
     }

@@ -15,4 +15,17 @@ public sealed class AutocastAttribute : Attribute
 
     /// <summary>The compute precision of the region.</summary>
     public Precision Precision { get; }
+
+    /// <summary>
+    /// The dtype floating outputs leave the module in when it is the outermost policy module of a
+    /// <c>call(...)</c>: <see cref="AutocastOutput.Float32"/> by default.
+    /// </summary>
+    public AutocastOutput OutputDtype { get; set; }
+
+    /// <summary>
+    /// Stores Embedding and EmbeddingBag tables in the compute dtype: half their memory, at the cost of
+    /// a low-precision residual stream. Off by default: tables and their outputs stay float32, as under
+    /// PyTorch autocast.
+    /// </summary>
+    public bool LowPrecisionEmbeddings { get; set; }
 }

@@ -13,14 +13,17 @@ namespace PrecisionPolicy.CompilerServices;
 /// What generated <c>ApplyPrecisionPolicy()</c> calls: puts every parameter in its storage dtype
 /// and registers module-boundary forward pre-hooks, so calls the interceptors cannot see (a
 /// <c>Sequential</c>'s children, delegates, code inside TorchSharp) still get inputs in the dtype
-/// of the module's weights.
+/// of the module's weights; the outermost policy module hands floating outputs back in float32
+/// unless its plan says otherwise (<see cref="AutocastOutput"/>).
 /// </summary>
 /// <remarks>
 /// Storage: leaf modules of low-precision members are converted to the compute dtype; members
 /// marked [HighPrecision] (or whose class is), norm layers (with their statistics), softmax and loss
-/// modules stay float32; a child that has its own generated policy applies that policy. Parameters
+/// modules stay float32, and so do Embedding and EmbeddingBag tables unless the plan asks for
+/// low-precision embeddings; a child that has its own generated policy applies that policy. Parameters
 /// registered directly on a module that also has children are left as they are (interceptors still
-/// cast them per op). Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
+/// cast them per op), except in the policy-aware composites of <c>PrecisionPolicy.Modules</c>, which are
+/// stored as one unit and cast their own operands. Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
 /// integer tensors are never converted, and applying twice changes nothing.
 /// For generated code; not for direct use: its members may change in any release.
 /// </remarks>
@@ -48,8 +51,9 @@ public static class ModulePolicy
         foreach (var (name, child) in root.named_children())
         {
             var forced = plan.IsHighPrecision(name);
-            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced);
+            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced, plan.LowPrecisionEmbeddings);
         }
+        PolicyOutputs.Register(root, plan);
         AppliedPrecision.AddOrUpdate(root, new StrongBox<Precision>(plan.EffectivePrecision));
     }
 
@@ -91,7 +95,7 @@ public static class ModulePolicy
         return null;
     }
 
-    private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32)
+    private static void Visit(nn.Module module, ScalarType dtype, bool forceFloat32, bool lowPrecisionEmbeddings)
     {
         if (!forceFloat32 && Attribute.IsDefined(module.GetType(), typeof(HighPrecisionAttribute), inherit: false))
         {
@@ -101,10 +105,19 @@ public static class ModulePolicy
         if (!forceFloat32 && module is IPrecisionPolicyModule nested)
         {
             Apply(module, nested.PrecisionPlan); // nested modules keep their own policy
+            PolicyOutputs.MarkNested(module);    // and hand their compute dtype to the parent
             return;
         }
 
-        var own = forceFloat32 || IsFloat32Module(module) ? ScalarType.Float32 : dtype;
+        // Embedding tables stay FP32 as under PyTorch autocast (the residual stream starts FP32) unless the
+        // plan stores them in the compute dtype to save memory.
+        var float32 = forceFloat32 || (IsEmbedding(module) ? !lowPrecisionEmbeddings : IsFloat32Module(module));
+        var own = float32 ? ScalarType.Float32 : dtype;
+        if (module is ISelfCastingModule)
+        {
+            Convert(module, own); // one unit, children included; it casts its own operands
+            return;
+        }
         var children = module.named_children().ToList();
         if (children.Count == 0)
         {
@@ -113,8 +126,10 @@ public static class ModulePolicy
                 RegisterBoundaryHook(module, own);
             return;
         }
-        foreach (var (_, child) in children) Visit(child, own, forceFloat32);
+        foreach (var (_, child) in children) Visit(child, own, forceFloat32, lowPrecisionEmbeddings);
     }
+
+    private static bool IsEmbedding(nn.Module module) => module is TorchSharp.Modules.Embedding or TorchSharp.Modules.EmbeddingBag;
 
     private static void Convert(nn.Module module, ScalarType dtype)
     {
@@ -127,6 +142,17 @@ public static class ModulePolicy
         module.to(dtype);
     }
 
+    /// <summary>
+    /// The dtype the boundary hook of <paramref name="module"/> casts its floating inputs to (the
+    /// module's storage dtype), or null when no hook was registered on it. <c>forward(...)</c> runs no
+    /// hooks: interceptors of such calls cast by this instead (<see cref="PolicyCasts.ForwardInput"/>).
+    /// </summary>
+    public static ScalarType? BoundaryDtype(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return Hooks.TryGetValue(module, out var state) ? state.Dtype : null;
+    }
+
     private static void RegisterBoundaryHook(nn.Module module, ScalarType dtype)
     {
         if (Hooks.TryGetValue(module, out var existing))
@@ -135,17 +161,8 @@ public static class ModulePolicy
             return;
         }
         var state = new HookState { Dtype = dtype };
-        switch (module)
-        {
-            case nn.Module<Tensor, Tensor> unary:
-                unary.register_forward_pre_hook((_, input) => PolicyCasts.Exact(input, state.Dtype));
-                break;
-            case nn.Module<Tensor, Tensor, Tensor> binary:
-                binary.register_forward_pre_hook((_, a, b) => (PolicyCasts.Exact(a, state.Dtype), PolicyCasts.Exact(b, state.Dtype)));
-                break;
-            default:
-                return; // other arities: interceptors only
-        }
+        // Every arity and tuple shape (RNN hidden states, attention masks); modules with no tensor input: none.
+        if (!BoundaryHooks.CastInputs(module, () => state.Dtype)) return;
         Hooks.Add(module, state);
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -18,7 +19,7 @@ public enum TensorRole
     /// <summary>The FP32 master copy the master-weight optimizer keeps for a low-precision parameter.</summary>
     MasterWeight,
 
-    /// <summary>The gradient backward writes for a parameter (in the parameter's dtype).</summary>
+    /// <summary>The gradient backward writes for a trainable parameter (in the parameter's dtype).</summary>
     Gradient,
 
     /// <summary>Optimizer state per parameter (e.g. Adam's exp_avg and exp_avg_sq), always FP32.</summary>
@@ -32,6 +33,12 @@ public enum TensorRole
 
     /// <summary>FP8 per-tensor scaling state of one call-site operand: its amax history and scale, FP32.</summary>
     Fp8ScalingState,
+
+    /// <summary>
+    /// The FP32 buffer the master-weight optimizer sums a low-precision parameter's gradients into
+    /// across micro-batches (an FP32 parameter's gradient is its own accumulator).
+    /// </summary>
+    GradientAccumulator,
 }
 
 /// <summary>One tensor of a <see cref="PrecisionManifest"/>.</summary>
@@ -81,14 +88,62 @@ public sealed class PrecisionManifest
     public long TotalBytes => Entries.Sum(e => e.Bytes);
 
     /// <summary>
-    /// Builds the manifest of <paramref name="module"/> as it is now (call after ApplyPrecisionPolicy()).
-    /// <paramref name="optimizerStatesPerParameter"/>: FP32 state tensors per parameter (2 for Adam/AdamW, 1 for SGD with momentum, 0 for plain SGD).
+    /// Builds the manifest of <paramref name="module"/> as it is now (call after ApplyPrecisionPolicy()),
+    /// predicting what a <see cref="MasterWeightOptimizer"/> built now would hold: FP32 masters, gradients,
+    /// FP32 accumulators and optimizer state for parameters with <c>requires_grad</c> only (frozen ones,
+    /// such as a LoRA base, are working weights and nothing else).
+    /// <paramref name="optimizerStatesPerParameter"/>: FP32 state tensors per trainable parameter (2 for Adam/AdamW, 1 for SGD with momentum, 0 for plain SGD).
     /// </summary>
+    /// <remarks>For generated code (the generated <c>GetPrecisionManifest()</c> calls it); not for direct use.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static PrecisionManifest Of(nn.Module module, PrecisionPlan plan, int optimizerStatesPerParameter = 2)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentOutOfRangeException.ThrowIfNegative(optimizerStatesPerParameter);
+        return Build(module, plan, (name, parameter) => parameter.requires_grad
+            ? new Training(Held: AutocastDtypes.IsCastable(parameter.dtype), States: optimizerStatesPerParameter)
+            : null);
+    }
+
+    /// <summary>
+    /// Builds the manifest of <paramref name="module"/> with masters, gradients, accumulators and optimizer
+    /// state as <paramref name="optimizer"/> holds them: only the parameters it steps get them, and the
+    /// state is counted from its inner optimizer's tensors. A parameter that requires grad but is not in the
+    /// optimizer (unfrozen after it was built) gets the gradient backward writes and nothing else.
+    /// </summary>
+    public static PrecisionManifest Of(nn.Module module, PrecisionPlan plan, MasterWeightOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var held = new HashSet<string>(optimizer.ParameterNames, StringComparer.Ordinal);
+        var names = module.named_parameters().Select(p => p.name).ToHashSet(StringComparer.Ordinal);
+        if (held.FirstOrDefault(n => !names.Contains(n)) is { } stranger)
+            throw new ArgumentException($"The optimizer steps a parameter '{stranger}' that {plan.ModuleName} does not have: pass the optimizer built for this module.", nameof(optimizer));
+
+        // The inner optimizer runs on the FP32 masters; per-element optimizers (Adam, SGD, ...) keep a
+        // whole number of FP32 values per master element, which is what each parameter is charged. Any
+        // rest (per-group scalars) is listed once, not spread over parameters.
+        var stateElements = OptimizerStateBytes.Of(optimizer.Inner) / 4;
+        var masterElements = optimizer.MasterElements;
+        var states = (int)(stateElements / masterElements);
+        var manifest = Build(module, plan, (name, parameter) =>
+            held.Contains(name) ? new Training(Held: true, States: states)
+            : parameter.requires_grad ? new Training(Held: false, States: 0)
+            : null);
+        var rest = stateElements % masterElements;
+        if (rest == 0) return manifest;
+        var entries = manifest.Entries.Append(new("optimizer state (not per parameter)", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, rest)).ToArray();
+        return new PrecisionManifest(manifest.ModuleName, manifest.Precision, entries, manifest.Gemm);
+    }
+
+    // What training adds to one parameter: Held = the master-weight optimizer steps it (master when
+    // low precision, FP32 accumulator when low precision, state); otherwise backward's gradient only.
+    private sealed record Training(bool Held, int States);
+
+    private static PrecisionManifest Build(nn.Module module, PrecisionPlan plan, Func<string, TorchSharp.Modules.Parameter, Training?> training)
+    {
         var entries = new List<PrecisionManifestEntry>();
         var statistics = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (prefix, sub) in module.named_modules())
@@ -103,11 +158,16 @@ public sealed class PrecisionManifest
             var storage = parameter.dtype;
             var elements = parameter.numel();
             entries.Add(new(name, TensorRole.WorkingWeight, storage, storage, elements));
-            if (storage != ScalarType.Float32 && AutocastDtypes.IsCastable(storage))
+            if (training(name, parameter) is not { } t) continue;
+            var lowPrecision = storage != ScalarType.Float32;
+            entries.Add(new(name + " (grad)", TensorRole.Gradient, storage, storage, elements));
+            if (!t.Held) continue;
+            if (lowPrecision)
+            {
                 entries.Add(new(name + " (master)", TensorRole.MasterWeight, ScalarType.Float32, ScalarType.Float32, elements));
-            if (parameter.requires_grad)
-                entries.Add(new(name + " (grad)", TensorRole.Gradient, storage, storage, elements));
-            for (var i = 0; i < optimizerStatesPerParameter; i++)
+                entries.Add(new(name + " (grad accumulator)", TensorRole.GradientAccumulator, ScalarType.Float32, ScalarType.Float32, elements));
+            }
+            for (var i = 0; i < t.States; i++)
                 entries.Add(new(name + " (state " + i.ToString(CultureInfo.InvariantCulture) + ")", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, elements));
         }
         foreach (var (name, buffer) in module.named_buffers())

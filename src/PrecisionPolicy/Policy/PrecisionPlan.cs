@@ -24,8 +24,14 @@ public sealed class PrecisionPlan
     /// <param name="highPrecisionMembers">Members marked [HighPrecision].</param>
     /// <param name="scaling">The [LossScaling] settings, or null for the precision's default.</param>
     /// <param name="fp8Recipe">FP8 classes: the [Fp8Recipe] recipe (null: TransformerEngine's defaults).</param>
-    public PrecisionPlan(string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null, Fp8Recipe? fp8Recipe = null)
+    /// <param name="output">[Autocast(OutputDtype = ...)]: the dtype of the outermost policy module's floating outputs.</param>
+    /// <param name="lowPrecisionEmbeddings">[Autocast(LowPrecisionEmbeddings = true)]: Embedding/EmbeddingBag tables stored in the compute dtype.</param>
+    public PrecisionPlan(
+        string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null, Fp8Recipe? fp8Recipe = null,
+        AutocastOutput output = AutocastOutput.Float32, bool lowPrecisionEmbeddings = false)
     {
+        LowPrecisionEmbeddings = lowPrecisionEmbeddings;
+        Output = Enum.IsDefined(output) ? output : throw new ArgumentOutOfRangeException(nameof(output), output, "Not an AutocastOutput value.");
         Fp8Recipe = fp8Recipe ?? Fp8Recipe.Default;
         ModuleName = moduleName ?? throw new ArgumentNullException(nameof(moduleName));
         Precision = precision;
@@ -48,6 +54,12 @@ public sealed class PrecisionPlan
     /// <summary>The FP8 recipe (used when <see cref="EffectivePrecision"/> is FP8).</summary>
     public Fp8Recipe Fp8Recipe { get; }
 
+    /// <summary>The dtype of floating outputs when this module is the outermost policy module of a call.</summary>
+    public AutocastOutput Output { get; }
+
+    /// <summary>True when Embedding and EmbeddingBag tables are stored in the compute dtype (a memory option); false: float32, as PyTorch autocast.</summary>
+    public bool LowPrecisionEmbeddings { get; }
+
     /// <summary>Members marked [HighPrecision] (field or property names).</summary>
     public IReadOnlyCollection<string> HighPrecisionMembers => highPrecision;
 
@@ -63,7 +75,7 @@ public sealed class PrecisionPlan
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{ModuleName}: {Precision}, high precision: [{string.Join(", ", highPrecision.OrderBy(n => n, StringComparer.Ordinal))}], scaling: {Scaling.Mode}";
+        $"{ModuleName}: {Precision}, high precision: [{string.Join(", ", highPrecision.OrderBy(n => n, StringComparer.Ordinal))}], scaling: {Scaling.Mode}, output: {Output}";
 }
 
 /// <summary>Implemented by every generated <see cref="AutocastAttribute"/> module class.</summary>

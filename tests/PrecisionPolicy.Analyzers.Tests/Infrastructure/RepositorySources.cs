@@ -49,5 +49,28 @@ internal static class RepositorySources
         return [.. files, .. samples];
     }
 
+    /// <summary>
+    /// The positive test cases: every code sample in this project's tests that marks a diagnostic
+    /// (<c>{|PP0001:...|}</c>), without its markup, and every mistake of the corpus.
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Text)> PositiveCases()
+    {
+        var root = FindRoot();
+        var tests = Path.Combine(root, "tests", "PrecisionPolicy.Analyzers.Tests");
+        var samples = Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
+            .Where(static path => !path.Split(Path.DirectorySeparatorChar).Any(static part => part is "bin" or "obj" or "Corpus"))
+            .OrderBy(static path => path, StringComparer.Ordinal)
+            .SelectMany(path => RawString.Matches(File.ReadAllText(path))
+                .Select((m, i) => (Path: $"{Path.GetRelativePath(root, path)}#{i}", Code: m.Groups["code"].Value))
+                .Where(static s => MarkupStart.IsMatch(s.Code))
+                .Select(static s => (s.Path, Text: StripMarkup(s.Code))));
+        var mistakes = Path.Combine(tests, "Corpus", "Mistakes");
+        var corpus = Directory.Exists(mistakes)
+            ? Directory.EnumerateFiles(mistakes, "*.cs").OrderBy(static p => p, StringComparer.Ordinal)
+                .Select(path => (Path: Path.GetRelativePath(root, path), Text: File.ReadAllText(path)))
+            : [];
+        return [.. samples, .. corpus];
+    }
+
     private static string StripMarkup(string code) => MarkupStart.Replace(code, string.Empty).Replace("|}", string.Empty);
 }

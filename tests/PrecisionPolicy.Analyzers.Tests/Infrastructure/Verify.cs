@@ -11,7 +11,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Infrastructure;
 internal static class Verify<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
-    public static Task Analyzer(string source, OutputKind outputKind = OutputKind.DynamicallyLinkedLibrary)
+    public static Task Analyzer(string source, OutputKind outputKind = OutputKind.DynamicallyLinkedLibrary, params Microsoft.CodeAnalysis.Testing.DiagnosticResult[] expected)
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
         {
@@ -20,6 +20,7 @@ internal static class Verify<TAnalyzer>
         };
         test.TestState.OutputKind = outputKind;
         test.TestState.AdditionalReferences.AddRange(TestReferences.All);
+        test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }
 
@@ -35,6 +36,9 @@ internal static class Verify<TAnalyzer>
         };
         test.TestState.AdditionalReferences.AddRange(TestReferences.All);
         test.FixedState.AdditionalReferences.AddRange(TestReferences.All);
+
+        // A diagnostic the fix does not offer to repair stays, marked in the fixed source.
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
         return test.RunAsync();
     }
 }

@@ -8,7 +8,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class AutocastClassNotModuleTests
 {
     [Fact]
-    public Task AutocastOnNonModuleClassIsReported() =>
+    public Task Autocast_on_non_module_class_is_reported() =>
         Verify<AutocastClassNotModuleAnalyzer>.Analyzer("""
             using PrecisionPolicy;
 
@@ -19,7 +19,7 @@ public sealed class AutocastClassNotModuleTests
             """);
 
     [Fact]
-    public Task ModulesOfEveryArityAndAutocastMethodsAreNotReported() =>
+    public Task Modules_of_every_arity_and_autocast_methods_are_not_reported() =>
         Verify<AutocastClassNotModuleAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;

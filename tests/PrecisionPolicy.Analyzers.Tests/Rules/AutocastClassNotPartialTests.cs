@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class AutocastClassNotPartialTests
 {
     [Fact]
-    public Task PartialClassesAndUnannotatedClassesAreNotReported() =>
+    public Task Partial_classes_and_unannotated_classes_are_not_reported() =>
         Verify<AutocastClassNotPartialAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -37,7 +37,38 @@ public sealed class AutocastClassNotPartialTests
             """);
 
     [Fact]
-    public Task FixAllMakesClassesAndContainingTypesPartial() =>
+    public Task The_message_names_the_type_that_is_not_partial()
+    {
+        var containingTypeMissing = new Microsoft.CodeAnalysis.Testing.DiagnosticResult(Descriptors.AutocastClassNotPartial)
+            .WithSpan(8, 28, 8, 33).WithArguments("Models", "Inner");
+        var classMissing = new Microsoft.CodeAnalysis.Testing.DiagnosticResult(Descriptors.AutocastClassNotPartial)
+            .WithSpan(16, 14, 16, 19).WithArguments("Block", "Block");
+        return Verify<AutocastClassNotPartialAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            static class Models
+            {
+                [Autocast(Precision.FP16)]
+                internal partial class Inner : nn.Module<Tensor, Tensor>
+                {
+                    public Inner() : base("inner") { }
+                    public override Tensor forward(Tensor x) => x;
+                }
+            }
+
+            [Autocast(Precision.BF16)]
+            public class Block : nn.Module<Tensor, Tensor>
+            {
+                public Block() : base("block") { }
+                public override Tensor forward(Tensor x) => x;
+            }
+            """, expected: [containingTypeMissing, classMissing]);
+    }
+
+    [Fact]
+    public Task Fix_all_makes_classes_and_containing_types_partial() =>
         Verify<AutocastClassNotPartialAnalyzer>.CodeFix<MakeAutocastClassPartialCodeFix>("""
             using PrecisionPolicy;
             using TorchSharp;

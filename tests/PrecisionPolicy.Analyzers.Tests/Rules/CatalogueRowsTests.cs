@@ -13,7 +13,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class CatalogueRowsTests
 {
     [Fact]
-    public Task Float32RowsOnceMissingFromTheAnalyzerAreReported() =>
+    public Task Float32_rows_once_missing_from_the_analyzer_are_reported() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -34,7 +34,7 @@ public sealed class CatalogueRowsTests
             """);
 
     [Fact]
-    public Task NormLayerFromTheModuleRowsIsReported() =>
+    public Task Norm_layer_from_the_module_rows_is_reported() =>
         Verify<NormStatisticsInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;

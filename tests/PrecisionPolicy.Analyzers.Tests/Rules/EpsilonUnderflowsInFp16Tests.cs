@@ -8,7 +8,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class EpsilonUnderflowsInFp16Tests
 {
     [Fact]
-    public Task AdamOverFloat16ParametersIsReported() =>
+    public Task Adam_over_float16_parameters_is_reported() =>
         Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -31,7 +31,7 @@ public sealed class EpsilonUnderflowsInFp16Tests
             """);
 
     [Fact]
-    public Task LargeEpsBf16AndMasterWeightsAreNotReported() =>
+    public Task Large_eps_bf16_and_master_weights_are_not_reported() =>
         Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -65,7 +65,7 @@ public sealed class EpsilonUnderflowsInFp16Tests
             """);
 
     [Fact]
-    public Task EpsAddedToFloat16StateIsReported() =>
+    public Task Eps_added_to_float16_state_is_reported() =>
         Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class Fp16WithoutLossScalingTests
 {
     [Fact]
-    public Task Fp16AutocastWithScalingOffIsReportedAndFixed() =>
+    public Task Fp16_autocast_with_scaling_off_is_reported_and_fixed() =>
         Verify<Fp16WithoutLossScalingAnalyzer>.CodeFix<UseDynamicLossScalingCodeFix>("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -55,7 +55,7 @@ public sealed class Fp16WithoutLossScalingTests
             """);
 
     [Fact]
-    public Task Bf16WithScalingOffAndFp16WithScalingAreNotReported() =>
+    public Task Bf16_with_scaling_off_and_fp16_with_scaling_are_not_reported() =>
         Verify<Fp16WithoutLossScalingAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -79,7 +79,7 @@ public sealed class Fp16WithoutLossScalingTests
             """);
 
     [Fact]
-    public Task HandWrittenFp16LoopWithoutScalerIsReported() =>
+    public Task Hand_written_fp16_loop_without_scaler_is_reported() =>
         Verify<Fp16WithoutLossScalingAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -105,7 +105,7 @@ public sealed class Fp16WithoutLossScalingTests
             """);
 
     [Fact]
-    public Task ScaledOrBf16LoopsAreNotReported() =>
+    public Task Scaled_or_bf16_loops_are_not_reported() =>
         Verify<Fp16WithoutLossScalingAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class Fp8FormatsSwappedTests
 {
     [Fact]
-    public Task HybridAndDefaultRecipesAreNotReported() =>
+    public Task Hybrid_and_default_recipes_are_not_reported() =>
         Verify<Fp8FormatsSwappedAnalyzer>.Analyzer("""
             using PrecisionPolicy;
 
@@ -24,7 +24,7 @@ public sealed class Fp8FormatsSwappedTests
             """);
 
     [Fact]
-    public Task FixAllSwapsTheFormats() =>
+    public Task Fix_all_swaps_the_formats() =>
         Verify<Fp8FormatsSwappedAnalyzer>.CodeFix<SwapFp8FormatsCodeFix>("""
             using PrecisionPolicy;
 

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class GradientAccumulatorInLowPrecisionTests
 {
     [Fact]
-    public Task LocalAccumulatorsCreatedInLowPrecisionAreReported() =>
+    public Task Local_accumulators_created_in_low_precision_are_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -29,7 +29,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FieldAccumulatorsAndMarkedMembersAreReported() =>
+    public Task Field_accumulators_and_marked_members_are_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -47,7 +47,53 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task NestedAndPartialTypesReportOnce() =>
+    public Task Accumulators_followed_through_lists_arrays_fields_and_helpers_are_reported() =>
+        Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
+            using System.Collections.Generic;
+            using System.Linq;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Accumulation
+            {
+                private static readonly ScalarType Half = ScalarType.Float16;
+
+                void Linq(IList<Tensor> ps)
+                {
+                    var bufs = ps.Select(p => torch.zeros_like(p, dtype: {|PP0002:torch.float16|})).ToList();
+                    for (var i = 0; i < ps.Count; i++)
+                    {
+                        bufs[i].add_(ps[i].grad);
+                    }
+                }
+
+                void Array(Tensor[] ps)
+                {
+                    var acc = new Tensor[ps.Length];
+                    for (var i = 0; i < ps.Length; i++)
+                    {
+                        acc[i] = torch.zeros_like(ps[i], dtype: {|PP0002:Half|});
+                    }
+
+                    for (var i = 0; i < ps.Length; i++)
+                    {
+                        acc[i] += ps[i].grad;
+                    }
+                }
+
+                private static Tensor MakeBuffer(Tensor p) => {|PP0002:torch.zeros_like(p).bfloat16()|};
+
+                void Helper(Tensor p)
+                {
+                    var buffer = MakeBuffer(p);
+                    var g = p.grad;
+                    buffer.add_(g);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Nested_and_partial_types_report_once() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -73,7 +119,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task Float32AccumulatorsAndUnrelatedHalfTensorsAreNotReported() =>
+    public Task Float32_accumulators_and_unrelated_half_tensors_are_not_reported() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -95,7 +141,7 @@ public sealed class GradientAccumulatorInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixAllCreatesAccumulatorsInFloat32() =>
+    public Task Fix_all_creates_accumulators_in_float32() =>
         Verify<GradientAccumulatorInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;

@@ -8,7 +8,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class GradientClippingOnScaledGradientsTests
 {
     [Fact]
-    public Task ClippingAfterScaledBackwardIsReported() =>
+    public Task Clipping_after_scaled_backward_is_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -17,9 +17,33 @@ public sealed class GradientClippingOnScaledGradientsTests
 
             class Loop
             {
-                void ScaleVariable(Linear model, Tensor loss, double scale)
+                void ScaleVariable(Linear model, Tensor loss, LossScaler scaler)
                 {
-                    (loss * scale).backward();
+                    var s = scaler.Scale;
+                    (loss * s).backward();
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                }
+
+                void MethodForm(Linear model, Tensor loss, LossScaler scaler)
+                {
+                    loss.mul(scaler.Scale).backward();
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                }
+
+                private const double InitialScale = 65536;
+
+                void ConstantField(Linear model, Tensor loss)
+                {
+                    var scaled = loss.mul(InitialScale);
+                    scaled.backward();
+                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
+                }
+
+                private double current = 1024;
+
+                void Field(Linear model, Tensor loss)
+                {
+                    (loss * current).backward();
                     {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
                 }
 
@@ -46,7 +70,7 @@ public sealed class GradientClippingOnScaledGradientsTests
             """);
 
     [Fact]
-    public Task ClippingAfterUnscaleOrOfUnscaledLossIsNotReported() =>
+    public Task Clipping_after_unscale_or_of_unscaled_loss_is_not_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -63,6 +87,26 @@ public sealed class GradientClippingOnScaledGradientsTests
                         p.grad?.div_(scale);
                     }
 
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                // A name is no evidence: accumScale is 1/8, the gradient accumulation weight.
+                void AccumulationWeight(Linear model, Tensor[] losses)
+                {
+                    const int accumSteps = 8;
+                    var accumScale = 1.0 / accumSteps;
+                    foreach (var loss in losses)
+                    {
+                        (loss * accumScale).backward();
+                    }
+
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                // An unknown factor is not taken as a scale, whatever it is called.
+                void UnknownFactor(Linear model, Tensor loss, double lossScale)
+                {
+                    loss.mul(lossScale).backward();
                     nn.utils.clip_grad_norm_(model.parameters(), 1.0);
                 }
 

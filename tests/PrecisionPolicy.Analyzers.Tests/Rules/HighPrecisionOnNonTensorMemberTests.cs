@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class HighPrecisionOnNonTensorMemberTests
 {
     [Fact]
-    public Task TensorHoldingMembersAreNotReported() =>
+    public Task Tensor_holding_members_are_not_reported() =>
         Verify<HighPrecisionOnNonTensorMemberAnalyzer>.Analyzer("""
             using System.Collections.Generic;
             using PrecisionPolicy;
@@ -33,7 +33,7 @@ public sealed class HighPrecisionOnNonTensorMemberTests
             """);
 
     [Fact]
-    public Task FixAllRemovesAttributesWithoutEffect() =>
+    public Task Fix_all_removes_attributes_without_effect() =>
         Verify<HighPrecisionOnNonTensorMemberAnalyzer>.CodeFix<RemoveHighPrecisionAttributeCodeFix>("""
             using System;
             using System.Collections.Generic;

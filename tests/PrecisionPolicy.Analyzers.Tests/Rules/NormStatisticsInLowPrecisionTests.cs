@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class NormStatisticsInLowPrecisionTests
 {
     [Fact]
-    public Task NormLayersAndStatisticsInLowPrecisionAreReported() =>
+    public Task Norm_layers_and_statistics_in_low_precision_are_reported() =>
         Verify<NormStatisticsInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -29,7 +29,7 @@ public sealed class NormStatisticsInLowPrecisionTests
             """);
 
     [Fact]
-    public Task Float32NormsAndLowPrecisionLinearsAreNotReported() =>
+    public Task Float32_norms_and_low_precision_linears_are_not_reported() =>
         Verify<NormStatisticsInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -50,7 +50,7 @@ public sealed class NormStatisticsInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixAllKeepsNormsInFloat32() =>
+    public Task Fix_all_keeps_norms_in_float32() =>
         Verify<NormStatisticsInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -58,10 +58,12 @@ public sealed class NormStatisticsInLowPrecisionTests
 
             class Setup
             {
-                void Cast(BatchNorm2d bn, LayerNorm ln)
+                void Cast(BatchNorm2d bn, LayerNorm ln, GroupNorm gn, bool cast)
                 {
                     var a = {|PP0007:bn.half()|};
                     var b = ln.to({|PP0007:torch.float16|});
+                    {|PP0007:gn.half()|};
+                    if (cast) {|PP0007:gn.bfloat16()|};
                 }
             }
             """, """
@@ -71,10 +73,11 @@ public sealed class NormStatisticsInLowPrecisionTests
 
             class Setup
             {
-                void Cast(BatchNorm2d bn, LayerNorm ln)
+                void Cast(BatchNorm2d bn, LayerNorm ln, GroupNorm gn, bool cast)
                 {
                     var a = bn;
                     var b = ln.to(torch.float32);
+                    if (cast) {|PP0007:gn.bfloat16()|};
                 }
             }
             """);

@@ -8,7 +8,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class OptimizerOverLowPrecisionParametersTests
 {
     [Fact]
-    public Task OptimizersOverCastModulesAreReported() =>
+    public Task Optimizers_over_cast_modules_are_reported() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -44,7 +44,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """);
 
     [Fact]
-    public Task TopLevelTrainingScriptsAreAnalyzed() =>
+    public Task Top_level_training_scripts_are_analyzed() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -54,7 +54,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """, Microsoft.CodeAnalysis.OutputKind.ConsoleApplication);
 
     [Fact]
-    public Task Float32ModulesAndOtherModulesAreNotReported() =>
+    public Task Float32_modules_and_other_modules_are_not_reported() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -83,7 +83,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
             """);
 
     [Fact]
-    public Task CastInAnotherMethodIsNotSeen() =>
+    public Task Cast_in_another_method_is_followed_through_the_field() =>
         Verify<OptimizerOverLowPrecisionParametersAnalyzer>.Analyzer("""
             using TorchSharp;
             using TorchSharp.Modules;
@@ -95,7 +95,7 @@ public sealed class OptimizerOverLowPrecisionParametersTests
 
                 void Cast() => model.half();
 
-                void Build() => optim.Adam(model.parameters());
+                void Build() => {|PP0003:optim.Adam(model.parameters())|};
             }
             """);
 }

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class OptimizerStateInLowPrecisionTests
 {
     [Fact]
-    public Task WellKnownStateNamesCreatedInHalfAreReported() =>
+    public Task Well_known_state_names_created_in_half_are_reported() =>
         Verify<OptimizerStateInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -27,7 +27,7 @@ public sealed class OptimizerStateInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FloatStateAndOrdinaryHalfTensorsAreNotReported() =>
+    public Task Float_state_and_ordinary_half_tensors_are_not_reported() =>
         Verify<OptimizerStateInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -47,7 +47,7 @@ public sealed class OptimizerStateInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FieldsOfOptimizerClassesAndMarkedMembersAreReported() =>
+    public Task Fields_of_optimizer_classes_and_marked_members_are_reported() =>
         Verify<OptimizerStateInLowPrecisionAnalyzer>.Analyzer("""
             using System.Collections.Generic;
             using PrecisionPolicy;
@@ -77,7 +77,7 @@ public sealed class OptimizerStateInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixMakesStateFloat32() =>
+    public Task Fix_makes_state_float32() =>
         Verify<OptimizerStateInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;

@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class SchedulerSteppedOnSkippableStepTests
 {
     [Fact]
-    public Task UnguardedSchedulerStepIsReported() =>
+    public Task Unguarded_scheduler_step_is_reported() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -29,7 +29,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             """);
 
     [Fact]
-    public Task AnyStepReturningAnAppliedOutcomeCounts() =>
+    public Task Any_step_returning_an_applied_outcome_counts() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -83,7 +83,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             """);
 
     [Fact]
-    public Task GuardedAttachedOrEpochLevelSchedulersAreNotReported() =>
+    public Task Guarded_attached_or_epoch_level_schedulers_are_not_reported() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
             using PrecisionPolicy;
             using TorchSharp;
@@ -148,7 +148,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
             """);
 
     [Fact]
-    public Task FixGuardsOnTheStoredOutcome() =>
+    public Task Fix_guards_on_the_stored_outcome() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.CodeFix<GuardSchedulerStepCodeFix>("""
             using PrecisionPolicy;
             using TorchSharp;

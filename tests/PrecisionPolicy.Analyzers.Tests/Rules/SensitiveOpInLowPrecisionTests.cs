@@ -9,7 +9,7 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 public sealed class SensitiveOpInLowPrecisionTests
 {
     [Fact]
-    public Task ExplicitDtypesAndInputCastsAreReported() =>
+    public Task Explicit_dtypes_and_input_casts_are_reported() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -30,7 +30,7 @@ public sealed class SensitiveOpInLowPrecisionTests
             """);
 
     [Fact]
-    public Task Float32SensitiveOpsAndLowPrecisionMatmulsAreNotReported() =>
+    public Task Float32_sensitive_ops_and_low_precision_matmuls_are_not_reported() =>
         Verify<SensitiveOpInLowPrecisionAnalyzer>.Analyzer("""
             using TorchSharp;
             using static TorchSharp.torch;
@@ -51,8 +51,8 @@ public sealed class SensitiveOpInLowPrecisionTests
             """);
 
     [Fact]
-    public Task FixAllComputesInFloat32() =>
-        Verify<SensitiveOpInLowPrecisionAnalyzer>.CodeFix<UseFloat32CodeFix>("""
+    public Task Fix_all_computes_in_float32_and_keeps_the_result_dtype() =>
+        Verify<SensitiveOpInLowPrecisionAnalyzer>.CodeFix<ComputeInFloat32CodeFix>("""
             using TorchSharp;
             using static TorchSharp.torch;
 
@@ -62,7 +62,16 @@ public sealed class SensitiveOpInLowPrecisionTests
                 {
                     var a = nn.functional.softmax(x, -1, dtype: {|PP0008:ScalarType.Float16|});
                     var c = torch.exp({|PP0008:x.half()|});
+                    var d = x.to({|PP0008:ScalarType.BFloat16|}).log();
                     var g = {|PP0008:nn.functional.cross_entropy(x, y).half()|};
+                    var f = nn.functional.mse_loss(x.to({|PP0008:ScalarType.Float16|}), y);
+                }
+
+                // The softmax result still reaches the 16-bit matmul as float16.
+                Tensor Attend(Tensor scores, Tensor v)
+                {
+                    var weights = {|PP0008:scores.half()|}.softmax(-1);
+                    return weights.matmul(v.half());
                 }
             }
             """, """
@@ -73,9 +82,18 @@ public sealed class SensitiveOpInLowPrecisionTests
             {
                 void Run(Tensor x, Tensor y)
                 {
-                    var a = nn.functional.softmax(x, -1, dtype: ScalarType.Float32);
-                    var c = torch.exp(x);
+                    var a = nn.functional.softmax(x, -1, dtype: ScalarType.Float32).to(ScalarType.Float16);
+                    var c = torch.exp(x.@float()).half();
+                    var d = x.to(ScalarType.Float32).log().to(ScalarType.BFloat16);
                     var g = nn.functional.cross_entropy(x, y);
+                    var f = nn.functional.mse_loss(x.to({|PP0008:ScalarType.Float16|}), y);
+                }
+
+                // The softmax result still reaches the 16-bit matmul as float16.
+                Tensor Attend(Tensor scores, Tensor v)
+                {
+                    var weights = scores.@float().softmax(-1).half();
+                    return weights.matmul(v.half());
                 }
             }
             """);

@@ -11,7 +11,7 @@ public sealed class NativeFixTests
 {
     private static readonly HashSet<string> Glibcxx3432 = ["GLIBCXX_3.4.32"];
 
-    private static string PackagedLibrary()
+    internal static string PackagedLibrary()
     {
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");

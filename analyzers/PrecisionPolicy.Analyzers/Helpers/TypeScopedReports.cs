@@ -1,0 +1,38 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace PrecisionPolicy.Analyzers.Helpers;
+
+/// <summary>
+/// Diagnostics that belong where a value was created (the fix edits the creation) but are found
+/// where the value is used. They are collected while a type is analyzed and reported at its end: at
+/// the creation when it is inside the type (a local diagnostic the IDE shows and can fix), otherwise
+/// at the use. Each creation is reported once per compilation.
+/// </summary>
+internal sealed class TypeScopedReports(ConcurrentDictionary<string, bool> reported)
+{
+    private readonly ConcurrentQueue<(IOperation Site, IOperation Use, Func<Location, Diagnostic> Create)> pending = new();
+
+    /// <summary>One set of reported creations per compilation and rule.</summary>
+    public static ConcurrentDictionary<string, bool> NewReportedSet() => new(StringComparer.Ordinal);
+
+    public void Add(IOperation site, IOperation use, Func<Location, Diagnostic> create) => pending.Enqueue((site, use, create));
+
+    public void Flush(SymbolAnalysisContext context)
+    {
+        var declarations = context.Symbol.DeclaringSyntaxReferences;
+        foreach (var (site, use, create) in pending.OrderBy(static p => p.Site.Syntax.SpanStart).ThenBy(static p => p.Use.Syntax.SpanStart))
+        {
+            var local = declarations.Any(d => d.SyntaxTree == site.Syntax.SyntaxTree && d.Span.Contains(site.Syntax.Span));
+            var location = (local ? site : use).Syntax.GetLocation();
+            var key = site.Syntax.SyntaxTree.FilePath + ":" + site.Syntax.SpanStart + ":" + site.Syntax.Span.Length;
+            if (reported.TryAdd(key, true))
+            {
+                context.ReportDiagnostic(create(location));
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PrecisionPolicy.Analyzers.Helpers;
+
+namespace PrecisionPolicy.Analyzers.Rules;
+
+/// <summary>
+/// PP0016: a whole model trained in 16 bits with no float32 master weights, in three forms:
+/// <c>torch.set_default_dtype(float16/bfloat16)</c> in a method that trains (backward, an optimizer);
+/// an optimizer class created with <c>new</c> over the parameters of a 16-bit model (the
+/// <c>torch.optim</c> factories are PP0003's); and a hand-written update of a 16-bit parameter from
+/// its gradient (<c>p.sub_(p.grad * lr)</c>, <c>p.add_(p.grad, alpha: -lr)</c>, <c>p -= lr * p.grad</c>).
+/// The 16 bits come from the dtype flow analysis.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.ModelTrainedInLowPrecision);
+
+    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
+    {
+        var flow = DtypeFlow.For(context.Compilation, symbols);
+        context.RegisterOperationBlockAction(c => Analyze(c, flow));
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, DtypeFlow flow)
+    {
+        var symbols = flow.Symbols;
+        var cancellationToken = context.CancellationToken;
+        var operations = Operations.Flatten(context.OperationBlocks, cancellationToken);
+        if (operations.Any(o => o is IObjectCreationOperation creation && symbols.IsMasterWeightOptimizer(creation.Type) ||
+            o is IInvocationOperation { TargetMethod.Name: "CreateMixedPrecisionOptimizer" or "ApplyPrecisionPolicy" }))
+        {
+            return;
+        }
+
+        var trains = operations.Any(o => o is IInvocationOperation { TargetMethod.Name: "backward" or "step" } ||
+            o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory) ||
+            o is IObjectCreationOperation creation && symbols.IsOptimizerClass(creation.Type));
+        foreach (var operation in operations)
+        {
+            var message = operation switch
+            {
+                IInvocationOperation { TargetMethod.Name: "set_default_dtype", Arguments.Length: > 0 } setDefault
+                    when trains && symbols.IsInTorch(setDefault.TargetMethod.ContainingType) &&
+                        flow.OfDtype(setDefault.Arguments[0].Value, cancellationToken) is { IsLow: true } dtype =>
+                    $"torch.set_default_dtype({LowPrecision.Describe(dtype.Kind)}) makes every parameter created afterwards {LowPrecision.Describe(dtype.Kind)}, and this method trains them",
+                IObjectCreationOperation { Arguments.Length: > 0 } optimizer
+                    when symbols.IsOptimizerClass(optimizer.Type) &&
+                        flow.OfElements(optimizer.Arguments[0].Value, cancellationToken) is { IsLow: true } parameters =>
+                    $"'{optimizer.Type!.Name}' updates {LowPrecision.Describe(parameters.Kind)} parameters in place",
+                _ when HandWrittenUpdate(operation, flow, cancellationToken) is { } parameter =>
+                    $"'{parameter.Syntax}' is a {LowPrecision.Describe(flow.Of(parameter, cancellationToken).Kind)} parameter updated in place from its gradient",
+                _ => null,
+            };
+            if (message is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ModelTrainedInLowPrecision, operation.Syntax.GetLocation(), message));
+            }
+        }
+    }
+
+    /// <summary>A module parameter: typed Parameter, or a variable walking <c>model.parameters()</c>.</summary>
+    private static bool IsParameter(IOperation value, DtypeFlow flow, System.Threading.CancellationToken cancellationToken)
+    {
+        if (value.Type?.Name == "Parameter" || Operations.ReferencedSymbol(value) is not { } symbol)
+        {
+            return value.Type?.Name == "Parameter";
+        }
+
+        var collection = flow.IndexOf(value, cancellationToken).CollectionOf(symbol);
+        return LowPrecision.Unwrap(collection) is IInvocationOperation { TargetMethod.Name: "parameters" };
+    }
+
+    /// <summary><c>p.sub_(g * lr)</c>, <c>p.add_(g, alpha: -lr)</c>, <c>p -= lr * g</c> on a 16-bit tensor, with <c>g</c> a gradient: the parameter.</summary>
+    private static IOperation? HandWrittenUpdate(IOperation operation, DtypeFlow flow, System.Threading.CancellationToken cancellationToken)
+    {
+        var (parameter, update) = operation switch
+        {
+            IInvocationOperation { TargetMethod.Name: "sub_" or "add_" or "addcdiv_", Instance: { } instance, Arguments.Length: > 0 } call
+                when flow.Symbols.IsTensor(instance.Type) && instance is not IPropertyReferenceOperation { Property.Name: "grad" } =>
+                (instance, (IOperation)call),
+            ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Subtract } compound when flow.Symbols.IsTensor(compound.Target.Type) =>
+                (compound.Target, compound.Value),
+            _ => (null, null),
+        };
+        if (parameter is null || update is null || !IsParameter(parameter, flow, cancellationToken))
+        {
+            return null;
+        }
+
+        var arguments = update is IInvocationOperation invocation ? invocation.Arguments.Select(static a => a.Value) : [update];
+        return arguments.Any(a => TensorRoles.ReadsGradient(a, flow, cancellationToken)) &&
+            flow.Of(parameter, cancellationToken) is { IsLow: true }
+            ? parameter
+            : null;
+    }
+}
