@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
@@ -9,6 +10,9 @@ using PrecisionPolicy.Benchmarks;
 // Benchmarks run in process: a separate benchmark process would need its own copy of the
 // patched native TorchSharp library, and libtorch takes ~0.5 s to load per process.
 // Run: dotnet run -c Release --project benchmarks/PrecisionPolicy.Benchmarks -- --filter '*'
+// The fault-injection soak: ... -- soak [steps per precision, default 5000]
+if (args.Length > 0 && args[0] == "soak")
+    return PrecisionPolicy.Soak.SoakCommand.Run(args.Skip(1).ToArray());
 
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)
@@ -26,3 +30,4 @@ BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
 
 // Again after BenchmarkDotNet's summary, where the numbers are.
 Console.WriteLine(host);
+return 0;

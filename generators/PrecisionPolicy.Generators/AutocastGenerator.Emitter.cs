@@ -189,7 +189,8 @@ public sealed partial class AutocastGenerator
 
         private static string Plain(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-        private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "d";
+        private static string Number(double value) =>
+            double.IsPositiveInfinity(value) ? "global::System.Double.PositiveInfinity" : value.ToString("R", CultureInfo.InvariantCulture) + "d";
 
         private static string Integer(int value) => value.ToString(CultureInfo.InvariantCulture);
     }

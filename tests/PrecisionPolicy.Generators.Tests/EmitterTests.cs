@@ -59,6 +59,24 @@ public sealed class EmitterTests
     }
 
     [Fact]
+    public void Loss_scaling_carries_min_and_max_scale_only_when_named_and_spells_an_infinite_ceiling()
+    {
+        static string Emitted(LossScalingSpec scaling) => AutocastGenerator.Emitter.Emit(new PolicySpec
+        {
+            HintName = "Ns.M.Precision.g.cs", Namespace = "Ns", TypeName = "M", FullTypeName = "global::Ns.M",
+            EmitPlumbing = true, Precision = Catalog.Precision.FP16, Scaling = scaling,
+        });
+
+        var unnamed = Emitted(new LossScalingSpec { InitialScale = 1024 });
+        Assert.Contains("InitialScale = 1024d }", unnamed); // the runtime's defaults apply: no floor, no ceiling
+        Assert.DoesNotContain("MinScale", unnamed);
+        Assert.DoesNotContain("MaxScale", unnamed);
+
+        var named = Emitted(new LossScalingSpec { MinScale = 1, MaxScale = double.PositiveInfinity });
+        Assert.Contains("MinScale = 1d, MaxScale = global::System.Double.PositiveInfinity }", named);
+    }
+
+    [Fact]
     public void Specs_are_equal_by_value()
     {
         static PolicySpec Make() => new() { TypeName = "A", HighPrecisionMembers = new[] { "x", "y" }.ToEquatableArray(), Scaling = new LossScalingSpec { Mode = Catalog.LossScalingMode.Static, StaticScale = 8 } };

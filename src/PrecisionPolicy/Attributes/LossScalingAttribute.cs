@@ -6,7 +6,8 @@ namespace PrecisionPolicy;
 /// <summary>
 /// Configures the loss scaler of the class's generated mixed-precision optimizer. Without it, FP16
 /// gets <see cref="LossScalingMode.Dynamic"/> and every other precision <see cref="LossScalingMode.Off"/>.
-/// Defaults are PyTorch GradScaler's (torch/amp/grad_scaler.py), hysteresis and min scale DeepSpeed's.
+/// Defaults are PyTorch GradScaler's (torch/amp/grad_scaler.py: no floor, no ceiling); hysteresis
+/// and a minimum scale (DeepSpeed) and a maximum scale (Apex) are opt-in.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
 public sealed class LossScalingAttribute : Attribute
@@ -38,9 +39,9 @@ public sealed class LossScalingAttribute : Attribute
     /// <summary>Overflows tolerated before the scale backs off (DeepSpeed hysteresis; 1 = PyTorch).</summary>
     public int Hysteresis { get; set; } = LossScalingDefaults.Hysteresis;
 
-    /// <summary>Smallest scale; an overflow at this scale is an error, not a silent skip (1).</summary>
+    /// <summary>The scale never backs off below this (DeepSpeed's min_loss_scale is 1); 0 = no floor, as PyTorch.</summary>
     public double MinScale { get; set; } = LossScalerOptions.DefaultMinScale;
 
-    /// <summary>Largest scale (2^24, Apex's cap).</summary>
+    /// <summary>The scale never grows above this (Apex's max_loss_scale is 2^24); +∞ = no ceiling, as PyTorch.</summary>
     public double MaxScale { get; set; } = LossScalerOptions.DefaultMaxScale;
 }

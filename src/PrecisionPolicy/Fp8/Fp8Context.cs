@@ -156,9 +156,13 @@ public sealed class Fp8Context : IOptimizerCompanion
         }
     }
 
-    /// <summary>Replaces every state with the saved ones; throws if they were saved under another recipe.</summary>
+    /// <summary>Replaces every state with the saved ones; throws (changing nothing) if they were saved under another recipe.</summary>
     /// <exception cref="InvalidDataException">The data is not an FP8 state of this recipe.</exception>
-    public void Load(BinaryReader reader)
+    public void Load(BinaryReader reader) => Stage(reader)();
+
+    /// <summary>Reads and validates saved states without changing this context; the returned action replaces every state with them.</summary>
+    /// <exception cref="InvalidDataException">The data is not an FP8 state of this recipe.</exception>
+    public Action Stage(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var version = reader.ReadInt32();
@@ -169,14 +173,24 @@ public sealed class Fp8Context : IOptimizerCompanion
             throw new InvalidDataException($"FP8 state '{Name}' was saved with recipe '{recipe}' but this context uses '{Recipe}'.");
         var steps = reader.ReadInt64();
         var count = reader.ReadInt32();
-        var loaded = new List<Fp8ScalingState>(count);
-        for (var i = 0; i < count; i++) loaded.Add(Fp8ScalingState.Load(reader));
-        lock (gate)
+        if (count < 0)
+            throw new InvalidDataException($"FP8 state '{Name}' is corrupt: {count} scaling states.");
+        var loaded = new Dictionary<(string Site, Fp8Direction Direction), Fp8ScalingState>();
+        for (var i = 0; i < count; i++)
         {
-            states.Clear();
-            foreach (var state in loaded) states.Add((state.Site, state.Direction), state);
-            Steps = steps;
+            var state = Fp8ScalingState.Load(reader, Recipe.AmaxHistoryLength);
+            if (!loaded.TryAdd((state.Site, state.Direction), state))
+                throw new InvalidDataException($"FP8 state '{Name}' is corrupt: site '{state.Site}' ({state.Direction}) appears twice.");
         }
+        return () =>
+        {
+            lock (gate)
+            {
+                states.Clear();
+                foreach (var (key, state) in loaded) states.Add(key, state);
+                Steps = steps;
+            }
+        };
     }
 
     /// <summary>The state of a site and pass, created on its first cast.</summary>

@@ -100,7 +100,8 @@ internal sealed class Fp8ScalingState
         foreach (var amax in history) writer.Write(amax);
     }
 
-    public static Fp8ScalingState Load(BinaryReader reader)
+    /// <summary>Reads a state <see cref="Save"/> wrote; its history must have the recipe's length (checked before anything is allocated).</summary>
+    public static Fp8ScalingState Load(BinaryReader reader, int expectedHistoryLength)
     {
         var site = reader.ReadString();
         var direction = (Fp8Direction)reader.ReadByte();
@@ -110,8 +111,9 @@ internal sealed class Fp8ScalingState
         var nonFinite = reader.ReadInt64();
         var head = reader.ReadInt32();
         var length = reader.ReadInt32();
-        if (length < 1 || head < 0 || head >= length)
-            throw new InvalidDataException($"FP8 state of site '{site}' ({direction}) is corrupt: history length {length}, position {head}.");
+        if (length != expectedHistoryLength || head < 0 || head >= length || !Enum.IsDefined(direction) || !Enum.IsDefined(format))
+            throw new InvalidDataException(
+                $"FP8 state of site '{site}' ({direction}) is corrupt or of another recipe: history length {length} (the recipe's is {expectedHistoryLength}), position {head}.");
         var state = new Fp8ScalingState(site, direction, format, length)
         {
             Scale = scale, Saturations = saturations, NonFiniteAmaxes = nonFinite, head = head,

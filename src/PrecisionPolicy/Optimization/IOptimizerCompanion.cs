@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 
 namespace PrecisionPolicy;
@@ -17,6 +18,11 @@ public interface IOptimizerCompanion
     /// <summary>Writes the companion's state into a checkpoint.</summary>
     void Save(BinaryWriter writer);
 
-    /// <summary>Restores the state <see cref="Save"/> wrote.</summary>
-    void Load(BinaryReader reader);
+    /// <summary>
+    /// Reads and validates the state <see cref="Save"/> wrote without changing this companion, and
+    /// returns the action that applies it. A checkpoint is applied only after every part of it has
+    /// been read and validated, so this throws (<see cref="InvalidDataException"/>) on data it could
+    /// not apply, and the returned action must not fail.
+    /// </summary>
+    Action Stage(BinaryReader reader);
 }

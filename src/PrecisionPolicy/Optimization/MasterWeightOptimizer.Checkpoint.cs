@@ -2,142 +2,405 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy;
 
+/// <remarks>
+/// <para>Checkpoint format 2 (little-endian, strings as .NET <see cref="BinaryWriter"/> writes them):</para>
+/// <code>
+/// magic "PPMWCKPT" (8 bytes) | int32 format version (2) | int32 section count
+/// per section: string name, int64 length          -- the table of contents
+/// section payloads, in table order, back to back
+/// SHA-256 of every byte before it (32 bytes)
+/// </code>
+/// Sections: <c>identity</c> (each trainable parameter's name, dtype and shape, the layout, the
+/// inner optimizer's type and its parameter-group and state counts, the master element count),
+/// <c>masters</c> (the flat FP32 master buffer, raw), <c>scaler</c> (mode and
+/// <see cref="LossScalerState"/>), <c>optimizer</c> (TorchSharp's <c>save_state_dict</c> of the
+/// inner optimizer) and one <c>companion:NAME</c> per <see cref="IOptimizerCompanion"/>.
+/// </remarks>
 public sealed partial class MasterWeightOptimizer
 {
-    private const string CheckpointMagic = "PrecisionPolicy.MasterWeights";
-    private const int CheckpointVersion = 1;
+    private const int CheckpointVersion = 2;
+    private const int MaxCheckpointSections = 4096;
+    private const int MaxSectionNameLength = 1024;
+    private const long MaxSectionBytes = 1L << 56; // keeps the sum of lengths from overflowing
+    private const int TensorBufferBytes = 1 << 20;
+    private const string IdentitySection = "identity", MastersSection = "masters", ScalerSection = "scaler", OptimizerSection = "optimizer";
+    private const string CompanionSectionPrefix = "companion:";
+    private static ReadOnlySpan<byte> CheckpointMagic => "PPMWCKPT"u8;
+    // Format 1 began with the string "PrecisionPolicy.MasterWeights": its length byte (29), then the text.
+    private static ReadOnlySpan<byte> Version1Start => "\u001DPrecisionPolicy.MasterWeights"u8;
 
     /// <summary>
     /// Writes masters, inner optimizer state, loss-scaler state and companions to
-    /// <paramref name="path"/> atomically: a temporary file beside it, then a rename, so a crash
-    /// mid-write leaves the previous checkpoint intact. Refused between micro-batches (their
-    /// gradients are not part of a checkpoint).
+    /// <paramref name="path"/> atomically: a temporary file beside it (<c>.NAME.HEX.tmp</c>),
+    /// flushed to disk, renamed over the target, then the directory synced; a crash mid-write
+    /// leaves the previous checkpoint intact, and the next Save or Load of the same path removes
+    /// the temporary files such crashes left. Refused between micro-batches (their gradients are not
+    /// part of a checkpoint).
     /// </summary>
     public void Save(string path)
     {
-        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (microBatches != 0)
-            throw new InvalidOperationException($"{microBatches} micro-batch(es) are accumulated but not stepped: call Step() before Save(), a checkpoint holds no gradients.");
-
+        using var guard = Enter(nameof(Save));
+        ThrowIfMicroBatchesPending();
         var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream))
-            {
-                WriteCheckpoint(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        CheckpointFiles.RemoveStaleTemporaries(full);
+        CheckpointFiles.WriteAtomically(full, WriteCheckpoint);
+    }
+
+    /// <summary>Writes the checkpoint <see cref="Save(string)"/> writes into <paramref name="stream"/>, from its current position.</summary>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(stream));
+        using var guard = Enter(nameof(Save));
+        ThrowIfMicroBatchesPending();
+        WriteCheckpoint(stream);
     }
 
     /// <summary>
-    /// Restores a checkpoint written by <see cref="Save"/> for the same parameters (names, shapes
-    /// and dtypes are checked first; nothing changes when they differ) and copies the masters into
-    /// the working parameters.
+    /// Restores a checkpoint written by <see cref="Save(string)"/> for the same parameters, whole or
+    /// not at all: format, version, lengths and checksum, the parameters' names, dtypes and shapes,
+    /// the inner optimizer's state (parsed by a second optimizer the factory builds, on the CPU), the
+    /// scaler and every companion are read and checked before anything changes. Then the masters are
+    /// copied into the working parameters and accumulated gradients are dropped.
     /// </summary>
+    /// <remarks>Staging needs transient CPU memory for one copy of the masters and of the inner optimizer's state.</remarks>
+    /// <exception cref="InvalidDataException">The file is damaged, truncated, not a checkpoint, or of other parameters; nothing changed.</exception>
     public void Load(string path)
     {
-        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream);
-        ReadHeader(reader, path);
+        using var guard = Enter(nameof(Load));
+        var full = Path.GetFullPath(path);
+        CheckpointFiles.RemoveStaleTemporaries(full);
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, TensorBufferBytes);
+        LoadCore(stream, $"Checkpoint '{full}'");
+    }
 
+    /// <summary>
+    /// <see cref="Load(string)"/> from <paramref name="stream"/>, from its current position to its
+    /// end. A stream that cannot seek is read into memory first (at most 2 GB).
+    /// </summary>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
+        using var guard = Enter(nameof(Load));
+        if (stream.CanSeek)
+        {
+            LoadCore(stream, "The checkpoint stream");
+            return;
+        }
+        using var buffered = new MemoryStream();
+        stream.CopyTo(buffered);
+        buffered.Position = 0;
+        LoadCore(buffered, "The checkpoint stream");
+    }
+
+    private void ThrowIfMicroBatchesPending()
+    {
+        if (microBatches != 0)
+            throw new InvalidOperationException($"{microBatches} micro-batch(es) are accumulated but not stepped: call Step() before Save(), a checkpoint holds no gradients.");
+    }
+
+    private void WriteCheckpoint(Stream output)
+    {
+        var identity = SectionBytes(WriteIdentity);
+        var scaler = SectionBytes(WriteScaler);
+        var optimizerLength = Measure(WriteInnerState);
+        var sections = new List<(string Name, long Length, Action<Stream> Write)>
+        {
+            (IdentitySection, identity.Length, s => s.Write(identity)),
+            (MastersSection, masters.numel() * sizeof(float), WriteMasters),
+            (ScalerSection, scaler.Length, s => s.Write(scaler)),
+            (OptimizerSection, optimizerLength, WriteInnerState),
+        };
+        foreach (var (key, companion) in companions)
+        {
+            var bytes = SectionBytes(companion.Save);
+            sections.Add((CompanionSectionPrefix + key, bytes.Length, s => s.Write(bytes)));
+        }
+
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hashed = new HashingWriteStream(output, sha);
+        using (var header = new BinaryWriter(hashed, Encoding.UTF8, leaveOpen: true))
+        {
+            header.Write(CheckpointMagic);
+            header.Write(CheckpointVersion);
+            header.Write(sections.Count);
+            foreach (var (name, length, _) in sections)
+            {
+                header.Write(name);
+                header.Write(length);
+            }
+        }
+        foreach (var (name, length, write) in sections)
+        {
+            var before = hashed.Written;
+            write(hashed);
+            if (hashed.Written - before != length)
+                throw new InvalidOperationException($"Checkpoint section '{name}' wrote {hashed.Written - before} bytes where {length} were announced: its writer is not deterministic.");
+        }
+        output.Write(sha.GetHashAndReset());
+        output.Flush();
+    }
+
+    private static byte[] SectionBytes(Action<BinaryWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) write(writer);
+        return buffer.ToArray();
+    }
+
+    private static long Measure(Action<Stream> write)
+    {
+        var counter = HashingWriteStream.Counter();
+        write(counter);
+        return counter.Written;
+    }
+
+    private void WriteInnerState(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        Inner.save_state_dict(writer);
+    }
+
+    private void WriteMasters(Stream stream)
+    {
         using var scope = NewDisposeScope();
+        var cpu = masters.device_type == DeviceType.CPU ? masters : masters.cpu();
+        cpu.WriteBytesToStream(stream, TensorBufferBytes);
+    }
+
+    private void WriteIdentity(BinaryWriter writer) => CurrentIdentity().Write(writer);
+
+    private void WriteScaler(BinaryWriter writer)
+    {
+        var s = Scaler.State;
+        writer.Write((int)Scaler.Options.Mode);
+        writer.Write(s.Scale);
+        writer.Write(s.GrowthTracker);
+        writer.Write(s.HysteresisLeft);
+        writer.Write(s.ConsecutiveSkips);
+        writer.Write(s.TotalSkips);
+        writer.Write(s.TotalSteps);
+        writer.Write(s.FirstNonFiniteOfRun is not null);
+        if (s.FirstNonFiniteOfRun is not null) writer.Write(s.FirstNonFiniteOfRun);
+    }
+
+    private CheckpointIdentity CurrentIdentity()
+    {
+        var state = Inner.state_dict();
+        return new CheckpointIdentity(
+            slots.Select(s => new CheckpointIdentity.Tensor(s.Name, (int)s.Working.dtype, s.Working.shape)).ToArray(),
+            Options.Layout.ToString(), Inner.GetType().Name, state.Options.Count, state.State.Count, masters.numel());
+    }
+
+    private void LoadCore(Stream source, string label)
+    {
+        using var scope = NewDisposeScope();
+        var staged = StageCheckpoint(source, label);
+
+        // Everything is read and checked. TorchSharp's optimizer reader parsed this very section into
+        // an optimizer the factory built over parameters of these shapes, so reading it again cannot fail.
         using var _ = no_grad();
-        var loadedMasters = TensorExtensionMethods.Load(reader).to(Device);
-        if (loadedMasters.numel() != masters.numel())
-            throw new InvalidDataException($"Checkpoint '{path}' holds {loadedMasters.numel()} master elements, this optimizer {masters.numel()}.");
-        var scalerState = ReadScalerState(reader);
-        masters.copy_(loadedMasters);
-        Inner.load_state_dict(reader);
-        Scaler.Restore(scalerState);
-        ReadCompanions(reader, path);
+        source.Position = staged.OptimizerOffset;
+        using (var reader = new BinaryReader(new SectionReadStream(source, staged.OptimizerLength, null), Encoding.UTF8, leaveOpen: true))
+            Inner.load_state_dict(reader);
+        masters.copy_(staged.Masters);
         foreach (var g in groups)
             if (g.IsLowPrecision) g.Working.copy_(g.Master);
+        Scaler.Restore(staged.Scaler);
+        foreach (var apply in staged.Companions) apply();
         masterGrads.zero_();
+        foreach (var g in groups)
+            if (g.IsLowPrecision) g.WorkingGrad.zero_();
         microBatches = 0;
     }
 
-    private void WriteCheckpoint(BinaryWriter writer)
+    private sealed record StagedCheckpoint(Tensor Masters, LossScalerState Scaler, long OptimizerOffset, long OptimizerLength, IReadOnlyList<Action> Companions);
+
+    /// <summary>Reads and checks the whole checkpoint into staging; throws <see cref="InvalidDataException"/> and changes nothing otherwise.</summary>
+    private StagedCheckpoint StageCheckpoint(Stream source, string label)
     {
-        writer.Write(CheckpointMagic);
-        writer.Write(CheckpointVersion);
-        writer.Write(slots.Length);
-        foreach (var s in slots)
+        var available = source.Length - source.Position;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var table = ReadTableOfContents(source, available, sha, label);
+
+        var current = CurrentIdentity();
+        string? mismatch = null;
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        Tensor? stagedMasters = null;
+        LossScalerState? scaler = null;
+        long optimizerOffset = -1, optimizerLength = 0;
+        var companionActions = new List<Action>();
+        Exception? firstError = null;
+
+        foreach (var (name, length) in table)
         {
-            writer.Write(s.Name);
-            writer.Write((int)s.Working.dtype);
-            writer.Write(string.Join(",", s.Working.shape));
+            var offset = source.Position;
+            var section = new SectionReadStream(source, length, sha);
+            try
+            {
+                if (!seen.Add(name)) throw new InvalidDataException($"section '{name}' appears twice");
+                using var reader = new BinaryReader(section, Encoding.UTF8, leaveOpen: true);
+                switch (name)
+                {
+                    case IdentitySection:
+                        mismatch = CheckpointIdentity.Read(reader).Mismatch(current);
+                        break;
+                    case MastersSection when mismatch is null:
+                        if (length != masters.numel() * sizeof(float))
+                            throw new InvalidDataException($"the masters section has {length} bytes, {masters.numel() * sizeof(float)} expected");
+                        stagedMasters = empty(masters.numel(), ScalarType.Float32, CPU);
+                        stagedMasters.ReadBytesFromStream(section, TensorBufferBytes);
+                        break;
+                    case ScalerSection:
+                        scaler = ReadScalerState(reader);
+                        break;
+                    case OptimizerSection when mismatch is null:
+                        StageInnerState(reader);
+                        (optimizerOffset, optimizerLength) = (offset, length);
+                        break;
+                    case MastersSection or OptimizerSection:
+                        break; // other parameters: reported below, not parsed
+                    default:
+                        companionActions.Add(StageCompanion(name, reader));
+                        break;
+                }
+                if (section.Remaining != 0) throw new InvalidDataException($"section '{name}' has {section.Remaining} bytes its reader did not use");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                problems.Add(e is InvalidDataException ? e.Message : $"section '{name}' could not be read ({e.GetType().Name}: {e.Message})");
+                firstError ??= e;
+            }
+            section.Drain();
         }
-        masters.cpu().Save(writer);
-        var st = Scaler.State;
-        writer.Write(st.Scale);
-        writer.Write(st.GrowthTracker);
-        writer.Write(st.HysteresisLeft);
-        writer.Write(st.ConsecutiveSkips);
-        writer.Write(st.TotalSkips);
-        writer.Write(st.TotalSteps);
-        Inner.save_state_dict(writer);
-        writer.Write(companions.Count);
-        foreach (var (key, c) in companions)
+
+        Span<byte> expected = stackalloc byte[32];
+        source.ReadExactly(expected);
+        if (!sha.GetHashAndReset().AsSpan().SequenceEqual(expected))
+            throw new InvalidDataException($"{label} is damaged: its SHA-256 checksum does not match its contents. Nothing was loaded.", firstError);
+        if (mismatch is not null)
+            throw new InvalidDataException($"{label} was written for other parameters or another optimizer ({mismatch}); nothing was loaded.");
+        foreach (var required in new[] { IdentitySection, MastersSection, ScalerSection, OptimizerSection })
+            if (!seen.Contains(required)) problems.Add($"section '{required}' is missing");
+        var missingCompanions = companions.Where(c => !seen.Contains(CompanionSectionPrefix + c.Key)).Select(c => c.Key).ToArray();
+        if (missingCompanions.Length > 0)
+            problems.Add($"it has no state for companion(s) {string.Join(", ", missingCompanions.Select(k => $"'{k}'"))} of this optimizer");
+        if (problems.Count > 0)
+            throw new InvalidDataException($"{label} does not fit this optimizer: {string.Join("; ", problems)}. Nothing was loaded.", firstError);
+        return new StagedCheckpoint(stagedMasters!, scaler!, optimizerOffset, optimizerLength, companionActions);
+    }
+
+    private static List<(string Name, long Length)> ReadTableOfContents(Stream source, long available, IncrementalHash sha, string label)
+    {
+        var header = new SectionReadStream(source, available, sha);
+        var magic = new byte[(int)Math.Min(available, CheckpointMagic.Length)];
+        header.ReadExactly(magic);
+        if (!magic.AsSpan().SequenceEqual(CheckpointMagic))
         {
-            using var buffer = new MemoryStream();
-            using (var sectionWriter = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) c.Save(sectionWriter);
-            writer.Write(key);
-            writer.Write(buffer.Length);
-            writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var start = new byte[(int)Math.Min(available, Version1Start.Length)];
+            magic.CopyTo(start, 0);
+            header.ReadExactly(start.AsSpan(magic.Length));
+            if (start.AsSpan().SequenceEqual(Version1Start))
+                throw new InvalidDataException(
+                    $"{label} has checkpoint format 1 (written by an earlier PrecisionPolicy, without lengths or a checksum); " +
+                    $"this build reads format {CheckpointVersion} only. Nothing was loaded.");
+            throw new InvalidDataException(
+                $"{label} is not a PrecisionPolicy checkpoint: it starts with the bytes {Convert.ToHexString(magic)}, a checkpoint with " +
+                $"'{Encoding.ASCII.GetString(CheckpointMagic)}' ({available} bytes in all). Nothing was loaded.");
+        }
+
+        using var reader = new BinaryReader(header, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            var version = reader.ReadInt32();
+            if (version != CheckpointVersion)
+                throw new InvalidDataException($"{label} has checkpoint format {version}; this build reads format {CheckpointVersion}. Nothing was loaded.");
+            var count = reader.ReadInt32();
+            if (count < 1 || count > MaxCheckpointSections)
+                throw new InvalidDataException($"{label} is damaged: its header lists {count} sections. Nothing was loaded.");
+            var table = new List<(string, long)>(count);
+            long total = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                var length = reader.ReadInt64();
+                if (name.Length is 0 or > MaxSectionNameLength || length < 0 || length > MaxSectionBytes)
+                    throw new InvalidDataException($"{label} is damaged: its header lists a section '{name}' of {length} bytes. Nothing was loaded.");
+                total += length;
+                table.Add((name, length));
+            }
+            var expected = header.Position + total + 32;
+            if (expected != available)
+                throw new InvalidDataException(expected > available
+                    ? $"{label} is truncated: its header describes {expected} bytes but it has {available}. Nothing was loaded."
+                    : $"{label} is damaged: its header describes {expected} bytes but it has {available}. Nothing was loaded.");
+            return table;
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
+        {
+            throw new InvalidDataException($"{label} is truncated or damaged: its header cannot be read ({e.Message}). Nothing was loaded.", e);
         }
     }
 
-    private void ReadHeader(BinaryReader reader, string path)
+    private LossScalerState ReadScalerState(BinaryReader reader)
     {
-        if (reader.ReadString() != CheckpointMagic || reader.ReadInt32() != CheckpointVersion)
-            throw new InvalidDataException($"'{path}' is not a PrecisionPolicy master-weight checkpoint (version {CheckpointVersion}).");
-        var count = reader.ReadInt32();
-        var saved = Enumerable.Range(0, count)
-            .Select(_ => $"{reader.ReadString()}:{(ScalarType)reader.ReadInt32()}[{reader.ReadString()}]").ToArray();
-        var current = slots.Select(s => $"{s.Name}:{s.Working.dtype}[{string.Join(",", s.Working.shape)}]").ToArray();
-        if (!saved.SequenceEqual(current))
+        var mode = (LossScalingMode)reader.ReadInt32();
+        var state = new LossScalerState(reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(),
+            reader.ReadBoolean() ? reader.ReadString() : null);
+        if (mode != Scaler.Options.Mode)
+            throw new InvalidDataException($"it was saved with {mode} loss scaling, this optimizer uses {Scaler.Options.Mode}");
+        try
         {
-            var first = saved.Zip(current).Select(p => p.First == p.Second ? null : $"saved {p.First}, now {p.Second}").FirstOrDefault(d => d is not null)
-                        ?? $"saved {saved.Length} parameters, now {current.Length}";
-            throw new InvalidDataException($"Checkpoint '{path}' was written for other parameters ({first}); nothing was loaded.");
+            LossScaler.ThrowIfInvalid(state);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"its scaler section is not valid ({e.Message})", e);
+        }
+        return state;
+    }
+
+    /// <summary>
+    /// Parses the inner optimizer's section with TorchSharp's own reader into a second optimizer the
+    /// factory builds over CPU parameters of the same shapes: whatever TorchSharp would refuse (another
+    /// optimizer type, other parameter groups or state shapes) is refused here, before any change.
+    /// </summary>
+    private void StageInnerState(BinaryReader reader)
+    {
+        using var scope = NewDisposeScope();
+        var parameters = Options.Layout == MasterLayout.PerTensor
+            ? slots.Select(s => new Parameter(empty(s.Master.shape, ScalarType.Float32, CPU), requires_grad: true)).ToArray()
+            : new[] { new Parameter(empty(masters.numel(), ScalarType.Float32, CPU), requires_grad: true) };
+        using var staging = factory(parameters);
+        try
+        {
+            staging.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
+        {
+            throw new InvalidDataException($"its optimizer section does not fit this optimizer ({Inner.GetType().Name}): {e.Message}", e);
         }
     }
 
-    private static LossScalerState ReadScalerState(BinaryReader reader) =>
-        new(reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
-
-    private void ReadCompanions(BinaryReader reader, string path)
+    private Action StageCompanion(string section, BinaryReader reader)
     {
-        var count = reader.ReadInt32();
-        var sections = new Dictionary<string, byte[]>();
-        for (var i = 0; i < count; i++)
-        {
-            var name = reader.ReadString();
-            sections[name] = reader.ReadBytes(checked((int)reader.ReadInt64()));
-        }
-        foreach (var (key, c) in companions)
-        {
-            if (!sections.TryGetValue(key, out var bytes))
-                throw new InvalidDataException($"Checkpoint '{path}' has no state for companion '{key}'.");
-            using var sectionReader = new BinaryReader(new MemoryStream(bytes));
-            c.Load(sectionReader);
-        }
+        if (!section.StartsWith(CompanionSectionPrefix, StringComparison.Ordinal))
+            throw new InvalidDataException($"it has a section '{section}' this build does not know");
+        var key = section[CompanionSectionPrefix.Length..];
+        var companion = companions.FirstOrDefault(c => c.Key == key).Companion
+            ?? throw new InvalidDataException($"it has state for companion '{key}', which this optimizer does not have (companions: {string.Join(", ", companions.Select(c => $"'{c.Key}'"))})");
+        return companion.Stage(reader);
     }
 }

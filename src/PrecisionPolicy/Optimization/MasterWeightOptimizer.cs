@@ -27,12 +27,16 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly Tensor masterGrads;
     private readonly List<(string Key, IOptimizerCompanion Companion)> companions = new();
     private readonly List<optim.lr_scheduler.LRScheduler> schedulers = new();
+    private readonly Func<IEnumerable<Parameter>, OptimizerHelper> factory;
     private int microBatches;
     private bool disposed;
 
     /// <summary>Master weights for every trainable parameter of <paramref name="module"/>.</summary>
     /// <param name="module">The module; its parameters become views of this optimizer's buffers.</param>
-    /// <param name="factory">Builds the inner optimizer over the FP32 masters, e.g. <c>ps => optim.AdamW(ps, 3e-4)</c>.</param>
+    /// <param name="factory">
+    /// Builds the inner optimizer over the FP32 masters, e.g. <c>ps => optim.AdamW(ps, 3e-4)</c>. <see cref="Load(string)"/>
+    /// calls it again to build a staging optimizer that checks a checkpoint, so it should only build the optimizer.
+    /// </param>
     /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
         : this(NamedParametersOf(module), factory, options)
@@ -45,15 +49,18 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(factory);
         TorchRuntime.EnsureLoaded();
+        this.factory = factory;
         Options = options ?? new MasterWeightOptions();
         Scaler = new LossScaler(Options.Scaling);
         if (Options.MaxGradNorm is { } maxNorm && !(maxNorm > 0 && double.IsFinite(maxNorm)))
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxGradNorm must be a finite number > 0 (was {maxNorm}); use null for no clipping.");
 
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
+        ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
         (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
         Inner = factory(InnerParameters());
+        Hold();
     }
 
     /// <summary>The optimizer running on the FP32 masters (its state is FP32).</summary>
@@ -116,9 +123,18 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// Scaled backward of one micro-batch's loss; its gradients are added into the FP32
     /// accumulators. The scale stays the same across the micro-batches of one step.
     /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// Backward fails (the loss's graph was already backpropagated, say); the gradients accumulated
+    /// for this step are dropped, so the next step starts clean.
+    /// </exception>
     public void Backward(Tensor loss)
     {
-        ThrowIfDisposed();
+        using var guard = Enter(nameof(Backward));
+        BackwardCore(loss);
+    }
+
+    private void BackwardCore(Tensor loss)
+    {
         ArgumentNullException.ThrowIfNull(loss);
         if (loss.numel() != 1)
             throw new ArgumentException($"The loss must be a scalar (it has shape [{string.Join(", ", loss.shape)}]); reduce it with mean() or sum() first.", nameof(loss));
@@ -130,7 +146,23 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
         using var scale = Scaler.Scale.ToScalar(); // held: see RootedScalars
         var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss.mul(scale) : fp32Loss;
-        scaled.backward();
+        try
+        {
+            scaled.backward();
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // Autograd may have written some gradients before it failed: drop them all rather than step on a part.
+            DropGradients();
+            var first = e.Message.Split('\n', 2)[0];
+            throw new InvalidOperationException(
+                e.Message.Contains("backward through the graph a second time", StringComparison.OrdinalIgnoreCase)
+                    ? "Backward(loss) was given a loss whose graph was already backpropagated (its saved tensors are freed): every loss can " +
+                      "be backpropagated once. Compute it again with a new forward pass for each Backward/Step call. The gradients accumulated " +
+                      "for this step were dropped."
+                    : $"Backward(loss) failed in TorchSharp ({first}). The gradients accumulated for this step were dropped.", e);
+        }
+        WarnOnceIfFp16Unscaled();
         FoldWorkingGradients();
         microBatches++;
     }
@@ -138,14 +170,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary><see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>.</summary>
     public StepOutcome Step(Tensor loss)
     {
-        Backward(loss);
-        return Step();
+        using var guard = Enter(nameof(Step));
+        BackwardCore(loss);
+        return StepCore();
     }
 
     /// <summary>Applies (or skips) the step for the micro-batches accumulated since the last step.</summary>
     public StepOutcome Step()
     {
-        ThrowIfDisposed();
+        using var guard = Enter(nameof(Step));
+        return StepCore();
+    }
+
+    private StepOutcome StepCore()
+    {
         if (microBatches == 0)
             throw new InvalidOperationException("Step() without gradients: call Backward(loss) for each micro-batch first (or Step(loss)).");
 
@@ -184,14 +222,19 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (outcome.Applied)
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
-        Scaler.Update(foundNonFinite: !outcome.Applied);
+        Scaler.Update(foundNonFinite: !outcome.Applied, outcome.FirstNonFiniteParameter);
         return outcome;
     }
 
     /// <summary>Drops the accumulated gradients without stepping.</summary>
     public void ZeroGrad()
     {
-        ThrowIfDisposed();
+        using var guard = Enter(nameof(ZeroGrad));
+        DropGradients();
+    }
+
+    private void DropGradients()
+    {
         using (no_grad())
         {
             masterGrads.zero_();
@@ -202,10 +245,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Another call is running on this optimizer (its buffers cannot be freed under it).</exception>
     public void Dispose()
     {
         if (disposed) return;
-        disposed = true;
+        using (Enter(nameof(Dispose))) disposed = true;
+        Release();
         Inner.Dispose();
         foreach (var s in slots)
         {
@@ -272,11 +317,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         return null;
     }
 
-    private MasterSlot SlotOf(string name) =>
-        slots.FirstOrDefault(s => s.Name == name)
-        ?? throw new ArgumentException($"No trainable parameter named '{name}'. Known: {string.Join(", ", slots.Select(s => s.Name))}.", nameof(name));
-
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+    private MasterSlot SlotOf(string name)
+    {
+        ThrowIfDisposed();
+        return slots.FirstOrDefault(s => s.Name == name)
+            ?? throw new ArgumentException($"No trainable parameter named '{name}'. Known: {string.Join(", ", slots.Select(s => s.Name))}.", nameof(name));
+    }
 
     private static IEnumerable<(string, Parameter)> NamedParametersOf(nn.Module module)
     {

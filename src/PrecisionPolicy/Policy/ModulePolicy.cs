@@ -37,11 +37,15 @@ public static class ModulePolicy
 
     private static readonly ConditionalWeakTable<nn.Module, HookState> Hooks = new();
 
+    private static readonly ConditionalWeakTable<nn.Module, StrongBox<Precision>> AppliedPrecision = new();
+
     /// <summary>Applies <paramref name="plan"/> to <paramref name="root"/> (a module with that policy).</summary>
+    /// <exception cref="InvalidOperationException">A <see cref="MasterWeightOptimizer"/> holds parameters this application could re-allocate.</exception>
     public static void Apply(nn.Module root, PrecisionPlan plan)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
+        RefuseReallocatingHeldParameters(root, plan);
         // FP8: the module's forward (run through call) becomes the FP8 region Fp8Autocast.Operand needs.
         if (plan.EffectivePrecision == Precision.FP8) Fp8Context.Attach(root, plan.Fp8Recipe);
         foreach (var (name, child) in root.named_children())
@@ -50,6 +54,26 @@ public static class ModulePolicy
             Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced, plan.LowPrecisionEmbeddings);
         }
         PolicyOutputs.Register(root, plan);
+        AppliedPrecision.AddOrUpdate(root, new StrongBox<Precision>(plan.EffectivePrecision));
+    }
+
+    /// <summary>
+    /// Converting a parameter's dtype re-allocates it (Module.to), and a master-weight optimizer that
+    /// holds it would go on stepping the freed tensor. Applying the same precision again converts
+    /// nothing and is allowed; anything else over held parameters is refused before any change.
+    /// </summary>
+    private static void RefuseReallocatingHeldParameters(nn.Module root, PrecisionPlan plan)
+    {
+        var (name, held) = root.named_parameters().FirstOrDefault(p => MasterWeightOptimizer.HolderOf(p.parameter) is not null);
+        if (held is null) return;
+        var precision = plan.EffectivePrecision;
+        if (AppliedPrecision.TryGetValue(root, out var applied) && applied.Value == precision) return;
+        var what = applied is null
+            ? $"is applied after a MasterWeightOptimizer was created over its parameters (e.g. '{name}', {held.dtype})"
+            : $"under {precision} would convert parameters applied under {applied.Value} that a MasterWeightOptimizer holds (e.g. '{name}', {held.dtype})";
+        throw new InvalidOperationException(
+            $"ApplyPrecisionPolicy() on '{plan.ModuleName}' {what}. Converting re-allocates them and the optimizer would step freed tensors. " +
+            "Apply the policy (under the AutocastScope you train in) before creating the optimizer: dispose this optimizer, apply, then create a new one.");
     }
 
     /// <summary>The storage dtype a module of this type keeps whatever the region: float32 for norms, softmax and losses.</summary>

@@ -3,8 +3,9 @@ using System;
 namespace PrecisionPolicy;
 
 /// <summary>
-/// Thrown when the gradients keep overflowing and the scaler can back off no further: the run has
-/// diverged (or its loss is non-finite), and skipping more steps would hide it.
+/// Thrown when the gradients were inf/NaN on <see cref="LossScalerOptions.MaxConsecutiveSkips"/>
+/// steps in a row (or the scale cannot back off further): the run has diverged (or its loss is
+/// non-finite), and skipping more steps would hide it.
 /// </summary>
 public sealed class LossScaleException : InvalidOperationException
 {

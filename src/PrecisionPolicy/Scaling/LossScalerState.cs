@@ -10,10 +10,12 @@ namespace PrecisionPolicy;
 /// <param name="ConsecutiveSkips">Skipped steps in a row.</param>
 /// <param name="TotalSkips">Skipped steps since the start.</param>
 /// <param name="TotalSteps">Steps (applied or skipped) since the start.</param>
+/// <param name="FirstNonFiniteOfRun">The first non-finite tensor of the current run of skipped steps, or null.</param>
 public sealed record LossScalerState(
     double Scale,
     int GrowthTracker,
     int HysteresisLeft,
     int ConsecutiveSkips,
     long TotalSkips,
-    long TotalSteps);
+    long TotalSteps,
+    string? FirstNonFiniteOfRun = null);

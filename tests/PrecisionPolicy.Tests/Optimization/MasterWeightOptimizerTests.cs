@@ -209,7 +209,7 @@ public sealed class MasterWeightOptimizerTests
     }
 
     [Fact]
-    public void Non_finite_loss_every_step_ends_in_an_error_at_the_minimum_scale_not_endless_skipping()
+    public void Non_finite_loss_every_step_ends_in_an_error_after_64_skips_in_a_row_not_endless_skipping()
     {
         var (x, y) = Fixtures.Regression(16, 16, 4, seed: 8);
         using var model = Fixtures.Mlp(ScalarType.Float16);
@@ -227,10 +227,11 @@ public sealed class MasterWeightOptimizerTests
                 skipped++;
             }
         });
-        // 2^16 backs off to the minimum 1 in 16 skipped steps; the 17th overflow at scale 1 is the error.
-        Assert.Equal(16, skipped);
-        Assert.Equal(1.0, opt.Scaler.Scale);
-        Assert.Contains("minimum loss scale", error.Message);
+        // The 64th non-finite step in a row is the error (after it was skipped and recorded); 2^16 has halved 64 times.
+        Assert.Equal(63, skipped);
+        Assert.Equal(Math.Pow(2, 16 - 64), opt.Scaler.Scale);
+        Assert.Contains("64 steps in a row", error.Message);
+        Assert.Contains("first non-finite tensor: 'fc1.weight'", error.Message);
         Assert.Equal(mastersBefore, opt.ParameterNames.Select(n => Values(opt.MasterOf(n))).ToArray());
         Assert.Equal(0, opt.PendingMicroBatches);
     }
@@ -324,7 +325,11 @@ public sealed class CompanionTests
         public string Name => name;
         public void OnStepEnd(StepOutcome outcome) => Steps++;
         public void Save(BinaryWriter writer) => writer.Write(Value);
-        public void Load(BinaryReader reader) => Value = reader.ReadInt32();
+        public Action Stage(BinaryReader reader)
+        {
+            var value = reader.ReadInt32();
+            return () => Value = value;
+        }
     }
 
     [Fact]

@@ -19,13 +19,38 @@ public sealed class LossScalerTests
     }
 
     [Fact]
-    public void Defaults_are_pytorch_gradscaler()
+    public void Defaults_are_pytorch_gradscaler_with_no_floor_and_no_ceiling()
     {
         var scaler = new LossScaler();
         Assert.Equal(65536.0, scaler.Scale);
         Assert.Equal(2000, scaler.Options.GrowthInterval);
         Assert.Equal(2.0, scaler.Options.GrowthFactor);
         Assert.Equal(0.5, scaler.Options.BackoffFactor);
+        Assert.Equal(1, scaler.Options.Hysteresis);
+        Assert.Equal(0.0, scaler.Options.MinScale);
+        Assert.Equal(double.PositiveInfinity, scaler.Options.MaxScale);
+    }
+
+    [Fact]
+    public void After_26000_clean_steps_the_default_scale_is_2_to_the_29_as_in_pytorch()
+    {
+        var scales = Run(new LossScaler(), Enumerable.Repeat(false, 26000));
+        Assert.Equal(Math.Pow(2, 29), scales[^1]);
+    }
+
+    [Fact]
+    public void Isolated_overflows_never_end_a_run_even_below_scale_1()
+    {
+        // 25 isolated overflows in one growth window (steps 40, 120, ..., 1960) take 2^16 to 2^-9;
+        // PyTorch keeps going, and so must we: 2000 clean steps after the last one grow it to 2^-8.
+        var pattern = Enumerable.Range(0, 2000).Select(i => i % 80 == 40).ToArray();
+        var scaler = new LossScaler();
+        var scales = Run(scaler, pattern.Concat(Enumerable.Repeat(false, 2000)));
+        Assert.Equal(25, pattern.Count(o => o));
+        Assert.Equal(Math.Pow(2, -9), scales[1999]);
+        Assert.Equal(Math.Pow(2, -9), scales[3959]);
+        Assert.Equal(Math.Pow(2, -8), scales[3960]);
+        Assert.Equal(25, scaler.State.TotalSkips);
     }
 
     [Fact]
@@ -65,15 +90,41 @@ public sealed class LossScalerTests
     }
 
     [Fact]
-    public void Backoff_stops_at_min_scale_then_an_overflow_there_is_an_error()
+    public void Backoff_stops_at_min_scale_and_overflows_there_are_skipped_until_a_run_reaches_the_limit()
     {
-        var options = LossScalerOptions.Dynamic with { InitialScale = 8, MinScale = 2 };
+        var options = LossScalerOptions.Dynamic with { InitialScale = 8, MinScale = 2, MaxConsecutiveSkips = 5 };
         var scaler = new LossScaler(options);
-        Assert.Equal(new[] { 4.0, 2.0 }, Run(scaler, new[] { true, true }));
-        var error = Assert.Throws<LossScaleException>(() => scaler.Update(true));
-        Assert.Contains("minimum loss scale 2", error.Message);
+        Assert.Equal(new[] { 4.0, 2.0, 2.0, 2.0, 2.0 }, Run(scaler, new[] { true, true, true, false, true }));
+        Assert.Equal(1, scaler.State.ConsecutiveSkips);
+        for (var i = 0; i < 3; i++) scaler.Update(true, "fc2.weight");
+        var error = Assert.Throws<LossScaleException>(() => scaler.Update(true, "fc1.bias"));
+        Assert.Contains("5 steps in a row", error.Message);
+        Assert.Contains("first non-finite tensor: 'fc2.weight'", error.Message); // the first of the run, not of the step that threw
+        Assert.Contains("MaxConsecutiveSkips", error.Message);
         Assert.Equal(2.0, scaler.Scale);
-        Assert.Equal(3, scaler.State.ConsecutiveSkips);
+        Assert.Equal(5, scaler.State.ConsecutiveSkips);
+    }
+
+    [Fact]
+    public void Runs_one_short_of_the_limit_never_throw()
+    {
+        var scaler = new LossScaler(LossScalerOptions.Dynamic with { GrowthInterval = 1 });
+        var run = Enumerable.Repeat(true, LossScalerOptions.DefaultMaxConsecutiveSkips - 1);
+        var pattern = run.Append(false).Concat(run).Append(false).ToArray();
+        Run(scaler, pattern);
+        Assert.Equal(2 * (LossScalerOptions.DefaultMaxConsecutiveSkips - 1), scaler.State.TotalSkips);
+        Assert.Throws<LossScaleException>(() => Run(scaler, Enumerable.Repeat(true, LossScalerOptions.DefaultMaxConsecutiveSkips)));
+    }
+
+    [Fact]
+    public void Without_a_limit_the_scaler_skips_until_the_scale_leaves_float32_range()
+    {
+        var scaler = new LossScaler(LossScalerOptions.Dynamic with { MaxConsecutiveSkips = null });
+        // 2^16 halves to 2^-149 (float32's smallest subnormal) in 165 steps; one more would be 0.
+        Run(scaler, Enumerable.Repeat(true, 165));
+        Assert.Equal(Math.Pow(2, -149), scaler.Scale);
+        var error = Assert.Throws<LossScaleException>(() => scaler.Update(true));
+        Assert.Contains("cannot back off further", error.Message);
     }
 
     [Fact]
