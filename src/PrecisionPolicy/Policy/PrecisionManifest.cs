@@ -112,6 +112,8 @@ public sealed class PrecisionManifest
     /// state is counted from its inner optimizer's tensors. A parameter that requires grad but is not in the
     /// optimizer (unfrozen after it was built) gets the gradient backward writes and nothing else.
     /// </summary>
+    /// <remarks>Called by <c>GetPrecisionManifest(optimizer)</c>; not for direct use.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static PrecisionManifest Of(nn.Module module, PrecisionPlan plan, MasterWeightOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(module);
