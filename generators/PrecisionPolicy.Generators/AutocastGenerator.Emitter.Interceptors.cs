@@ -47,6 +47,15 @@ public sealed partial class AutocastGenerator
                 return;
             }
 
+            if (spec.RuntimeForward)
+            {
+                // forward(...) runs no boundary hooks: each argument is cast as the module's own hook would cast it.
+                var arguments = spec.Parameters.Select(static p => PolicyCasts + ".ForwardInput(self, " + p.Name + ")");
+                w.Line("return self.forward(" + string.Join(", ", arguments) + "); // the module's run-time storage dtype");
+                w.Close();
+                return;
+            }
+
             var usesCompute = spec.Fp8Linear || spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
                 || spec.Parameters.Any(static p => p.Cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll or ArgumentCast.Exact or ArgumentCast.ExactOptional)
                 || spec.ResultCast != ResultCast.None;

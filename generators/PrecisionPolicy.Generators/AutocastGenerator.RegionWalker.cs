@@ -162,7 +162,13 @@ public sealed partial class AutocastGenerator
                             foreach (var forward in receiverType.GetMembers("forward").OfType<IMethodSymbol>())
                                 CheckHelper(forward, invocation, model);
                         }
-                        return null;
+                        // call(...) runs the boundary hooks; forward(...) runs none, so the static type saying nothing
+                        // (a child typed Module<Tensor, Tensor>, as in TorchSharp's MNIST example) is decided at run time.
+                        if (method.Name != "forward") return null;
+                        if (!IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
+                        var runtime = InterceptorBuilder.Build(symbols, method, memberName + ".forward (run-time module type)",
+                            CastCategory.ModuleLowPrecision, CastCategory.ModuleLowPrecision, storageCompute, reason);
+                        return runtime is null ? null : runtime with { RuntimeForward = true, ResultCast = ResultCast.None };
                     }
                     rowName = row.ShortName;
                     isLinear = row.Family == ModuleFamily.Linear && row.Signature == ModuleSignature.OneTensor; // the Linear row (Bilinear takes two inputs)
@@ -172,12 +178,7 @@ public sealed partial class AutocastGenerator
                         ReportComposite(member, memberName, row, compute, invocation.GetLocation());
                 }
 
-                if (method.Name == "forward" && !IsAccessible(method.ContainingType))
-                {
-                    Report(DiagnosticDescriptors.CallNotInterceptable, invocation.GetLocation(), memberName + ".forward",
-                        "'" + method.ContainingType.Name + "' is not accessible from generated code; call '" + memberName + ".call(...)' instead");
-                    return null;
-                }
+                if (method.Name == "forward" && !IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
                 var built = InterceptorBuilder.Build(symbols, method, rowName, category, category, compute, reason);
                 if (built is not null && isLinear) built = built with { LinearModule = true };
                 // FP8: a Linear call becomes functional.linear over FP8-quantized input and weight (the module's
@@ -185,6 +186,13 @@ public sealed partial class AutocastGenerator
                 if (fp8 && isLinear && built is not null && built.Parameters.Count == 1 && built.ReturnType == "global::TorchSharp.torch.Tensor")
                     built = built with { Fp8Linear = true, ResultCast = ResultCast.LowPrecisionResult, Reason = built.Reason + " (FP8: input and weight quantized per tensor)" };
                 return built;
+            }
+
+            private InterceptorSpec? NotInterceptableForward(InvocationExpressionSyntax invocation, string memberName, IMethodSymbol method)
+            {
+                Report(DiagnosticDescriptors.CallNotInterceptable, invocation.GetLocation(), memberName + ".forward",
+                    "'" + method.ContainingType.Name + "' is not accessible from generated code; call '" + memberName + ".call(...)' instead");
+                return null;
             }
 
             private (Precision Region, string Reason) RegionOf(SyntaxNode node, SemanticModel model)

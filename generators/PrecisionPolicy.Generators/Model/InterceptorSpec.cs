@@ -28,6 +28,12 @@ internal sealed record InterceptorSpec
     /// <summary>A call of a Linear module (the catalogue's Linear row): the runtime's GEMM mode picks how it runs.</summary>
     public bool LinearModule { get; init; }
 
+    /// <summary>
+    /// A forward(...) call on a receiver whose static type names no catalogued module (Module&lt;Tensor, Tensor&gt;,
+    /// an interface): forward runs no hooks, so each argument is cast by the module's run-time boundary dtype.
+    /// </summary>
+    public bool RuntimeForward { get; init; }
+
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
 

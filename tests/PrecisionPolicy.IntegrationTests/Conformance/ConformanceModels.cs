@@ -48,3 +48,29 @@ public sealed partial class BagClassifier : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor tokens) => output.call(functional.relu(hidden.call(bag.call(tokens))));
 }
+
+/// <summary>
+/// An MNIST-style MLP as TorchSharp's own example writes it: children typed
+/// <c>Module&lt;Tensor, Tensor&gt;</c> "so we can use 'forward' instead of 'call'" (forward runs no hooks).
+/// </summary>
+[Autocast(Precision.BF16)]
+public sealed partial class ForwardCallingMlp : Module<Tensor, Tensor>
+{
+    private readonly long vocabulary;
+    private readonly Module<Tensor, Tensor> fc1;
+    private readonly Module<Tensor, Tensor> fc2;
+
+    public ForwardCallingMlp(long vocabulary, long length, long classes) : base(nameof(ForwardCallingMlp))
+    {
+        this.vocabulary = vocabulary;
+        fc1 = Linear(vocabulary * length, 32);
+        fc2 = Linear(32, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor tokens)
+    {
+        var x = functional.one_hot(tokens, vocabulary).flatten(1).to_type(ScalarType.Float32);
+        return fc2.forward(functional.relu(fc1.forward(x)));
+    }
+}

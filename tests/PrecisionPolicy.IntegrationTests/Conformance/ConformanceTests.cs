@@ -38,6 +38,13 @@ public sealed class ConformanceTests
         Compare(nameof(BagClassifier), precision, () => new BagClassifier(Vocabulary, 16, Classes).ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Mlp_whose_children_are_called_with_forward_trains_like_fp32(Precision precision) =>
+        Compare(nameof(ForwardCallingMlp), precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
     private void Compare<TModel>(string name, Precision precision, Func<TModel> create, Func<TModel, MasterWeightOptimizer> optimizer)
         where TModel : nn.Module<Tensor, Tensor>
     {
