@@ -16,8 +16,22 @@ internal sealed class TypeScopedReports(ConcurrentDictionary<string, bool> repor
 {
     private readonly ConcurrentQueue<(IOperation Site, IOperation Use, Func<Location, Diagnostic> Create)> pending = new();
 
-    /// <summary>One set of reported creations per compilation and rule.</summary>
-    public static ConcurrentDictionary<string, bool> NewReportedSet() => new(StringComparer.Ordinal);
+    /// <summary>
+    /// Runs <paramref name="analyze"/> on the <paramref name="kinds"/> of operations of each type, with that
+    /// type's reports, and flushes them at the type's end; one set of reported creations per compilation and rule.
+    /// </summary>
+    public static void RegisterPerType(CompilationStartAnalysisContext context, OperationKind[] kinds, Action<OperationAnalysisContext, TypeScopedReports> analyze)
+    {
+        var reported = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        context.RegisterSymbolStartAction(
+            start =>
+            {
+                var reports = new TypeScopedReports(reported);
+                start.RegisterOperationAction(c => analyze(c, reports), kinds);
+                start.RegisterSymbolEndAction(reports.Flush);
+            },
+            SymbolKind.NamedType);
+    }
 
     public void Add(IOperation site, IOperation use, Func<Location, Diagnostic> create) => pending.Enqueue((site, use, create));
 

@@ -22,15 +22,7 @@ public sealed class StateInheritsLowPrecisionAnalyzer : TorchAnalyzer
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);
-        var reported = TypeScopedReports.NewReportedSet();
-        context.RegisterSymbolStartAction(
-            start =>
-            {
-                var reports = new TypeScopedReports(reported);
-                start.RegisterOperationAction(c => Analyze(c, flow, reports), ObservedKinds);
-                start.RegisterSymbolEndAction(reports.Flush);
-            },
-            SymbolKind.NamedType);
+        TypeScopedReports.RegisterPerType(context, ObservedKinds, (c, reports) => Analyze(c, flow, reports));
     }
 
     private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
