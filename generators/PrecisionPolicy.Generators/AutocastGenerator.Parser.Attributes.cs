@@ -18,24 +18,26 @@ public sealed partial class AutocastGenerator
                 ? (Precision)value
                 : null;
 
-        /// <summary>[Autocast(OutputDtype = X)] as written: the enum member's name, or null when not set.</summary>
-        private static string? OutputDtypeOf(AttributeData? attribute)
+        /// <summary>
+        /// The [Autocast] options as written (only the named arguments present): OutputDtype as the name of
+        /// its enum member, LowPrecisionEmbeddings; null where not set.
+        /// </summary>
+        private static (string? OutputDtype, bool? LowPrecisionEmbeddings) AutocastOptions(AttributeData? attribute)
         {
-            foreach (var named in attribute?.NamedArguments ?? Enumerable.Empty<System.Collections.Generic.KeyValuePair<string, TypedConstant>>())
+            var options = ((string?)null, (bool?)null);
+            if (attribute is null) return options;
+            foreach (var named in attribute.NamedArguments)
             {
-                if (named.Key != "OutputDtype" || named.Value.Type is not INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType) continue;
-                return enumType.GetMembers().OfType<IFieldSymbol>()
-                    .FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, named.Value.Value))?.Name;
+                var value = named.Value.Value;
+                options = named.Key switch
+                {
+                    "OutputDtype" when named.Value.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType =>
+                        (enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value))?.Name, options.Item2),
+                    "LowPrecisionEmbeddings" when value is bool b => (options.Item1, b),
+                    _ => options,
+                };
             }
-            return null;
-        }
-
-        /// <summary>[Autocast(LowPrecisionEmbeddings = b)] as written, or null when not set.</summary>
-        private static bool? LowPrecisionEmbeddingsOf(AttributeData? attribute)
-        {
-            foreach (var named in attribute?.NamedArguments ?? Enumerable.Empty<System.Collections.Generic.KeyValuePair<string, TypedConstant>>())
-                if (named.Key == "LowPrecisionEmbeddings" && named.Value.Value is bool value) return value;
-            return null;
+            return options;
         }
 
         /// <summary>Members kept in float32: marked [HighPrecision], or typed by a [HighPrecision] class.</summary>

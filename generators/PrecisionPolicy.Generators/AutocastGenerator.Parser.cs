@@ -63,6 +63,7 @@ public sealed partial class AutocastGenerator
             var regions = WalkType(context, symbols, type, precision, diagnostics, ct);
             regions.CheckUncalledComposites();
 
+            var options = AutocastOptions(context.Attributes.FirstOrDefault());
             var spec = new PolicySpec
             {
                 HintName = HintName(type, null),
@@ -75,8 +76,8 @@ public sealed partial class AutocastGenerator
                 HighPrecisionMembers = HighPrecisionMembers(type, symbols),
                 Scaling = ParseScaling(type, symbols),
                 Fp8Recipe = precision == Precision.FP8 ? ParseRecipe(type, symbols) : null,
-                OutputDtype = OutputDtypeOf(context.Attributes.FirstOrDefault()),
-                LowPrecisionEmbeddings = LowPrecisionEmbeddingsOf(context.Attributes.FirstOrDefault()),
+                OutputDtype = options.OutputDtype,
+                LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
                 IsTensorToTensorModule = IsTensorToTensor(type, symbols),
                 Interceptors = regions.Interceptors(),

@@ -168,7 +168,7 @@ public sealed partial class AutocastGenerator
                         if (!IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
                         var runtime = InterceptorBuilder.Build(symbols, method, memberName + ".forward (run-time module type)",
                             CastCategory.ModuleLowPrecision, CastCategory.ModuleLowPrecision, storageCompute, reason);
-                        return runtime is null ? null : runtime with { RuntimeForward = true, ResultCast = ResultCast.None };
+                        return runtime is null ? null : runtime with { RuntimeForward = true };
                     }
                     rowName = row.ShortName;
                     isLinear = row.Family == ModuleFamily.Linear && row.Signature == ModuleSignature.OneTensor; // the Linear row (Bilinear takes two inputs)
