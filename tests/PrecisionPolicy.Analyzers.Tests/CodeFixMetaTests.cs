@@ -25,17 +25,9 @@ namespace PrecisionPolicy.Analyzers.Tests;
 /// </summary>
 public sealed class CodeFixMetaTests(ITestOutputHelper output)
 {
-    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = typeof(Helpers.TorchAnalyzer).Assembly.GetTypes()
-        .Where(static t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
-        .OrderBy(static t => t.FullName, StringComparer.Ordinal)
-        .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-        .ToImmutableArray();
+    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = ShippedComponents.Analyzers();
 
-    private static readonly ImmutableArray<CodeFixProvider> CodeFixes = typeof(CodeFixes.UseFloat32CodeFix).Assembly.GetTypes()
-        .Where(static t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
-        .OrderBy(static t => t.FullName, StringComparer.Ordinal)
-        .Select(static t => (CodeFixProvider)Activator.CreateInstance(t)!)
-        .ToImmutableArray();
+    private static readonly ImmutableArray<CodeFixProvider> CodeFixes = ShippedComponents.CodeFixes();
 
     [Fact]
     public async Task Every_fix_and_fix_all_keeps_the_positive_cases_compiling_with_no_new_diagnostics()

@@ -25,10 +25,7 @@ public sealed class CorpusTests(ITestOutputHelper output)
     private static readonly Regex Source = new(@"^// Source: https://\S+", RegexOptions.Multiline);
     private static readonly Regex Expected = new(@"^// Expected: (?<id>PP\d{4})", RegexOptions.Multiline);
 
-    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = typeof(Helpers.TorchAnalyzer).Assembly.GetTypes()
-        .Where(static t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
-        .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-        .ToImmutableArray();
+    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = ShippedComponents.Analyzers();
 
     private static string Folder(string name) =>
         Path.Combine(RepositorySources.FindRoot(), "tests", "PrecisionPolicy.Analyzers.Tests", "Corpus", name);

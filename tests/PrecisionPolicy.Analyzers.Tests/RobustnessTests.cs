@@ -32,17 +32,9 @@ public sealed class RobustnessTests(ITestOutputHelper output)
 
     private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = typeof(Helpers.TorchAnalyzer).Assembly.GetTypes()
-        .Where(static t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
-        .OrderBy(static t => t.FullName, StringComparer.Ordinal)
-        .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-        .ToImmutableArray();
+    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = ShippedComponents.Analyzers();
 
-    private static readonly ImmutableArray<CodeFixProvider> CodeFixes = typeof(CodeFixes.UseFloat32CodeFix).Assembly.GetTypes()
-        .Where(static t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
-        .OrderBy(static t => t.FullName, StringComparer.Ordinal)
-        .Select(static t => (CodeFixProvider)Activator.CreateInstance(t)!)
-        .ToImmutableArray();
+    private static readonly ImmutableArray<CodeFixProvider> CodeFixes = ShippedComponents.CodeFixes();
 
     [Fact]
     public async Task Analyzers_fixes_and_generators_never_throw_on_damaged_sources()
