@@ -20,7 +20,10 @@ public sealed partial class AutocastGenerator
             for (var i = 0; i < spec.Interceptors.Count; i++)
             {
                 if (i > 0) w.Line();
+                var obsolete = spec.Interceptors[i].CallsObsolete;
+                if (obsolete) w.Line("#pragma warning disable CS0618 // calls the [Obsolete] op the intercepted code calls");
                 EmitInterceptor(w, spec.Interceptors[i], i);
+                if (obsolete) w.Line("#pragma warning restore CS0618");
             }
             w.Close();
             w.Close();

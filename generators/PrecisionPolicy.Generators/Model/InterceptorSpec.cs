@@ -41,6 +41,9 @@ internal sealed record InterceptorSpec
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
 
+    /// <summary>The intercepted method is [Obsolete]: the interceptor calls it as the user's code did, without a second warning.</summary>
+    public bool CallsObsolete { get; init; }
+
     /// <summary>Name of the intercepted method.</summary>
     public string MethodName { get; init; } = "";
 
