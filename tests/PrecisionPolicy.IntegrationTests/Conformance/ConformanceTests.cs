@@ -45,6 +45,27 @@ public sealed class ConformanceTests
         Compare(nameof(ForwardCallingMlp), precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes).ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Resnet_style_cnn_with_sequential_and_batch_norm_trains_like_fp32(Precision precision) =>
+        Compare(nameof(ResidualCnn), precision, () => new ResidualCnn(Vocabulary, 4, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Depthwise_separable_cnn_trains_like_fp32(Precision precision) =>
+        Compare(nameof(SeparableCnn), precision, () => new SeparableCnn(Vocabulary, 4, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Llama_style_decoder_trains_like_fp32(Precision precision) =>
+        Compare(nameof(LlamaDecoder), precision, () => new LlamaDecoder(Vocabulary, 8, 2, Length, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
     private void Compare<TModel>(string name, Precision precision, Func<TModel> create, Func<TModel, MasterWeightOptimizer> optimizer)
         where TModel : nn.Module<Tensor, Tensor>
     {

@@ -66,8 +66,9 @@ public sealed partial class SeparableCnn : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>RMSNorm as LLaMA writes it: x · rsqrt(mean(x²) + eps) · weight.</summary>
-public sealed class RmsNorm : Module<Tensor, Tensor>
+/// <summary>RMSNorm as LLaMA writes it: x · rsqrt(mean(x²) + eps) · weight (its own policy: its ops are outside the decoder's region).</summary>
+[Autocast(Precision.BF16)]
+public sealed partial class RmsNorm : Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
 
