@@ -9,7 +9,10 @@ namespace PrecisionPolicy.IntegrationTests.Conformance;
 // Models as a TorchSharp user writes them; [Autocast] and partial are the only additions. The token
 // sequence is read as a one-channel (length × vocabulary) one-hot image by the CNNs.
 
-/// <summary>A ResNet-style CNN: Sequential stem (Conv2d, BatchNorm2d, ReLU), one residual block, pooled Linear head.</summary>
+/// <summary>
+/// A ResNet-style CNN: Sequential stem (Conv2d, BatchNorm2d, ReLU), one residual block, average pooling over
+/// the sequence axis (the vocabulary axis carries the class) and a Linear head.
+/// </summary>
 [Autocast(Precision.BF16)]
 public sealed partial class ResidualCnn : Module<Tensor, Tensor>
 {
@@ -23,7 +26,7 @@ public sealed partial class ResidualCnn : Module<Tensor, Tensor>
         this.vocabulary = vocabulary;
         stem = Sequential(Conv2d(1, width, 3, padding: 1), BatchNorm2d(width), ReLU());
         block = Sequential(Conv2d(width, width, 3, padding: 1), BatchNorm2d(width), ReLU(), Conv2d(width, width, 3, padding: 1), BatchNorm2d(width));
-        head = Linear(width, classes);
+        head = Linear(width * vocabulary, classes);
         RegisterComponents();
     }
 
@@ -32,7 +35,7 @@ public sealed partial class ResidualCnn : Module<Tensor, Tensor>
         var image = functional.one_hot(tokens, vocabulary).to_type(ScalarType.Float32).unsqueeze(1);
         var x = stem.call(image);
         x = functional.relu(x + block.call(x));
-        return head.call(functional.adaptive_avg_pool2d(x, 1).flatten(1));
+        return head.call(x.mean(new long[] { 2 }).flatten(1));
     }
 }
 
@@ -54,7 +57,7 @@ public sealed partial class SeparableCnn : Module<Tensor, Tensor>
         depthwise = Conv2d(width, width, 3, padding: 1, groups: width);
         pointwise = Conv2d(width, width, 1);
         norm = BatchNorm2d(width);
-        head = Linear(width, classes);
+        head = Linear(width * vocabulary, classes);
         RegisterComponents();
     }
 
@@ -62,7 +65,7 @@ public sealed partial class SeparableCnn : Module<Tensor, Tensor>
     {
         var image = functional.one_hot(tokens, vocabulary).to_type(ScalarType.Float32).unsqueeze(1);
         var x = functional.relu6(norm.call(pointwise.call(depthwise.call(functional.relu6(stem.call(image))))));
-        return head.call(x.mean(new long[] { 2, 3 }));
+        return head.call(x.mean(new long[] { 2 }).flatten(1)); // pooled over the sequence axis
     }
 }
 
