@@ -5,7 +5,7 @@ public enum MasterLayout
 {
     /// <summary>
     /// The one flat FP32 master buffer, handed to the inner optimizer as consecutive cache-sized
-    /// chunks (2^15 elements, one parameter each): the inner optimizer's op count follows the number
+    /// chunks (2^17 elements, one parameter each): the inner optimizer's op count follows the number
     /// of elements, not of tensors, and each op runs in cache. Exact for element-wise optimizers
     /// (SGD, Adam, AdamW, RMSProp, Adagrad): the same result as over one flat parameter; all masters
     /// share one parameter group.

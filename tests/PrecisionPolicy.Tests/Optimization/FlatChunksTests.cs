@@ -10,7 +10,7 @@ namespace PrecisionPolicy.Tests.Optimization;
 public sealed class FlatChunksTests
 {
     // Two full chunks and a partial one, from tensors whose boundaries are not chunk boundaries.
-    private static readonly long[] Sizes = { 40_000, 30_000, 5 };
+    private static readonly long[] Sizes = { 150_000, 120_000, 5 };
 
     [Fact]
     public void Chunks_cover_the_buffer_in_order_without_overlap()
