@@ -69,6 +69,7 @@ public sealed partial class AutocastGenerator
             var options = new List<string>();
             if (spec.OutputDtype is { } output) options.Add("output: global::PrecisionPolicy.AutocastOutput." + output);
             if (spec.LowPrecisionEmbeddings is { } embeddings) options.Add("lowPrecisionEmbeddings: " + (embeddings ? "true" : "false"));
+            if (spec.ReduceDtype is { } reduce) options.Add("reduce: global::PrecisionPolicy.AutocastReduce." + reduce);
             var close = options.Count == 0 ? ");" : ",";
             if (spec.Fp8Recipe is { } recipe)
             {
@@ -113,7 +114,7 @@ public sealed partial class AutocastGenerator
                 w.Line("    return optimizer;");
                 w.Line("}");
 
-                if (spec.IsTensorToTensorModule) EmitTrainingSteps(w);
+                if (spec.IsTensorToTensorModule) EmitTrainingSteps(w, spec);
             }
 
             w.Close();
@@ -121,7 +122,7 @@ public sealed partial class AutocastGenerator
             if (hasNamespace) w.Close();
         }
 
-        private static void EmitTrainingSteps(IndentedWriter w)
+        private static void EmitTrainingSteps(IndentedWriter w, PolicySpec spec)
         {
             var lossFunction = "global::System.Func<" + Tensor + ", " + Tensor + ", " + Tensor + "> lossFunction";
             w.Line();
@@ -138,6 +139,16 @@ public sealed partial class AutocastGenerator
             w.Open("public void AccumulateStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " input, " + Tensor + " target, " + lossFunction + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
             w.Line("optimizer.Backward(__Float32Loss(input, target, lossFunction));");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The training step as data-parallel ranks would run it, simulated on this machine: the batch split into");
+            w.Line("/// <c>dataParallel.Ranks</c> micro-batches, one per rank, their gradients summed in ring order in " + ReduceDescription(spec) + ",");
+            w.Line("/// then handed to the FP32 masters for step-or-skip.");
+            w.Line("/// </summary>");
+            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " input, " + Tensor + " target, " + lossFunction + ", global::PrecisionPolicy.Distributed.SimulatedDataParallel dataParallel)");
+            w.Line("global::System.ArgumentNullException.ThrowIfNull(dataParallel);");
+            w.Line("return dataParallel.Step(optimizer, input, target, (x, y) => __Float32Loss(x, y, lossFunction), __precisionPlan.ReduceDtype);");
             w.Close();
             w.Line();
             w.Line("// The output and the loss in float32: losses are float32 rows (" + DocLinks.CastPolicy + "#ops).");
@@ -186,6 +197,11 @@ public sealed partial class AutocastGenerator
                 _ => "dynamic" + (s.InitialScale is { } initial ? " from " + Plain(initial) : "") + " ([LossScaling])",
             };
         }
+
+        private static string ReduceDescription(PolicySpec spec) =>
+            spec.ReduceDtype is { } reduce && reduce != "Compute"
+                ? reduce + " ([Autocast(ReduceDtype = AutocastReduce." + reduce + ")])"
+                : "the compute dtype (the default of [Autocast(ReduceDtype = ...)])";
 
         private static string Plain(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

@@ -78,6 +78,7 @@ public sealed partial class AutocastGenerator
                 Fp8Recipe = precision == Precision.FP8 ? ParseRecipe(type, symbols) : null,
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
+                ReduceDtype = options.ReduceDtype,
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
                 IsTensorToTensorModule = IsTensorToTensor(type, symbols),
                 Interceptors = regions.Interceptors(),
