@@ -57,8 +57,8 @@ public sealed class ReductionConvergenceTests
     private static (double Initial, double Final) Train(int seed, ScalarType reduceDtype)
     {
         using var scope = NewDisposeScope();
-        var (x, y) = Fixtures.Regression(samples: 64, inputs: 16, outputs: 4, seed: seed);
-        using var model = Fixtures.Mlp(ScalarType.BFloat16, seed);
+        var (x, y) = Fixtures.Regression(samples: 64, inputs: 8, outputs: 2, seed: seed);
+        using var model = Fixtures.Mlp(ScalarType.BFloat16, seed, inputs: 8, hidden: 16, outputs: 2);
         using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, 1e-2));
         var mode = new SimulatedDataParallel(Ranks);
         double Loss() { using var _ = no_grad(); return nn.functional.mse_loss(model.call(x), y).item<float>(); }
