@@ -13,6 +13,12 @@ using PrecisionPolicy.Benchmarks;
 // The fault-injection soak: ... -- soak [steps per precision, default 5000]
 if (args.Length > 0 && args[0] == "soak")
     return PrecisionPolicy.Soak.SoakCommand.Run(args.Skip(1).ToArray());
+// BF16 vs FP32 (and FP16) gradient reduction over simulated ranks: ... -- reduce [seeds, default 7] [steps, default 300]
+if (args.Length > 0 && args[0] == "reduce")
+{
+    TorchSharp.torch.set_num_threads(1);
+    return PrecisionPolicy.Reduce.ReduceCommand.Run(args.Skip(1).ToArray());
+}
 
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)

@@ -69,6 +69,7 @@ public sealed partial class AutocastGenerator
             var options = new List<string>();
             if (spec.OutputDtype is { } output) options.Add("output: global::PrecisionPolicy.AutocastOutput." + output);
             if (spec.LowPrecisionEmbeddings is { } embeddings) options.Add("lowPrecisionEmbeddings: " + (embeddings ? "true" : "false"));
+            if (spec.ReduceDtype is { } reduce) options.Add("reduce: global::PrecisionPolicy.AutocastReduce." + reduce);
             var close = options.Count == 0 ? ");" : ",";
             if (spec.Fp8Recipe is { } recipe)
             {
@@ -113,7 +114,7 @@ public sealed partial class AutocastGenerator
                 w.Line("    return optimizer;");
                 w.Line("}");
 
-                if (spec.TrainStepInputs.Count > 0) EmitTrainingSteps(w, spec.TrainStepInputs);
+                if (spec.TrainStepInputs.Count > 0) EmitTrainingSteps(w, spec);
             }
 
             w.Close();
@@ -121,8 +122,9 @@ public sealed partial class AutocastGenerator
             if (hasNamespace) w.Close();
         }
 
-        private static void EmitTrainingSteps(IndentedWriter w, EquatableArray<string> inputs)
+        private static void EmitTrainingSteps(IndentedWriter w, PolicySpec spec)
         {
+            var inputs = spec.TrainStepInputs;
             var lossFunction = "global::System.Func<" + Tensor + ", " + Tensor + ", " + Tensor + "> lossFunction";
             var parameters = string.Join(", ", inputs.Select(static i => Tensor + " " + i)) + ", " + Tensor + " target, " + lossFunction;
             var arguments = string.Join(", ", inputs) + ", target, lossFunction";
@@ -145,9 +147,25 @@ public sealed partial class AutocastGenerator
             w.Line("optimizer.Backward(__Float32Loss(" + arguments + "));");
             w.Close();
             w.Line();
+            // The simulated ranks split one batch, so only a single-input module gets the data-parallel step.
+            if (inputs.Count == 1) EmitSimulatedDataParallelStep(w, spec, inputs[0], lossFunction);
             w.Line("// The output and the loss in float32: losses are float32 rows (" + DocLinks.CastPolicy + "#ops).");
             w.Line("private " + Tensor + " __Float32Loss(" + parameters + ") =>");
             w.Line("    " + Autocast + ".Float32(lossFunction(" + Autocast + ".Float32(this.call(" + string.Join(", ", inputs) + ")), target));");
+        }
+
+        private static void EmitSimulatedDataParallelStep(IndentedWriter w, PolicySpec spec, string input, string lossFunction)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// The training step as data-parallel ranks would run it, simulated on this machine: the batch split into");
+            w.Line("/// <c>dataParallel.Ranks</c> micro-batches, one per rank, their gradients summed in ring order in " + ReduceDescription(spec) + ",");
+            w.Line("/// then handed to the FP32 masters for step-or-skip.");
+            w.Line("/// </summary>");
+            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " " + input + ", " + Tensor + " target, " + lossFunction + ", global::PrecisionPolicy.Distributed.SimulatedDataParallel dataParallel)");
+            w.Line("global::System.ArgumentNullException.ThrowIfNull(dataParallel);");
+            w.Line("return dataParallel.Step(optimizer, " + input + ", target, (x, y) => __Float32Loss(x, y, lossFunction), __precisionPlan.ReduceDtype);");
+            w.Close();
+            w.Line();
         }
 
         // Only what [LossScaling] sets: every other option is LossScalerOptions' own default.
@@ -191,6 +209,11 @@ public sealed partial class AutocastGenerator
                 _ => "dynamic" + (s.InitialScale is { } initial ? " from " + Plain(initial) : "") + " ([LossScaling])",
             };
         }
+
+        private static string ReduceDescription(PolicySpec spec) =>
+            spec.ReduceDtype is { } reduce && reduce != "Compute"
+                ? reduce + " ([Autocast(ReduceDtype = AutocastReduce." + reduce + ")])"
+                : "the compute dtype (the default of [Autocast(ReduceDtype = ...)])";
 
         private static string Plain(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

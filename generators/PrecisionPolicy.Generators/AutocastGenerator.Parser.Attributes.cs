@@ -19,26 +19,32 @@ public sealed partial class AutocastGenerator
                 : null;
 
         /// <summary>
-        /// The [Autocast] options as written (only the named arguments present): OutputDtype as the name of
-        /// its enum member, LowPrecisionEmbeddings; null where not set.
+        /// The [Autocast] options as written (only the named arguments present): OutputDtype and ReduceDtype as
+        /// the names of their enum members, LowPrecisionEmbeddings; null where not set.
         /// </summary>
-        private static (string? OutputDtype, bool? LowPrecisionEmbeddings) AutocastOptions(AttributeData? attribute)
+        private static (string? OutputDtype, bool? LowPrecisionEmbeddings, string? ReduceDtype) AutocastOptions(AttributeData? attribute)
         {
-            var options = ((string?)null, (bool?)null);
+            var options = ((string?)null, (bool?)null, (string?)null);
             if (attribute is null) return options;
             foreach (var named in attribute.NamedArguments)
             {
                 var value = named.Value.Value;
                 options = named.Key switch
                 {
-                    "OutputDtype" when named.Value.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType =>
-                        (enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value))?.Name, options.Item2),
-                    "LowPrecisionEmbeddings" when value is bool b => (options.Item1, b),
+                    "OutputDtype" => (EnumMemberName(named.Value), options.Item2, options.Item3),
+                    "LowPrecisionEmbeddings" when value is bool b => (options.Item1, b, options.Item3),
+                    "ReduceDtype" => (options.Item1, options.Item2, EnumMemberName(named.Value)),
                     _ => options,
                 };
             }
             return options;
         }
+
+        /// <summary>The name of the enum member an attribute argument holds; null when it is not an enum or matches no member (a cast of another number).</summary>
+        private static string? EnumMemberName(TypedConstant argument) =>
+            argument.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType
+                ? enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, argument.Value))?.Name
+                : null;
 
         /// <summary>Members kept in float32: marked [HighPrecision], or typed by a [HighPrecision] class.</summary>
         private static EquatableArray<string> HighPrecisionMembers(INamedTypeSymbol type, KnownSymbols symbols) =>

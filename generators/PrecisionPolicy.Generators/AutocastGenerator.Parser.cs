@@ -82,6 +82,7 @@ public sealed partial class AutocastGenerator
                 Fp8Recipe = precision == Precision.FP8 ? ParseRecipe(type, symbols) : null,
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
+                ReduceDtype = options.ReduceDtype,
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
                 TrainStepInputs = TrainStepInputs(type, symbols),
                 Interceptors = regions.Interceptors(),

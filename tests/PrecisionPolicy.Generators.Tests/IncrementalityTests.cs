@@ -133,7 +133,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void An_other_attribute_named_Autocast_generates_nothing()
+    public void Another_attribute_named_autocast_generates_nothing()
     {
         var result = GeneratorHarness.Run(("/src/Elsewhere.cs", Sources.Usings + """
             namespace Elsewhere

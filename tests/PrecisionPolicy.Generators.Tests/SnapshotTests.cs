@@ -16,6 +16,7 @@ public sealed class SnapshotTests
     [InlineData("Fp16LossScaling", Sources.Fp16Scaled)]
     [InlineData("Fp8", Sources.Fp8)]
     [InlineData("ThreeInputs", Sources.ThreeInputs)]
+    [InlineData("ReduceDtype", Sources.ReduceDtype)]
     public void Emitted_text_matches_snapshot_and_compiles_clean(string name, string source)
     {
         var result = GeneratorHarness.Run(("/src/" + name + ".cs", source));

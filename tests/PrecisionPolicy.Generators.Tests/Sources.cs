@@ -239,6 +239,24 @@ internal static class Sources
         }
         """;
 
+    public const string ReduceDtype = Usings + """
+        namespace Samples;
+
+        [Autocast(Precision.BF16, ReduceDtype = AutocastReduce.Float32)]
+        public sealed partial class Fp32Reduced : Module<Tensor, Tensor>
+        {
+            private readonly Linear fc;
+
+            public Fp32Reduced(int d) : base(nameof(Fp32Reduced))
+            {
+                fc = Linear(d, d);
+                RegisterComponents();
+            }
+
+            public override Tensor forward(Tensor x) => fc.call(x);
+        }
+        """;
+
     public const string Fp8 = Usings + """
         namespace Samples;
 

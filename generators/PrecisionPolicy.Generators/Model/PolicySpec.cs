@@ -43,6 +43,9 @@ internal sealed record PolicySpec
     /// <summary>[Autocast(LowPrecisionEmbeddings = ...)] as written; null when not set.</summary>
     public bool? LowPrecisionEmbeddings { get; init; }
 
+    /// <summary>[Autocast(ReduceDtype = ...)] as written: the AutocastReduce member name; null when not set.</summary>
+    public string? ReduceDtype { get; init; }
+
     /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
     public bool HasMasterWeightOptimizer { get; init; }
 

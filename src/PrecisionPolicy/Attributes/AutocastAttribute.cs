@@ -28,4 +28,11 @@ public sealed class AutocastAttribute : Attribute
     /// PyTorch autocast.
     /// </summary>
     public bool LowPrecisionEmbeddings { get; set; }
+
+    /// <summary>
+    /// The dtype gradients are summed across data-parallel ranks in: <see cref="AutocastReduce.Compute"/>
+    /// (the gradients' own dtype) by default. The generated <c>TrainStep(..., SimulatedDataParallel)</c>
+    /// reduces in it; see docs/distributed-precision.md.
+    /// </summary>
+    public AutocastReduce ReduceDtype { get; set; }
 }

@@ -58,6 +58,20 @@ public static class DataParallel
         return optimizer.Step();
     }
 
+    /// <summary>
+    /// The dtype <paramref name="reduce"/> stands for under <paramref name="precision"/>:
+    /// <see cref="AutocastReduce.Compute"/> is the precision's compute dtype (bfloat16 for FP8, whose
+    /// gradients are stored in it), the others their own dtype.
+    /// </summary>
+    public static ScalarType ReduceDtypeOf(AutocastReduce reduce, Precision precision) => reduce switch
+    {
+        AutocastReduce.Compute => AutocastDtypes.ComputeDtype(precision),
+        AutocastReduce.Float32 => ScalarType.Float32,
+        AutocastReduce.BFloat16 => ScalarType.BFloat16,
+        AutocastReduce.Float16 => ScalarType.Float16,
+        _ => throw new ArgumentOutOfRangeException(nameof(reduce), reduce, "Not an AutocastReduce value."),
+    };
+
     // The optimizer's FP32 accumulators in ParameterNames order, as one flat tensor (a copy).
     private static Tensor ReadFlat(MasterWeightOptimizer optimizer) =>
         cat(optimizer.ParameterNames.Select(n => optimizer.GradientOf(n).flatten()).ToArray());

@@ -38,9 +38,9 @@ public static class DeepSpeedPrecision
     // precision: accepted and not carried (this runtime checks every step's gradients for inf/NaN).
     private static readonly string[] Bf16Keys = { "enabled", "immediate_grad_update", "check_overflow", "check_grad_overflow" };
 
-    private static readonly (string Name, ScalarType Dtype)[] CommunicationTypes =
+    private static readonly (string Name, AutocastReduce Reduce)[] CommunicationTypes =
     {
-        ("fp32", ScalarType.Float32), ("fp16", ScalarType.Float16), ("bf16", ScalarType.BFloat16),
+        ("fp32", AutocastReduce.Float32), ("fp16", AutocastReduce.Float16), ("bf16", AutocastReduce.BFloat16),
     };
 
     /// <summary>Reads the precision policy of a DeepSpeed config (the whole config or just its precision keys).</summary>
@@ -111,10 +111,11 @@ public static class DeepSpeedPrecision
             config["fp16"] = new JsonObject { ["enabled"] = false };
             config["bf16"] = new JsonObject { ["enabled"] = policy.Precision == Precision.BF16 };
         }
-        if (policy.ReduceDtype is { } reduce)
+        // AutocastReduce.Compute is DeepSpeed's default (the gradients' dtype): the key is left out.
+        if (policy.ReduceDtype != AutocastReduce.Compute)
         {
-            var name = CommunicationTypes.Where(c => c.Dtype == reduce).Select(c => c.Name).FirstOrDefault()
-                ?? throw new PolicyFormatException(FormatName, "communication_data_type", $"{reduce} is not one of fp32, fp16, bf16.");
+            var name = CommunicationTypes.Where(c => c.Reduce == policy.ReduceDtype).Select(c => c.Name).FirstOrDefault()
+                ?? throw new PolicyFormatException(FormatName, "communication_data_type", $"{policy.ReduceDtype} is not one of fp32, fp16, bf16.");
             config["communication_data_type"] = name;
         }
         return config;
@@ -209,14 +210,14 @@ public static class DeepSpeedPrecision
         };
     }
 
-    private static ScalarType? CommunicationType(JsonElement config)
+    private static AutocastReduce CommunicationType(JsonElement config)
     {
-        if (!config.TryGetProperty("communication_data_type", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (!config.TryGetProperty("communication_data_type", out var value) || value.ValueKind == JsonValueKind.Null) return AutocastReduce.Compute;
         if (value.ValueKind != JsonValueKind.String)
             throw new PolicyFormatException(FormatName, "communication_data_type", $"must be a string: fp32, fp16 or bf16 (was {value.ValueKind}).");
         var text = value.GetString()!;
         // DeepSpeed lower-cases the value before matching it.
-        return CommunicationTypes.Where(c => c.Name == text.ToLowerInvariant()).Select(c => (ScalarType?)c.Dtype).FirstOrDefault()
+        return CommunicationTypes.Where(c => c.Name == text.ToLowerInvariant()).Select(c => (AutocastReduce?)c.Reduce).FirstOrDefault()
             ?? throw new PolicyFormatException(FormatName, "communication_data_type", $"'{text}' is not one of fp32, fp16, bf16.");
     }
 

@@ -13,7 +13,8 @@ namespace PrecisionPolicy.Interop;
 /// FSDP semantics carried over: <c>param_dtype</c> is the dtype of the unsharded parameters, so of
 /// forward/backward compute, while the optimizer steps the sharded parameters in their original
 /// float32 (the masters); <c>reduce_dtype</c> None with a <c>param_dtype</c> reduces in
-/// <c>param_dtype</c>, which <see cref="TrainingPrecision.ReduceDtype"/> null means too. FSDP has no
+/// <c>param_dtype</c>, which <see cref="AutocastReduce.Compute"/> (the default of
+/// <see cref="TrainingPrecision.ReduceDtype"/>) means too. FSDP has no
 /// loss scaling of its own (a ShardedGradScaler is set up beside it), so FP16 gets this runtime's
 /// default scaling and a written policy's scaling is not part of the text.
 /// </remarks>
@@ -76,7 +77,7 @@ public sealed record FsdpMixedPrecision(ScalarType? ParamDtype = null, ScalarTyp
         if (policy.ParamDtype != ScalarType.Float32)
             throw new PolicyFormatException(FormatName, "param_dtype", $"FSDP steps the sharded parameters in their original float32; a {policy.ParamDtype} parameter dtype (pure low-precision training) has no field.");
         var param = policy.Precision == Precision.FP32 ? (ScalarType?)null : policy.ComputeDtype;
-        return new FsdpMixedPrecision(param, policy.ReduceDtype, policy.BufferDtype);
+        return new FsdpMixedPrecision(param, TrainingPrecision.ExplicitReduceDtype(policy.ReduceDtype, FormatName, "reduce_dtype"), policy.BufferDtype);
     }
 
     /// <summary>This runtime's policy for these settings.</summary>
@@ -85,7 +86,7 @@ public sealed record FsdpMixedPrecision(ScalarType? ParamDtype = null, ScalarTyp
         var precision = ParamDtype is { } p ? TrainingPrecision.PrecisionOf(p, FormatName, "param_dtype") : Precision.FP32;
         return new TrainingPrecision(precision)
         {
-            ReduceDtype = ReduceDtype is { } r ? TrainingPrecision.RequireFloating(r, FormatName, "reduce_dtype") : null,
+            ReduceDtype = ReduceDtype is { } r ? TrainingPrecision.ReduceOf(r, FormatName, "reduce_dtype") : AutocastReduce.Compute,
             BufferDtype = BufferDtype is { } b ? TrainingPrecision.RequireFloating(b, FormatName, "buffer_dtype") : null,
         };
     }

@@ -27,8 +27,13 @@ public sealed record TrainingPrecision(Precision Precision)
     /// <summary>The dtype of the model's outputs (jmp's <c>output</c>); null: the runtime's float32 out of the outermost policy module.</summary>
     public ScalarType? OutputDtype { get; init; }
 
-    /// <summary>The dtype gradients are reduced across ranks in (DeepSpeed's <c>communication_data_type</c>, FSDP's <c>reduce_dtype</c>); null: the gradients' own (compute) dtype.</summary>
-    public ScalarType? ReduceDtype { get; init; }
+    /// <summary>
+    /// The dtype gradients are reduced across ranks in (DeepSpeed's <c>communication_data_type</c>, FSDP's
+    /// <c>reduce_dtype</c>): the same setting as <c>[Autocast(ReduceDtype = ...)]</c>.
+    /// <see cref="AutocastReduce.Compute"/> (the default) when the source leaves it to the gradients' own
+    /// dtype; <see cref="Distributed.DataParallel.ReduceDtypeOf"/> gives the dtype it stands for.
+    /// </summary>
+    public AutocastReduce ReduceDtype { get; init; }
 
     /// <summary>The dtype of module buffers (FSDP's <c>buffer_dtype</c>); null: buffers keep theirs (norm statistics stay float32 in this runtime).</summary>
     public ScalarType? BufferDtype { get; init; }
@@ -44,6 +49,24 @@ public sealed record TrainingPrecision(Precision Precision)
     internal static Precision PrecisionOf(ScalarType dtype, string format, string field) =>
         Named.Where(p => AutocastDtypes.ComputeDtype(p) == dtype).Select(p => (Precision?)p).FirstOrDefault()
         ?? throw new PolicyFormatException(format, field, $"{dtype} is not a training precision here: use float32, bfloat16 or float16.");
+
+    /// <summary>The explicit reduce setting of a dtype read from a foreign format, or an error naming <paramref name="field"/>.</summary>
+    internal static AutocastReduce ReduceOf(ScalarType dtype, string format, string field) => dtype switch
+    {
+        ScalarType.Float32 => AutocastReduce.Float32,
+        ScalarType.BFloat16 => AutocastReduce.BFloat16,
+        ScalarType.Float16 => AutocastReduce.Float16,
+        _ => throw new PolicyFormatException(format, field, $"{dtype} is not a reduce dtype here: use float32, bfloat16 or float16."),
+    };
+
+    /// <summary>
+    /// The dtype an explicit reduce setting names; null for <see cref="AutocastReduce.Compute"/>, which
+    /// foreign formats express by leaving the field unset. An undefined value is an error naming <paramref name="field"/>.
+    /// </summary>
+    internal static ScalarType? ExplicitReduceDtype(AutocastReduce reduce, string format, string field) =>
+        reduce == AutocastReduce.Compute ? null
+        : Enum.IsDefined(reduce) ? Distributed.DataParallel.ReduceDtypeOf(reduce, Precision.FP32)
+        : throw new PolicyFormatException(format, field, $"{reduce} is not an AutocastReduce value.");
 
     /// <summary>An error naming <paramref name="field"/> unless <paramref name="dtype"/> is float32, bfloat16 or float16.</summary>
     internal static ScalarType RequireFloating(ScalarType dtype, string format, string field)

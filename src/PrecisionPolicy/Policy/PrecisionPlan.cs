@@ -26,10 +26,12 @@ public sealed class PrecisionPlan
     /// <param name="fp8Recipe">FP8 classes: the [Fp8Recipe] recipe (null: TransformerEngine's defaults).</param>
     /// <param name="output">[Autocast(OutputDtype = ...)]: the dtype of the outermost policy module's floating outputs.</param>
     /// <param name="lowPrecisionEmbeddings">[Autocast(LowPrecisionEmbeddings = true)]: Embedding/EmbeddingBag tables stored in the compute dtype.</param>
+    /// <param name="reduce">[Autocast(ReduceDtype = ...)]: the dtype gradients are summed across data-parallel ranks in.</param>
     public PrecisionPlan(
         string moduleName, Precision precision, IEnumerable<string> highPrecisionMembers, LossScalerOptions? scaling = null, Fp8Recipe? fp8Recipe = null,
-        AutocastOutput output = AutocastOutput.Float32, bool lowPrecisionEmbeddings = false)
+        AutocastOutput output = AutocastOutput.Float32, bool lowPrecisionEmbeddings = false, AutocastReduce reduce = AutocastReduce.Compute)
     {
+        Reduce = Enum.IsDefined(reduce) ? reduce : throw new ArgumentOutOfRangeException(nameof(reduce), reduce, "Not an AutocastReduce value.");
         LowPrecisionEmbeddings = lowPrecisionEmbeddings;
         Output = Enum.IsDefined(output) ? output : throw new ArgumentOutOfRangeException(nameof(output), output, "Not an AutocastOutput value.");
         Fp8Recipe = fp8Recipe ?? Fp8Recipe.Default;
@@ -60,6 +62,12 @@ public sealed class PrecisionPlan
     /// <summary>True when Embedding and EmbeddingBag tables are stored in the compute dtype (a memory option); false: float32, as PyTorch autocast.</summary>
     public bool LowPrecisionEmbeddings { get; }
 
+    /// <summary>The reduce dtype as declared by [Autocast(ReduceDtype = ...)].</summary>
+    public AutocastReduce Reduce { get; }
+
+    /// <summary>The dtype gradients are summed across ranks in: <see cref="Reduce"/> resolved against <see cref="EffectivePrecision"/>.</summary>
+    public TorchSharp.torch.ScalarType ReduceDtype => Distributed.DataParallel.ReduceDtypeOf(Reduce, EffectivePrecision);
+
     /// <summary>Members marked [HighPrecision] (field or property names).</summary>
     public IReadOnlyCollection<string> HighPrecisionMembers => highPrecision;
 
@@ -75,7 +83,7 @@ public sealed class PrecisionPlan
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{ModuleName}: {Precision}, high precision: [{string.Join(", ", highPrecision.OrderBy(n => n, StringComparer.Ordinal))}], scaling: {Scaling.Mode}, output: {Output}";
+        $"{ModuleName}: {Precision}, high precision: [{string.Join(", ", highPrecision.OrderBy(n => n, StringComparer.Ordinal))}], scaling: {Scaling.Mode}, output: {Output}, reduce: {Reduce}";
 }
 
 /// <summary>Implemented by every generated <see cref="AutocastAttribute"/> module class.</summary>

@@ -32,7 +32,7 @@ public sealed class DeepSpeedPrecisionTests
         var policy = DeepSpeedPrecision.Read(PublishedFp16);
         Assert.Equal(Precision.FP16, policy.Precision);
         Assert.Equal(ScalarType.Float16, policy.ComputeDtype);
-        Assert.Null(policy.ReduceDtype);
+        Assert.Equal(AutocastReduce.Compute, policy.ReduceDtype);
         var s = policy.Scaling;
         Assert.Equal((LossScalingMode.Dynamic, 65536.0, 1000, 2, 1.0, 2.0, 0.5), (s.Mode, s.InitialScale, s.GrowthInterval, s.Hysteresis, s.MinScale, s.GrowthFactor, s.BackoffFactor));
         Assert.Equal(double.PositiveInfinity, s.MaxScale);
@@ -57,7 +57,7 @@ public sealed class DeepSpeedPrecisionTests
     public void Bf16_and_communication_data_type()
     {
         var policy = DeepSpeedPrecision.Read("""{ "bf16": { "enabled": true }, "communication_data_type": "FP32" }""");
-        Assert.Equal((Precision.BF16, LossScalingMode.Off, (ScalarType?)ScalarType.Float32), (policy.Precision, policy.Scaling.Mode, policy.ReduceDtype));
+        Assert.Equal((Precision.BF16, LossScalingMode.Off, AutocastReduce.Float32), (policy.Precision, policy.Scaling.Mode, policy.ReduceDtype));
         Assert.Equal(Precision.BF16, DeepSpeedPrecision.Read("""{ "bfloat16": { "enabled": true } }""").Precision); // the older section name
         // The documented bf16 block (BFLOAT16_FORMAT) with its optimizer settings.
         Assert.Equal(Precision.BF16, DeepSpeedPrecision.Read("""{ "bf16": { "enabled": true, "immediate_grad_update": false, "check_grad_overflow": false } }""").Precision);
@@ -81,7 +81,7 @@ public sealed class DeepSpeedPrecisionTests
     public void The_runtimes_dynamic_scaling_round_trips_once_uncapped()
     {
         // DeepSpeed's scaler has no ceiling: the runtime's dynamic defaults (2^16, window 2000) without one.
-        var policy = new TrainingPrecision(Precision.FP16) { Scaling = LossScalerOptions.Dynamic with { MaxScale = double.PositiveInfinity }, ReduceDtype = ScalarType.Float32 };
+        var policy = new TrainingPrecision(Precision.FP16) { Scaling = LossScalerOptions.Dynamic with { MaxScale = double.PositiveInfinity }, ReduceDtype = AutocastReduce.Float32 };
         Assert.Equal(policy, DeepSpeedPrecision.Read(DeepSpeedPrecision.Format(policy)));
     }
 

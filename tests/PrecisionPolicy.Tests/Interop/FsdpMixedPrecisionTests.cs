@@ -13,7 +13,7 @@ public sealed class FsdpMixedPrecisionTests
         var defaults = FsdpMixedPrecision.Parse("MixedPrecision()");
         Assert.Equal(new FsdpMixedPrecision(), defaults);
         var policy = defaults.ToPolicy();
-        Assert.Equal((Precision.FP32, ScalarType.Float32, (ScalarType?)null, (ScalarType?)null), (policy.Precision, policy.ParamDtype, policy.ReduceDtype, policy.BufferDtype));
+        Assert.Equal((Precision.FP32, ScalarType.Float32, AutocastReduce.Compute, (ScalarType?)null), (policy.Precision, policy.ParamDtype, policy.ReduceDtype, policy.BufferDtype));
         Assert.Equal(LossScalingMode.Off, policy.Scaling.Mode);
     }
 
@@ -23,7 +23,7 @@ public sealed class FsdpMixedPrecisionTests
         var mp = FsdpMixedPrecision.Parse("MixedPrecision(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, buffer_dtype=torch.bfloat16)");
         Assert.Equal(new FsdpMixedPrecision(ScalarType.BFloat16, ScalarType.Float32, ScalarType.BFloat16), mp);
         var policy = mp.ToPolicy();
-        Assert.Equal((Precision.BF16, ScalarType.Float32, (ScalarType?)ScalarType.Float32, (ScalarType?)ScalarType.BFloat16), (policy.Precision, policy.ParamDtype, policy.ReduceDtype, policy.BufferDtype));
+        Assert.Equal((Precision.BF16, ScalarType.Float32, AutocastReduce.Float32, (ScalarType?)ScalarType.BFloat16), (policy.Precision, policy.ParamDtype, policy.ReduceDtype, policy.BufferDtype));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class FlatChunksTests
     }
 
     [Fact]
-    public void Chunked_AdamW_steps_are_bitwise_the_steps_of_AdamW_over_one_flat_parameter()
+    public void Chunked_adamw_steps_are_bitwise_the_steps_of_adamw_over_one_flat_parameter()
     {
         manual_seed(7);
         var initial = Sizes.Select(n => randn(n)).ToArray();
