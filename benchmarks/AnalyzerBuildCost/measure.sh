@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The build cost of the PrecisionPolicy analyzers on a generated 100-file TorchSharp project.
 #   benchmarks/AnalyzerBuildCost/measure.sh [OUT_DIR] [REPETITIONS]
-# Generates the project (generate.sh), builds it and its references once, then recompiles only it
+# Generates the project (generate.sh), builds it and its references once in Release (the analyzers as
+# the package ships them: optimized), then recompiles only it
 # REPETITIONS times (default 5) with -p:ReportAnalyzer=true and as many times without the analyzers.
 # Prints, as medians over the repetitions: the analyzers' execution time and each rule's (summed over
 # threads, as the compiler reports it, so an upper bound on what they add), the Csc task time, the
@@ -13,12 +14,12 @@ out=${1:-/tmp/precisionpolicy-analyzer-cost}
 reps=${2:-5}
 "$here/generate.sh" "$out" 100 >/dev/null
 cd "$out"
-dotnet build -v:q -nologo >/dev/null
+dotnet build -c Release -v:q -nologo >/dev/null
 
 compile() { # $1 log file, $2.. extra msbuild arguments
   local log=$1
   shift
-  dotnet build --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "$@" >"$log" 2>&1
+  dotnet build -c Release --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "$@" >"$log" 2>&1
 }
 
 mkdir -p logs

@@ -23,16 +23,19 @@ internal sealed class MethodBlock
     private static readonly MethodBlock Empty = new([], CancellationToken.None);
 
     private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
+    private readonly ImmutableArray<IOperation> blocks;
+    private readonly CancellationToken cancellationToken;
+    private List<IOperation>? operations;
 
     private MethodBlock(ImmutableArray<IOperation> blocks, CancellationToken cancellationToken)
     {
-        var all = new List<IOperation>();
+        this.blocks = blocks;
+        this.cancellationToken = cancellationToken;
         foreach (var block in blocks)
         {
             foreach (var operation in block.DescendantsAndSelf())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                all.Add(operation);
                 switch (operation)
                 {
                     case IInvocationOperation invocation:
@@ -44,13 +47,10 @@ internal sealed class MethodBlock
                 }
             }
         }
-
-        // A stable sort: on equal starts the parent (visited first) stays before its children.
-        Operations = all.OrderBy(static o => o.Syntax.SpanStart).ToList();
     }
 
-    /// <summary>Every operation of the body in source order.</summary>
-    public IReadOnlyList<IOperation> Operations { get; }
+    /// <summary>Every operation of the body in source order, listed on first use (most bodies never get past the name checks).</summary>
+    public IReadOnlyList<IOperation> Operations => LazyInitializer.EnsureInitialized(ref operations, Flatten)!;
 
     public static MethodBlock Of(OperationBlockAnalysisContext context) =>
         context.OperationBlocks.IsEmpty
@@ -62,4 +62,15 @@ internal sealed class MethodBlock
 
     /// <summary>True if the body calls a method or reads a property of one of these names.</summary>
     public bool MentionsAny(params string[] candidates) => candidates.Any(names.Contains);
+
+    // A stable sort: on equal starts the parent (visited first) stays before its children.
+    private List<IOperation> Flatten() => blocks
+        .SelectMany(static b => b.DescendantsAndSelf())
+        .Select(o =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return o;
+        })
+        .OrderBy(static o => o.Syntax.SpanStart)
+        .ToList();
 }

@@ -99,7 +99,7 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
                 IInvocationOperation invocation => (invocation.TargetMethod, invocation.Instance, true),
                 _ => (null, null, false),
             };
-            if (member is null || Operations.ReferencedSymbol(instance) is not { } scaler)
+            if (member is null)
             {
                 continue;
             }
@@ -107,7 +107,7 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
             foreach (var (type, shape) in shapes)
             {
                 if (member.Name == shape.ScaleMember && shape.ScaleIsMethod == isMethod && TorchSymbols.Derives(member.ContainingType, type) &&
-                    seen.Add(scaler))
+                    Operations.ReferencedSymbol(instance) is { } scaler && seen.Add(scaler))
                 {
                     yield return (scaler, type, shape);
                 }
