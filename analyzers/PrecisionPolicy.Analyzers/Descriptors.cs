@@ -122,7 +122,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor LossScalerMisused = Create(
         DiagnosticIds.LossScalerMisused,
         "LossScaler driven out of order",
-        "LossScaler '{0}' {1}",
+        "{0} '{1}' {2}",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
         "Driving a LossScaler by hand is a fixed sequence per step: multiply the loss by Scale, backward, divide the gradients by Scale once, check they are finite, step only if they are, then Update(foundNonFinite). Unscaling twice shrinks the update by the scale; never updating freezes the scale; stepping without the check writes inf/NaN into the weights.");

@@ -42,6 +42,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         var sources = RepositorySources.Load();
         var variants = SourceMutator.Variants(sources, Seed, VariantCount).ToList();
         var failures = new ConcurrentQueue<string>();
+        var reportedIds = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var stopwatch = Stopwatch.StartNew();
         int reported = 0, fixesApplied = 0;
 
@@ -84,6 +85,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
             {
                 document ??= project.AddDocument("Variant.cs", SourceText.From(variants[index]));
                 Interlocked.Increment(ref reported);
+                reportedIds.TryAdd(diagnostic.Id, true);
                 Interlocked.Add(ref fixesApplied, await RunCodeFixes(document, diagnostic, failures, index));
             }
         });
@@ -92,6 +94,11 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.True(failures.IsEmpty, $"{failures.Count} failures, the first ones:\n" + string.Join("\n\n", failures.Take(10)));
         Assert.True(variants.Count >= VariantCount);
         Assert.True(reported > 0, "no variant produced a diagnostic: the analyzers were not exercised");
+
+        // Every rule got past its early exits on damaged code, so each one's full analysis was exercised.
+        var silent = Analyzers.SelectMany(static a => a.SupportedDiagnostics).Select(static d => d.Id)
+            .Where(id => !reportedIds.ContainsKey(id)).OrderBy(static id => id, StringComparer.Ordinal).ToList();
+        Assert.True(silent.Count == 0, "rules never reported on any variant: " + string.Join(", ", silent));
         Assert.True(fixesApplied > 0, "no code fix was offered: the fixes were not exercised");
     }
 

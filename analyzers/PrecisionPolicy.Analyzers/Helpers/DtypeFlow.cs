@@ -45,6 +45,12 @@ internal sealed class DtypeFlow
     private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
     private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
 
+    // The answers to the three queries, per operation: several rules ask about the same values, and an
+    // answer does not depend on who asks (each query starts from a fresh Context).
+    private readonly ConditionalWeakTable<IOperation, StrongBox<DtypeFact>> valueFacts = new();
+    private readonly ConditionalWeakTable<IOperation, StrongBox<DtypeFact>> dtypeFacts = new();
+    private readonly ConditionalWeakTable<IOperation, StrongBox<DtypeFact>> elementFacts = new();
+
     private DtypeFlow(Compilation compilation, TorchSymbols symbols)
     {
         this.compilation = compilation;
@@ -58,21 +64,40 @@ internal sealed class DtypeFlow
 
     /// <summary>The dtype of a tensor- or module-valued expression.</summary>
     public DtypeFact Of(IOperation? value, CancellationToken cancellationToken) =>
-        Eval(value, new Context(cancellationToken));
+        Memoized(valueFacts, value, cancellationToken, static (flow, v, context) => flow.Eval(v, context));
 
     /// <summary>The dtype a <c>ScalarType</c>-valued expression names.</summary>
     public DtypeFact OfDtype(IOperation? value, CancellationToken cancellationToken) =>
-        EvalDtype(value, new Context(cancellationToken));
+        Memoized(dtypeFacts, value, cancellationToken, static (flow, v, context) => flow.EvalDtype(v, context));
 
     /// <summary>The dtype of the elements of an array, list or sequence expression.</summary>
     public DtypeFact OfElements(IOperation? collection, CancellationToken cancellationToken) =>
-        EvalElements(collection, new Context(cancellationToken));
+        Memoized(elementFacts, collection, cancellationToken, static (flow, v, context) => flow.EvalElements(v, context));
+
+    private DtypeFact Memoized(
+        ConditionalWeakTable<IOperation, StrongBox<DtypeFact>> facts, IOperation? value, CancellationToken cancellationToken,
+        System.Func<DtypeFlow, IOperation, Context, DtypeFact> evaluate)
+    {
+        if (value is null)
+        {
+            return DtypeFact.Unknown;
+        }
+
+        if (facts.TryGetValue(value, out var known))
+        {
+            return known.Value;
+        }
+
+        // Evaluated outside the table's lock; a cancelled evaluation throws and stores nothing.
+        var fact = evaluate(this, value, new Context(cancellationToken));
+        return facts.GetValue(value, _ => new StrongBox<DtypeFact>(fact)).Value;
+    }
 
     /// <summary>An explicit <c>dtype:</c> argument that names a low precision, through constants, fields and locals.</summary>
     public bool HasLowPrecisionDtypeArgument(IInvocationOperation invocation, CancellationToken cancellationToken, out LowPrecisionSite site)
     {
         if (DtypeArgument(invocation) is { } argument &&
-            EvalDtype(argument.Value, new Context(cancellationToken)) is { IsLow: true } fact)
+            OfDtype(argument.Value, cancellationToken) is { IsLow: true } fact)
         {
             site = new LowPrecisionSite(argument.Value, fact.Kind);
             return true;

@@ -64,23 +64,6 @@ internal static class Operations
         _ => null,
     };
 
-    /// <summary>Every operation of the analyzed blocks, lambdas and local functions included, in source order.</summary>
-    public static List<IOperation> Flatten(IEnumerable<IOperation> blocks, System.Threading.CancellationToken cancellationToken)
-    {
-        var all = new List<IOperation>();
-        foreach (var block in blocks)
-        {
-            foreach (var operation in block.DescendantsAndSelf())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                all.Add(operation);
-            }
-        }
-
-        // A stable sort: on equal starts the parent (visited first) stays before its children.
-        return all.OrderBy(static o => o.Syntax.SpanStart).ToList();
-    }
-
     /// <summary>True if a numeric constant is at or below <paramref name="limit"/> and positive.</summary>
     public static bool IsPositiveConstantAtMost(IOperation? operation, double limit, out double value)
     {

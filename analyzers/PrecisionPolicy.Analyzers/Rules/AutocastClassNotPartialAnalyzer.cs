@@ -10,16 +10,21 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// <summary>
 /// PP0010: an [Autocast] module class (or one of its containing types) declared without <c>partial</c>.
 /// A non-module [Autocast] class is only a region for interceptors and needs no generated members.
+/// Silent when the project turns the generator off (<c>EnablePrecisionPolicyGenerator=false</c>):
+/// nothing is generated into the class then.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
 {
+    /// <summary>The MSBuild property that turns the source generator off, as the compiler passes it to analyzers.</summary>
+    private const string GeneratorSwitch = "build_property.EnablePrecisionPolicyGenerator";
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(Descriptors.AutocastClassNotPartial);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
-        if (symbols.Autocast is not null)
+        if (symbols.Autocast is not null && !GeneratorSwitchedOff(context.Options))
         {
             context.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.NamedType);
         }
@@ -44,6 +49,14 @@ public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
             }
         }
     }
+
+    /// <summary>
+    /// The package's build targets remove the generator when the property is false and make the property
+    /// visible to analyzers (CompilerVisibleProperty), so this reads the same switch the build obeys.
+    /// </summary>
+    private static bool GeneratorSwitchedOff(AnalyzerOptions options) =>
+        options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(GeneratorSwitch, out var value) &&
+        string.Equals(value.Trim(), "false", System.StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The annotated type, or the innermost containing type, that has a declaration without <c>partial</c>.</summary>
     private static INamedTypeSymbol? FirstNotPartial(INamedTypeSymbol type, SymbolAnalysisContext context)

@@ -29,13 +29,23 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);
-        context.RegisterOperationAction(c => AnalyzeOptimizer(c, flow), OperationKind.Invocation);
-        context.RegisterOperationAction(c => AnalyzeEpsAddition(c, flow), OperationKind.Invocation, OperationKind.Binary);
+        // One callback per operation for both forms: the optimizer test is a symbol comparison, the eps test a constant check.
+        context.RegisterOperationAction(
+            c =>
+            {
+                if (c.Operation is IInvocationOperation invocation)
+                {
+                    AnalyzeOptimizer(c, invocation, flow);
+                }
+
+                AnalyzeEpsAddition(c, flow);
+            },
+            OperationKind.Invocation,
+            OperationKind.Binary);
     }
 
-    private static void AnalyzeOptimizer(OperationAnalysisContext context, DtypeFlow flow)
+    private static void AnalyzeOptimizer(OperationAnalysisContext context, IInvocationOperation invocation, DtypeFlow flow)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (flow.Symbols.IsOptimizerFactory(invocation) &&
             invocation.Arguments.Length > 0 &&
             flow.OfElements(invocation.Arguments[0].Value, context.CancellationToken) is { IsLow: true, Kind: LowPrecisionKind.Float16 } &&
@@ -83,18 +93,19 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
         switch (operation)
         {
             case IInvocationOperation { TargetMethod.Name: "add" or "add_", Arguments.Length: > 0 } add
-                when symbols.IsTensor(add.Instance?.Type) &&
-                    Operations.IsPositiveConstantAtMost(add.Arguments[0].Value, Float16UnderflowLimit, out var eps):
+                when Operations.IsPositiveConstantAtMost(add.Arguments[0].Value, Float16UnderflowLimit, out var eps) &&
+                    symbols.IsTensor(add.Instance?.Type):
                 return (add.Instance!, LowPrecision.Unwrap(add.Arguments[0].Value)!, eps);
-            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum when symbols.IsTensor(sum.Type):
+            // The constant test first: it rules out almost every addition before the type walk.
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum:
                 if (Operations.IsPositiveConstantAtMost(sum.RightOperand, Float16UnderflowLimit, out var right))
                 {
-                    return (sum.LeftOperand, LowPrecision.Unwrap(sum.RightOperand)!, right);
+                    return symbols.IsTensor(sum.Type) ? (sum.LeftOperand, LowPrecision.Unwrap(sum.RightOperand)!, right) : null;
                 }
 
                 if (Operations.IsPositiveConstantAtMost(sum.LeftOperand, Float16UnderflowLimit, out var leftEps))
                 {
-                    return (sum.RightOperand, LowPrecision.Unwrap(sum.LeftOperand)!, leftEps);
+                    return symbols.IsTensor(sum.Type) ? (sum.RightOperand, LowPrecision.Unwrap(sum.LeftOperand)!, leftEps) : null;
                 }
 
                 return null;

@@ -54,9 +54,14 @@ public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
 
     private static void AnalyzeTrainingLoop(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        if (!operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "backward" }) ||
-            operations.Any(o => UsesLossScaling(o, symbols)))
+        var block = MethodBlock.Of(context);
+        if (!block.Mentions("backward"))
+        {
+            return;
+        }
+
+        var operations = block.Operations;
+        if (operations.Any(o => UsesLossScaling(o, symbols)))
         {
             return;
         }

@@ -31,15 +31,15 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        if (!operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "clip_grad_norm_" or "clip_grad_value_" }))
+        var block = MethodBlock.Of(context);
+        if (!block.MentionsAny("clip_grad_norm_", "clip_grad_value_") || !block.Mentions("backward") && !block.Mentions("Backward"))
         {
             return;
         }
 
         var scales = new LossScales(DtypeFlow.For(context.Compilation, symbols), context.CancellationToken);
         Event? last = null;
-        foreach (var operation in operations)
+        foreach (var operation in block.Operations)
         {
             if (operation is not IInvocationOperation invocation)
             {

@@ -1,21 +1,24 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using PrecisionPolicy.Analyzers.Helpers;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0014: a method that drives a <c>LossScaler</c> by hand (reads its <c>Scale</c> for a scaled
-/// backward) and gets the sequence wrong: the gradients are divided by the scale at two places
-/// between a backward and the next <c>Update</c>; <c>Update</c> is never called (in the method, or
-/// for a field anywhere in its type); or the optimizer steps with no finiteness check in the method
-/// (no isfinite/isinf/isnan, <c>double.IsFinite</c>, ..., directly or in a helper of the compilation;
-/// <c>Update(false)</c> is no check).
+/// PP0014: a method that drives a loss scaler by hand (<see cref="ScalerShape.Known"/>: a backward of a
+/// loss it scaled) and gets the per-step sequence wrong, followed along the method's control flow
+/// graph (<see cref="ScalerSequence"/>): a second, different unscale can run before the next Update;
+/// no Update can run after the backward (and no other member of the type updates a field scaler); or
+/// an optimizer step can run after the backward on a path with no branch on a finiteness result
+/// (isfinite/isinf/isnan, <c>double.IsFinite</c>, ..., directly, through locals, or in a helper of
+/// the compilation). The scaler's own checking step (a GradScaler-shaped <c>Step(opt)</c>) is no such step.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
@@ -28,94 +31,142 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
-        if (symbols.LossScaler is null)
+        var shapes = ScalerShape.In(context.Compilation);
+        if (shapes.IsEmpty)
         {
             return;
         }
 
         var flow = DtypeFlow.For(context.Compilation, symbols);
-        context.RegisterOperationBlockAction(c => Analyze(c, flow));
+        context.RegisterOperationBlockAction(c => Analyze(c, flow, shapes));
     }
 
-    private static void Analyze(OperationBlockAnalysisContext context, DtypeFlow flow)
+    private static void Analyze(OperationBlockAnalysisContext context, DtypeFlow flow, ImmutableArray<(INamedTypeSymbol Type, ScalerShape Shape)> shapes)
+    {
+        // Name checks first: most bodies never scale a loss, and they cost one set lookup.
+        var block = MethodBlock.Of(context);
+        if (!block.Mentions("backward") || !shapes.Any(s => block.Mentions(s.Shape.ScaleMember)))
+        {
+            return;
+        }
+
+        var cancellationToken = context.CancellationToken;
+        var scales = new LossScales(flow, cancellationToken);
+        Finiteness? finiteness = null;
+        ControlFlowGraph? graph = null;
+        foreach (var (scaler, type, shape) in DrivenScalers(block, shapes))
+        {
+            var events = Events(block, scaler, shape, flow, scales, cancellationToken);
+            var backward = block.Operations.FirstOrDefault(o => o is IInvocationOperation && events.TryGetValue(o.Syntax, out var e) && e == ScalerEvent.ScaledBackward);
+            if (backward is null || GraphRoot(backward, context.OperationBlocks) is not { } root)
+            {
+                continue;
+            }
+
+            finiteness ??= new Finiteness(block, cancellationToken);
+            graph ??= context.GetControlFlowGraph(root);
+            var sequence = new ScalerSequence(graph, events, finiteness.IsRead, cancellationToken);
+            foreach (var unscale in sequence.SecondUnscales)
+            {
+                Report(context, unscale, type, scaler, "unscales the gradients a second time before Update: divide them by the scale once per step");
+            }
+
+            if (!sequence.UpdatedAfterBackward && scaler is not IParameterSymbol && !UpdatedElsewhere(scaler, shape, cancellationToken))
+            {
+                Report(context, backward.Syntax, type, scaler, $"is never updated after this backward: call {shape.UpdateMethod} after every step, or the scale never backs off after an overflow nor grows");
+            }
+
+            foreach (var step in sequence.UncheckedSteps)
+            {
+                var instead = shape.StepMethod is null
+                    ? "test the gradients (isfinite), skip the step on inf/NaN and pass the result to " + shape.UpdateMethod
+                    : $"call {scaler.Name}.{shape.StepMethod}(optimizer), which skips the step on inf/NaN";
+                Report(context, step, type, scaler, "steps the optimizer without checking that the gradients are finite: " + instead);
+            }
+        }
+    }
+
+    /// <summary>The scalers whose scale the body reads (a <c>Scale</c> property read or <c>Scale(loss)</c> call), each with its shape.</summary>
+    private static IEnumerable<(ISymbol Scaler, INamedTypeSymbol Type, ScalerShape Shape)> DrivenScalers(
+        MethodBlock block, ImmutableArray<(INamedTypeSymbol Type, ScalerShape Shape)> shapes)
+    {
+        var seen = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (var operation in block.Operations)
+        {
+            var (member, instance, isMethod) = operation switch
+            {
+                IPropertyReferenceOperation property => ((ISymbol)property.Property, property.Instance, false),
+                IInvocationOperation invocation => (invocation.TargetMethod, invocation.Instance, true),
+                _ => (null, null, false),
+            };
+            if (member is null)
+            {
+                continue;
+            }
+
+            foreach (var (type, shape) in shapes)
+            {
+                if (member.Name == shape.ScaleMember && shape.ScaleIsMethod == isMethod && TorchSymbols.Derives(member.ContainingType, type) &&
+                    Operations.ReferencedSymbol(instance) is { } scaler && seen.Add(scaler))
+                {
+                    yield return (scaler, type, shape);
+                }
+            }
+        }
+    }
+
+    /// <summary>The calls of the body that move this scaler's sequence, by syntax node.</summary>
+    private static Dictionary<SyntaxNode, ScalerEvent> Events(
+        MethodBlock block, ISymbol scaler, ScalerShape shape, DtypeFlow flow, LossScales scales, CancellationToken cancellationToken)
     {
         var symbols = flow.Symbols;
-        var cancellationToken = context.CancellationToken;
-        var operations = Operations.Flatten(context.OperationBlocks, cancellationToken);
-        var scalers = operations.OfType<IPropertyReferenceOperation>()
-            .Where(p => p.Property.Name == "Scale" && symbols.IsLossScaler(p.Property.ContainingType))
-            .Select(static p => Operations.ReferencedSymbol(p.Instance))
-            .Where(static s => s is not null)
-            .Distinct<ISymbol?>(SymbolEqualityComparer.Default)
-            .Cast<ISymbol>()
-            .ToList();
-        if (scalers.Count == 0)
+        var events = new Dictionary<SyntaxNode, ScalerEvent>();
+        foreach (var operation in block.Operations)
         {
-            return;
-        }
-
-        var scales = new LossScales(flow, cancellationToken);
-        var backwards = operations.OfType<IInvocationOperation>()
-            .Where(b => b.TargetMethod.Name == "backward" && symbols.IsTensor(b.Instance?.Type) && scales.IsScaledLoss(b.Instance))
-            .ToList();
-        if (backwards.Count == 0)
-        {
-            return;
-        }
-
-        var checksFiniteness = operations.Any(o => o is IInvocationOperation call && IsFinitenessCheck(call, cancellationToken));
-        foreach (var scaler in scalers)
-        {
-            var updates = operations.OfType<IInvocationOperation>()
-                .Where(u => u.TargetMethod.Name == "Update" && symbols.IsLossScaler(u.TargetMethod.ContainingType) &&
-                    SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(u.Instance), scaler))
-                .ToList();
-            if (updates.Count == 0 && scaler is not IParameterSymbol && !UpdatedElsewhere(scaler, cancellationToken))
+            if (operation is not IInvocationOperation call)
             {
-                Report(context, backwards[0], scaler, "is never updated: call Update(foundNonFinite) after every step, or the scale never backs off after an overflow nor grows");
+                continue;
             }
 
-            ReportSecondUnscale(context, operations, backwards, updates, scaler, symbols);
-
-            var updateWithoutCheck = updates.FirstOrDefault(static u => u.Arguments.Length > 0 && u.Arguments[0].Value.ConstantValue is { HasValue: true, Value: false });
-            if (!checksFiniteness || updateWithoutCheck is not null)
+            var name = call.TargetMethod.Name;
+            var onScaler = SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(call.Instance), scaler);
+            ScalerEvent? kind =
+                name == "backward" && symbols.IsTensor(call.Instance?.Type) && IsScaledLoss(call.Instance, scaler, shape, flow, scales, cancellationToken) ? ScalerEvent.ScaledBackward
+                : onScaler && name == shape.UpdateMethod ? ScalerEvent.Update
+                : onScaler && name == shape.UnscaleMethod ? ScalerEvent.Unscale
+                : onScaler && name == shape.StepMethod ? ScalerEvent.CheckedStep
+                : shape.UnscaleMethod is null && IsUnscaleByHand(call, scaler, shape, symbols) ? ScalerEvent.Unscale
+                : name == "step" && symbols.IsOptimizerClass(call.Instance?.Type) ? ScalerEvent.Step
+                : null;
+            if (kind is { } found)
             {
-                var step = operations.OfType<IInvocationOperation>().FirstOrDefault(s =>
-                    s.TargetMethod.Name == "step" && symbols.IsOptimizerClass(s.Instance?.Type) && s.Syntax.SpanStart > backwards[0].Syntax.SpanStart);
-                if (step is not null)
-                {
-                    Report(context, step, scaler, "steps the optimizer without checking that the gradients are finite: test them (isfinite), skip the step on inf/NaN and pass the result to Update");
-                }
+                events[call.Syntax] = found;
             }
         }
+
+        return events;
     }
 
-    /// <summary>Two places that divide the gradients by the scale between one backward and the next Update: the second is reported.</summary>
-    private static void ReportSecondUnscale(
-        OperationBlockAnalysisContext context, List<IOperation> operations, List<IInvocationOperation> backwards,
-        List<IInvocationOperation> updates, ISymbol scaler, TorchSymbols symbols)
+    private static bool IsScaledLoss(IOperation? loss, ISymbol scaler, ScalerShape shape, DtypeFlow flow, LossScales scales, CancellationToken cancellationToken)
     {
-        IOperation? first = null;
-        foreach (var operation in operations)
+        if (!shape.ScaleIsMethod)
         {
-            if (backwards.Contains(operation) || updates.Contains(operation))
-            {
-                first = null;
-            }
-            else if (operation is IInvocationOperation call && IsUnscale(call, scaler, symbols))
-            {
-                if (first is not null)
-                {
-                    Report(context, call, scaler, "unscales the gradients a second time before Update: divide them by Scale once per step");
-                }
-
-                first ??= call;
-            }
+            return scales.IsScaledLoss(loss);
         }
+
+        // s.Scale(loss).backward(), or through a local holding it.
+        var value = LowPrecision.Unwrap(loss);
+        if (value is ILocalReferenceOperation local && flow.ValuesOf(local.Local, local, cancellationToken) is [var only])
+        {
+            value = LowPrecision.Unwrap(only);
+        }
+
+        return value is IInvocationOperation scale && scale.TargetMethod.Name == shape.ScaleMember &&
+            SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(scale.Instance), scaler);
     }
 
-    /// <summary><c>g.div_(scaler.Scale)</c> or <c>g.mul_(1 / scaler.Scale)</c> on a tensor.</summary>
-    private static bool IsUnscale(IInvocationOperation call, ISymbol scaler, TorchSymbols symbols)
+    /// <summary><c>g.div_(s.Scale)</c> or <c>g.mul_(1 / s.Scale)</c> on a tensor.</summary>
+    private static bool IsUnscaleByHand(IInvocationOperation call, ISymbol scaler, ScalerShape shape, TorchSymbols symbols)
     {
         if (call.Arguments.Length == 0 || call.TargetMethod.Name is not ("div_" or "mul_") || !symbols.IsTensor(call.TargetMethod.ContainingType))
         {
@@ -128,31 +179,78 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
             argument = argument is IBinaryOperation { OperatorKind: BinaryOperatorKind.Divide } division ? LowPrecision.Unwrap(division.RightOperand) : null;
         }
 
-        return argument is IPropertyReferenceOperation { Property.Name: "Scale" } scale &&
+        return argument is IPropertyReferenceOperation scale && scale.Property.Name == shape.ScaleMember &&
             SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(scale.Instance), scaler);
     }
 
-    private static bool IsFinitenessCheck(IInvocationOperation call, System.Threading.CancellationToken cancellationToken)
+    /// <summary>The operation block whose control flow graph holds the backward; null inside a lambda or local function (not followed).</summary>
+    private static IOperation? GraphRoot(IOperation operation, ImmutableArray<IOperation> blocks)
     {
-        if (FinitenessChecks.Contains(call.TargetMethod.Name))
+        for (var current = operation; current is not null; current = current.Parent)
         {
-            return true;
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (blocks.Contains(current))
+            {
+                return current.Kind is OperationKind.MethodBody or OperationKind.ConstructorBody or OperationKind.Block ? current : null;
+            }
         }
 
-        // A helper of the compilation that does the check (bool HasOverflow(...)): one level deep.
-        return call.TargetMethod.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes()
-            .OfType<InvocationExpressionSyntax>()
-            .Any(static i => i.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && FinitenessChecks.Contains(name)));
+        return null;
     }
 
     /// <summary>A field or property scaler may be updated by another member of its type.</summary>
-    private static bool UpdatedElsewhere(ISymbol scaler, System.Threading.CancellationToken cancellationToken) =>
+    private static bool UpdatedElsewhere(ISymbol scaler, ScalerShape shape, CancellationToken cancellationToken) =>
         scaler is IFieldSymbol or IPropertySymbol &&
         scaler.ContainingType.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes()
             .OfType<InvocationExpressionSyntax>()
-            .Any(i => i.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Update", Expression: var receiver } &&
-                receiver.ToString().EndsWith(scaler.Name, System.StringComparison.Ordinal)));
+            .Any(i => i.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var receiver } &&
+                name == shape.UpdateMethod && receiver.ToString().EndsWith(scaler.Name, System.StringComparison.Ordinal)));
 
-    private static void Report(OperationBlockAnalysisContext context, IOperation at, ISymbol scaler, string problem) =>
-        context.ReportDiagnostic(Diagnostic.Create(Descriptors.LossScalerMisused, at.Syntax.GetLocation(), scaler.Name, problem));
+    private static void Report(OperationBlockAnalysisContext context, SyntaxNode at, INamedTypeSymbol type, ISymbol scaler, string problem) =>
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.LossScalerMisused, at.GetLocation(), type.Name, scaler.Name, problem));
+
+    /// <summary>
+    /// Which values of a body say whether the gradients are finite: a finiteness check call (or a call of
+    /// a helper of the compilation that makes one), and the locals assigned from such values, transitively.
+    /// </summary>
+    private sealed class Finiteness
+    {
+        private readonly HashSet<ILocalSymbol> locals = new(SymbolEqualityComparer.Default);
+        private readonly CancellationToken cancellationToken;
+
+        public Finiteness(MethodBlock block, CancellationToken cancellationToken)
+        {
+            this.cancellationToken = cancellationToken;
+            var assignments = block.Operations.SelectMany(Operations.Assignments).Where(static a => a.Target is ILocalSymbol).ToList();
+            for (var changed = true; changed;)
+            {
+                changed = false;
+                foreach (var (target, value) in assignments)
+                {
+                    changed |= !locals.Contains((ILocalSymbol)target) && IsRead(value) && locals.Add((ILocalSymbol)target);
+                }
+            }
+        }
+
+        /// <summary>True if the value (of the operation tree or of a control flow graph) reads a finiteness result.</summary>
+        public bool IsRead(IOperation value) => value.DescendantsAndSelf().Any(o => o switch
+        {
+            IInvocationOperation call => IsCheck(call.TargetMethod),
+            ILocalReferenceOperation local => locals.Contains(local.Local),
+            IFlowAnonymousFunctionOperation lambda => lambda.Symbol.DeclaringSyntaxReferences.Any(r => NamesCheck(r.GetSyntax(cancellationToken))),
+            _ => false,
+        });
+
+        private bool IsCheck(IMethodSymbol method) =>
+            FinitenessChecks.Contains(method.Name) ||
+            // A helper of the compilation that does the check (bool HasOverflow(...)): one level deep.
+            method.DeclaringSyntaxReferences.Any(r => NamesCheck(r.GetSyntax(cancellationToken)));
+
+        private static bool NamesCheck(SyntaxNode node) => node.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(static i =>
+            i.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && FinitenessChecks.Contains(name));
+    }
 }

@@ -31,16 +31,23 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
     {
         var symbols = flow.Symbols;
         var cancellationToken = context.CancellationToken;
-        var operations = Operations.Flatten(context.OperationBlocks, cancellationToken);
-        if (operations.Any(o => o is IObjectCreationOperation creation && symbols.IsMasterWeightOptimizer(creation.Type) ||
-            o is IInvocationOperation { TargetMethod.Name: "CreateMixedPrecisionOptimizer" or "ApplyPrecisionPolicy" }))
+        var block = MethodBlock.Of(context);
+        if (block.MentionsAny("CreateMixedPrecisionOptimizer", "ApplyPrecisionPolicy"))
         {
             return;
         }
 
-        var trains = operations.Any(o => o is IInvocationOperation { TargetMethod.Name: "backward" or "step" } ||
-            o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory) ||
-            o is IObjectCreationOperation creation && symbols.IsOptimizerClass(creation.Type));
+        var operations = block.Operations;
+        if (operations.Any(o => o is IObjectCreationOperation creation && symbols.IsMasterWeightOptimizer(creation.Type)))
+        {
+            return;
+        }
+
+        // A hand-written update reads a gradient in this body (ReadsGradient follows locals only).
+        var readsGradients = block.Mentions("grad");
+        var trains = block.Mentions("set_default_dtype") && (block.MentionsAny("backward", "step") ||
+            operations.Any(o => o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory) ||
+                o is IObjectCreationOperation creation && symbols.IsOptimizerClass(creation.Type)));
         foreach (var operation in operations)
         {
             var message = operation switch
@@ -53,7 +60,7 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
                     when symbols.IsOptimizerClass(optimizer.Type) &&
                         flow.OfElements(optimizer.Arguments[0].Value, cancellationToken) is { IsLow: true } parameters =>
                     $"'{optimizer.Type!.Name}' updates {LowPrecision.Describe(parameters.Kind)} parameters in place",
-                _ when HandWrittenUpdate(operation, flow, cancellationToken) is { } parameter =>
+                _ when readsGradients && HandWrittenUpdate(operation, flow, cancellationToken) is { } parameter =>
                     $"'{parameter.Syntax}' is a {LowPrecision.Describe(flow.Of(parameter, cancellationToken).Kind)} parameter updated in place from its gradient",
                 _ => null,
             };

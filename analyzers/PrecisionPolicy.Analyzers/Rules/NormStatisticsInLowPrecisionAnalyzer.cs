@@ -33,8 +33,9 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
         {
             Report(context, receiver.Syntax.ToString(), cast);
         }
-        else if (IsNormLayer(invocation.TargetMethod.ReturnType, symbols) &&
+        else if (invocation.Arguments.Length > 0 &&
             symbols.IsInTorch(invocation.TargetMethod.ContainingType) &&
+            IsNormLayer(invocation.TargetMethod.ReturnType, symbols) &&
             flow.HasLowPrecisionDtypeArgument(invocation, context.CancellationToken, out var dtype))
         {
             Report(context, invocation.TargetMethod.Name, dtype);

@@ -33,15 +33,16 @@ public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
-        if (operations.Any(static o => o is IInvocationOperation { TargetMethod.Name: "AttachScheduler" }))
+        // A scheduler's step() is what is reported: bodies without one, or that attach the scheduler, are skipped unwalked.
+        var block = MethodBlock.Of(context);
+        if (!block.Mentions("step") || block.Mentions("AttachScheduler"))
         {
             return;
         }
 
         IInvocationOperation? lastStep = null;
         var guardedSinceStep = false;
-        foreach (var operation in operations)
+        foreach (var operation in block.Operations)
         {
             switch (operation)
             {

@@ -29,7 +29,13 @@ public sealed class StepInsideAccumulationLoopAnalyzer : TorchAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, DtypeFlow flow)
     {
-        var operations = Operations.Flatten(context.OperationBlocks, context.CancellationToken);
+        var block = MethodBlock.Of(context);
+        if (!block.Mentions("backward"))
+        {
+            return;
+        }
+
+        var operations = block.Operations;
         var backwards = operations.OfType<IInvocationOperation>().Where(static b => b.TargetMethod.Name == "backward").ToList();
         if (backwards.Count == 0)
         {

@@ -24,6 +24,20 @@ internal static class Verify<TAnalyzer>
         return test.RunAsync();
     }
 
+    /// <summary>Runs the analyzer with MSBuild properties as the build passes them (<c>build_property.X = value</c> in a global config).</summary>
+    public static Task AnalyzerWithBuildProperties(string source, string buildProperties, params Microsoft.CodeAnalysis.Testing.DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
+        {
+            TestCode = source,
+            ReferenceAssemblies = TestReferences.NoPackages,
+        };
+        test.TestState.AdditionalReferences.AddRange(TestReferences.All);
+        test.TestState.AnalyzerConfigFiles.Add(("/.globalconfig", "is_global = true\n" + buildProperties));
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
     /// <summary>Applies the fix to each diagnostic one at a time and with Fix All; both must give <paramref name="fixedSource"/>.</summary>
     public static Task CodeFix<TCodeFix>(string source, string fixedSource)
         where TCodeFix : CodeFixProvider, new()

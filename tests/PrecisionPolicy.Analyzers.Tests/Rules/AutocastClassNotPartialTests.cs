@@ -67,6 +67,33 @@ public sealed class AutocastClassNotPartialTests
             """, expected: [containingTypeMissing, classMissing]);
     }
 
+    [Theory]
+    [InlineData("false")]
+    [InlineData("False")]
+    public Task Nothing_is_reported_when_the_generator_is_switched_off(string value) =>
+        Verify<AutocastClassNotPartialAnalyzer>.AnalyzerWithBuildProperties(NotPartialBlock, "build_property.EnablePrecisionPolicyGenerator = " + value);
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("")]
+    public Task A_switch_left_on_or_unset_still_reports(string value) =>
+        Verify<AutocastClassNotPartialAnalyzer>.AnalyzerWithBuildProperties(
+            NotPartialBlock, "build_property.EnablePrecisionPolicyGenerator = " + value,
+            new Microsoft.CodeAnalysis.Testing.DiagnosticResult(Descriptors.AutocastClassNotPartial).WithSpan(6, 14, 6, 19).WithArguments("Block", "Block"));
+
+    private const string NotPartialBlock = """
+        using PrecisionPolicy;
+        using TorchSharp;
+        using static TorchSharp.torch;
+
+        [Autocast(Precision.BF16)]
+        public class Block : nn.Module<Tensor, Tensor>
+        {
+            public Block() : base("block") { }
+            public override Tensor forward(Tensor x) => x;
+        }
+        """;
+
     [Fact]
     public Task Fix_all_makes_classes_and_containing_types_partial() =>
         Verify<AutocastClassNotPartialAnalyzer>.CodeFix<MakeAutocastClassPartialCodeFix>("""

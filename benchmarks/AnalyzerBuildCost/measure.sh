@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The build cost of the PrecisionPolicy analyzers on a generated 100-file TorchSharp project.
+#   benchmarks/AnalyzerBuildCost/measure.sh [OUT_DIR] [REPETITIONS]
+# Generates the project (generate.sh), builds it and its references once in Release (the analyzers as
+# the package ships them: optimized), then recompiles only it
+# REPETITIONS times (default 5) with -p:ReportAnalyzer=true and as many times without the analyzers.
+# Prints, as medians over the repetitions: the analyzers' execution time and each rule's (summed over
+# threads, as the compiler reports it, so an upper bound on what they add), the Csc task time, the
+# build's elapsed time, and the analyzers' share of each. The first recompile of each kind is a warm-up
+# (the compiler server loads and JITs the analyzer assembly once) and is not counted.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-/tmp/precisionpolicy-analyzer-cost}
+reps=${2:-5}
+"$here/generate.sh" "$out" 100 >/dev/null
+cd "$out"
+dotnet build -c Release -v:q -nologo >/dev/null
+
+compile() { # $1 log file, $2.. extra msbuild arguments
+  local log=$1
+  shift
+  dotnet build -c Release --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "$@" >"$log" 2>&1
+}
+
+mkdir -p logs
+for kind in with without; do
+  for ((i = 0; i <= reps; i++)); do
+    if [ "$kind" = with ]; then
+      compile "logs/$kind-$i.log" -p:ReportAnalyzer=true
+    else
+      compile "logs/$kind-$i.log" -p:WithPrecisionPolicyAnalyzers=false
+    fi
+  done
+done
+
+python3 - "$reps" <<'EOF'
+import re, statistics, sys
+reps = int(sys.argv[1])
+
+def parse(path):
+    text = open(path).read()
+    csc = float(re.search(r"^\s*(\d+) ms\s+Csc\s", text, re.M).group(1)) / 1000
+    h, m, s = re.search(r"Time Elapsed (\d+):(\d+):([\d.]+)", text).groups()
+    elapsed = int(h) * 3600 + int(m) * 60 + float(s)
+    ours, rules = 0.0, {}
+    block = re.search(r"Total analyzer execution time.*?\n(.*?)Total generator", text, re.S)
+    if block:
+        in_ours = False
+        for line in block.group(1).splitlines():
+            assembly = re.match(r"\s*([\d.<]+)\s+\S+\s+(\S+), Version=", line)
+            if assembly:
+                in_ours = assembly.group(2) == "PrecisionPolicy.Analyzers"
+                if in_ours:
+                    ours = float(assembly.group(1).lstrip("<"))
+                continue
+            rule = re.match(r"\s*([\d.<]+)\s+\S+\s+PrecisionPolicy\.Analyzers\.Rules\.(\w+) \((\w+)", line)
+            if rule and in_ours:
+                rules[f"{rule.group(3)} {rule.group(2)}"] = float(rule.group(1).lstrip("<"))
+    return csc, elapsed, ours, rules
+
+def runs(kind):
+    return [parse(f"logs/{kind}-{i}.log") for i in range(1, reps + 1)]
+
+med = statistics.median
+with_runs, without_runs = runs("with"), runs("without")
+ours = med(r[2] for r in with_runs)
+csc = med(r[0] for r in with_runs)
+elapsed = med(r[1] for r in with_runs)
+csc_without = med(r[0] for r in without_runs)
+elapsed_without = med(r[1] for r in without_runs)
+print(f"repetitions: {reps} (medians)")
+print(f"PrecisionPolicy.Analyzers execution time: {ours:.3f} s")
+print(f"Csc task: {csc:.3f} s with the analyzers, {csc_without:.3f} s without")
+print(f"build elapsed: {elapsed:.3f} s with the analyzers, {elapsed_without:.3f} s without")
+print(f"analyzers / build elapsed: {100 * ours / elapsed:.1f}%   analyzers / Csc: {100 * ours / csc:.1f}%")
+print("per rule (s):")
+names = sorted({n for r in with_runs for n in r[3]})
+for name in sorted(names, key=lambda n: -med(r[3].get(n, 0.0) for r in with_runs)):
+    print(f"  {med(r[3].get(name, 0.0) for r in with_runs):7.3f}  {name}")
+EOF
