@@ -84,7 +84,8 @@ public sealed partial class GradScaler
     /// Divides the gradients of <paramref name="optimizer"/>'s parameters by the scale, in place, and
     /// records whether any is inf/NaN (PyTorch's <c>unscale_(optimizer)</c>): call it before clipping or
     /// inspecting gradients. At most once per optimizer between <see cref="Update"/>s;
-    /// <see cref="Step"/> calls it when it was not called. Nothing happens when disabled.
+    /// <see cref="Step"/> calls it when it was not called. Nothing happens when disabled, or when no
+    /// parameter has a gradient yet.
     /// </summary>
     /// <remarks>
     /// The gradients are multiplied by the float32 reciprocal of the scale, as PyTorch's
@@ -105,15 +106,16 @@ public sealed partial class GradScaler
 
         using var scope = NewDisposeScope();
         var gradients = GradientsOf(optimizer);
+        if (gradients.Count == 0) return; // nothing to unscale or check; Step reports it
         var inverse = (float)(1.0 / scaler.Scale); // PyTorch: scale.double().reciprocal().float()
-        if (gradients.Count > 0 && inverse != 1f)
+        if (inverse != 1f)
         {
             using var factor = ((double)inverse).ToScalar();
             using (no_grad())
                 foreach (var g in gradients) g.mul_(factor);
         }
-        var (finite, norm, first) = gradients.Count == 0 ? (true, double.NaN, -1) : GradientListCheck.FiniteNorm(gradients);
-        steps[optimizer] = new OptimizerStep(HasGradients: gradients.Count > 0, FoundNonFinite: !finite, GradientNorm: norm,
+        var (finite, norm, first) = GradientListCheck.FiniteNorm(gradients);
+        steps[optimizer] = new OptimizerStep(FoundNonFinite: !finite, GradientNorm: norm,
             FirstNonFinite: first < 0 ? null : $"parameter {first} of the optimizer", Stepped: false);
     }
 
@@ -139,9 +141,9 @@ public sealed partial class GradScaler
         if (recorded is null)
         {
             Unscale(optimizer);
-            recorded = steps[optimizer];
+            steps.TryGetValue(optimizer, out recorded);
         }
-        if (!recorded.HasGradients)
+        if (recorded is null)
             throw new InvalidOperationException(
                 "Step(optimizer): none of the optimizer's parameters has a gradient, so there is nothing to check or apply. " +
                 "Call Scale(loss).backward() first (and not zero_grad() between backward and Step).");
@@ -181,7 +183,7 @@ public sealed partial class GradScaler
             telemetry.ScaleUpdated(previous, scaler.Scale, set: true);
             return;
         }
-        if (!steps.Values.Any(s => s.HasGradients))
+        if (steps.Count == 0)
             throw new InvalidOperationException(
                 "Update() found no inf/NaN check to act on: no optimizer was unscaled or stepped since the last Update(). Call Step(optimizer) (after " +
                 "Scale(loss).backward()) before Update(), or pass the new scale.");
@@ -222,5 +224,5 @@ public sealed partial class GradScaler
     }
 
     /// <summary>What Unscale found for one optimizer since the last Update, and whether Step ran.</summary>
-    private sealed record OptimizerStep(bool HasGradients, bool FoundNonFinite, double GradientNorm, string? FirstNonFinite, bool Stepped);
+    private sealed record OptimizerStep(bool FoundNonFinite, double GradientNorm, string? FirstNonFinite, bool Stepped);
 }
