@@ -134,6 +134,7 @@ public sealed partial class GradScaler
         if (!IsEnabled)
         {
             optimizer.step();
+            telemetry.StepApplied(gradientNorm: double.NaN, statistics: null); // no unscale ran, so no norm
             return true;
         }
         if (steps.TryGetValue(optimizer, out var recorded) && recorded.Stepped)

@@ -77,6 +77,16 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public void A_disabled_grad_scaler_counts_its_steps_and_records_no_scale()
+    {
+        var loop = new GradScalerTests.Loop(new GradScaler(LossScalerOptions.Off, meterFactory: recorder));
+        loop.Iterate(overflow: true);
+        Assert.Equal(new double[] { 1 }, recorder.Values(PrecisionPolicyTelemetry.StepsApplied));
+        Assert.Empty(recorder.Values(PrecisionPolicyTelemetry.LossScale));
+        Assert.Empty(recorder.Values(PrecisionPolicyTelemetry.GradientNorm));
+    }
+
+    [Fact]
     public void A_master_weight_optimizer_publishes_its_outcomes_and_gradient_statistics()
     {
         var logger = new CapturingLogger();
