@@ -23,8 +23,12 @@ internal static class CpuFeatures
             flags["avx2"] = Avx2.IsSupported;
             flags["fma"] = Fma.IsSupported;
             flags["avx512f"] = Avx512F.IsSupported;
-            flags["avx_vnni"] = AvxVnni.IsSupported;
             var (ecx7, edx7, eax71) = Leaf7();
+#if NET9_0_OR_GREATER
+            flags["avx_vnni"] = AvxVnni.IsSupported;
+#else // AvxVnni is a preview API before .NET 9: its CPUID bit (leaf 7 sub-leaf 1 EAX bit 4), with the OS saving YMM state
+            flags["avx_vnni"] = Avx2.IsSupported && Bit(eax71, 4);
+#endif
             var avx512State = Avx512F.IsSupported;
             flags["avx512_vnni"] = avx512State && Bit(ecx7, 11);
             flags["avx512_bf16"] = avx512State && Bit(eax71, 5);
