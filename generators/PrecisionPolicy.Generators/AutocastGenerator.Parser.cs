@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -19,26 +21,28 @@ public sealed partial class AutocastGenerator
     /// </summary>
     internal static partial class Parser
     {
-        private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
-
         private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.CompilerServices.Fp8Autocast, PrecisionPolicy.Fp8Context, PrecisionPolicy.Fp8Recipe)";
         private const string Fp8NeedsModule = "an FP8 region needs the per-module FP8 context of an [Autocast(Precision.FP8)] module class, and this method's class is not one";
 
-        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        /// <summary>
+        /// Parses one target; every syntax tree whose text the parse reads (the target's declarations, the
+        /// bodies of helpers it looks into) is added to <paramref name="reads"/>, for <see cref="ParseMemo"/>.
+        /// </summary>
+        public static ParseResult Parse(AutocastTarget context, ISet<SyntaxTree> reads, CancellationToken cancellationToken)
         {
             if (PrecisionOf(context.Attributes.FirstOrDefault()) is not { } precision)
-                return Nothing; // incomplete attribute: the compiler reports it
+                return ParseResult.None; // incomplete attribute: the compiler reports it
 
             var symbols = KnownSymbols.For(context.SemanticModel.Compilation);
             return context.TargetSymbol switch
             {
-                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, cancellationToken),
-                IMethodSymbol method => ParseMethod(context, symbols, method, precision, cancellationToken),
-                _ => Nothing,
+                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, reads, cancellationToken),
+                IMethodSymbol method => ParseMethod(context, symbols, method, precision, reads, cancellationToken),
+                _ => ParseResult.None,
             };
         }
 
-        private static ParseResult ParseClass(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, CancellationToken ct)
+        private static ParseResult ParseClass(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var location = type.Locations.FirstOrDefault();
@@ -51,7 +55,7 @@ public sealed partial class AutocastGenerator
                 // The analyzers' PP0011 (info) tells the user so.
                 if (precision == Precision.FP8)
                     return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
-                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, ct);
+                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
                 return new ParseResult(RegionSpec(type, null, precision, helperRegions), diagnostics.ToEquatableArray());
             }
             // Nothing can be added to a class that is not partial; the analyzers' PP0010 (with a fix) reports it.
@@ -60,7 +64,7 @@ public sealed partial class AutocastGenerator
             if (precision == Precision.FP8 && !symbols.HasFp8Runtime)
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8MissingRuntime);
 
-            var regions = WalkType(context, symbols, type, precision, diagnostics, ct);
+            var regions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
             regions.CheckUncalledComposites();
 
             var options = AutocastOptions(context.Attributes.FirstOrDefault());
@@ -79,17 +83,17 @@ public sealed partial class AutocastGenerator
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
-                IsTensorToTensorModule = IsTensorToTensor(type, symbols),
+                TrainStepInputs = TrainStepInputs(type, symbols),
                 Interceptors = regions.Interceptors(),
             };
             return new ParseResult(spec, diagnostics.ToEquatableArray());
         }
 
-        private static ParseResult ParseMethod(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, IMethodSymbol method, Precision precision, CancellationToken ct)
+        private static ParseResult ParseMethod(AutocastTarget context, KnownSymbols symbols, IMethodSymbol method, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
         {
             var type = method.ContainingType;
             // A method of an [Autocast] class is handled with its class (its attribute sets that method's region).
-            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return Nothing;
+            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
             var location = method.Locations.FirstOrDefault();
             if (IsGenericOrInGeneric(type) || method.IsGenericMethod)
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name + "." + method.Name);
@@ -97,15 +101,15 @@ public sealed partial class AutocastGenerator
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name + "." + method.Name, Fp8NeedsModule);
 
             var diagnostics = new List<DiagnosticInfo>();
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
             regions.Walk(context.TargetNode, context.TargetNode);
 
             return new ParseResult(RegionSpec(type, method, precision, regions), diagnostics.ToEquatableArray());
         }
 
-        private static RegionWalker WalkType(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        private static RegionWalker WalkType(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
         {
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
@@ -126,14 +130,24 @@ public sealed partial class AutocastGenerator
             Interceptors = regions.Interceptors(),
         };
 
-        private static bool IsTensorToTensor(INamedTypeSymbol type, KnownSymbols symbols)
+        // Names the generated TrainStep already uses for its own parameters and locals.
+        private static readonly HashSet<string> TrainStepNames = new(StringComparer.Ordinal) { "optimizer", "target", "lossFunction", "scope", "loss", "outcome" };
+
+        /// <summary>
+        /// The input parameter names of the generated TrainStep: one per tensor input of a Module&lt;Tensor × n,
+        /// Tensor&gt; (n = 1 to 6), named as the class's forward names them (<c>input</c> for one input; <c>input1</c>...
+        /// where forward's names are missing or taken); empty for other modules (no TrainStep).
+        /// </summary>
+        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, KnownSymbols symbols)
         {
-            for (var t = type.BaseType; t is not null; t = t.BaseType)
-            {
-                if (t.IsGenericType && SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, symbols.GenericModule2))
-                    return t.TypeArguments.All(symbols.IsTensor);
-            }
-            return false;
+            var count = symbols.TensorInputCount(type);
+            if (count == 0) return EquatableArray<string>.Empty;
+            if (count == 1) return new[] { "input" }.ToEquatableArray();
+            var forward = type.GetMembers("forward").OfType<IMethodSymbol>().FirstOrDefault(m => m.Parameters.Length == count);
+            var names = forward?.Parameters.Select(static p => p.Name).ToList();
+            if (names is null || names.Any(TrainStepNames.Contains) || names.Distinct(StringComparer.Ordinal).Count() != count)
+                names = Enumerable.Range(1, count).Select(static i => "input" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+            return names.Select(static n => SyntaxFacts.GetKeywordKind(n) != SyntaxKind.None ? "@" + n : n).ToEquatableArray();
         }
 
         private static bool IsGenericOrInGeneric(INamedTypeSymbol type)

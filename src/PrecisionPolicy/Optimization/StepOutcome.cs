@@ -13,6 +13,9 @@ public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, st
     /// <see cref="MasterWeightOptions.TrackGradientStatistics"/> is on; otherwise null.
     /// </summary>
     public GradientStatistics? Gradients { get; init; }
+
+    /// <summary>The float32 loss value of the step, when a generated <c>TrainStep</c> made it; otherwise null.</summary>
+    public double? Loss { get; init; }
 }
 
 /// <summary>What the gradients of one step looked like: where underflow shows.</summary>
