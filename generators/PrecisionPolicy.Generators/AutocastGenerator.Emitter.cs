@@ -27,6 +27,8 @@ public sealed partial class AutocastGenerator
         private const string PrecisionPlan = CompilerServices + "PrecisionPlan";
         private const string PolicyModule = CompilerServices + "IPrecisionPolicyModule";
         private const string ScalarType = "global::TorchSharp.torch.ScalarType";
+        private const string OptimizerFactory =
+            "global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper>";
 
         public static string Emit(PolicySpec spec)
         {
@@ -105,14 +107,20 @@ public sealed partial class AutocastGenerator
                 w.Line("/// The master-weight optimizer of this module: FP32 masters, the optimizer <paramref name=\"factory\"/> builds over");
                 w.Line("/// them, and loss scaling " + ScalingDescription(spec) + ".");
                 w.Line("/// </summary>");
-                w.Line("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(");
-                w.Line("    global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper> factory,");
-                w.Line("    double? maxGradNorm = null)");
-                w.Line("{");
-                w.Line("    var optimizer = new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, new global::PrecisionPolicy.MasterWeightOptions { Scaling = __precisionPlan.Scaling, MaxGradNorm = maxGradNorm });");
-                w.Line("    global::PrecisionPolicy.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
-                w.Line("    return optimizer;");
-                w.Line("}");
+                w.Line("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, double? maxGradNorm = null) =>");
+                w.Line("    CreateMixedPrecisionOptimizer(factory, new global::PrecisionPolicy.MasterWeightOptions { MaxGradNorm = maxGradNorm });");
+                w.Line();
+                w.Line("/// <summary>");
+                w.Line("/// The master-weight optimizer of this module with <paramref name=\"options\"/> (clipping, layout, gradient statistics,");
+                w.Line("/// logging, metrics); when <c>options.Scaling</c> is null, loss scaling is this class's: " + ScalingDescription(spec) + ".");
+                w.Line("/// </summary>");
+                w.Open("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, global::PrecisionPolicy.MasterWeightOptions options)");
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(options);");
+                w.Line("var resolved = options.Scaling is null ? options with { Scaling = __precisionPlan.Scaling } : options;");
+                w.Line("var optimizer = new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, resolved);");
+                w.Line("global::PrecisionPolicy.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
+                w.Line("return optimizer;");
+                w.Close();
 
                 if (spec.TrainStepInputs.Count > 0) EmitTrainingSteps(w, spec);
             }

@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
 
 namespace PrecisionPolicy;
 
@@ -13,6 +11,12 @@ namespace PrecisionPolicy;
 /// libtorch's GEMM kernels are (oneDNN uses AVX512-BF16/AVX512-FP16/AMX for native 16-bit GEMMs).
 /// For reports, benchmark headers and the key of the GEMM calibration cache.
 /// </summary>
+/// <remarks>
+/// The flags come from the runtime (<see cref="CpuFeatures"/>: <c>System.Runtime.Intrinsics</c> and, for
+/// the extensions .NET has no class for, the CPUID instruction it exposes) on every OS; /proc/cpuinfo is
+/// read only for the flags .NET cannot answer (ARM's FP16 and BF16 arithmetic; SVE, whose .NET class is
+/// still experimental), so only those are missing where there is no /proc/cpuinfo. The model name is the CPU's own brand string on x86.
+/// </remarks>
 public static class HostCpu
 {
     // The flags that change which GEMM kernels libtorch can pick, in /proc/cpuinfo spelling.
@@ -24,7 +28,7 @@ public static class HostCpu
 
     private static readonly Lazy<(string Model, string[] Flags)> Info = new(Read);
 
-    /// <summary>The CPU model name (from /proc/cpuinfo on Linux; the architecture elsewhere).</summary>
+    /// <summary>The CPU model name (the brand string on x86; /proc/cpuinfo on other Linux CPUs; the architecture elsewhere).</summary>
     public static string Model => Info.Value.Model;
 
     /// <summary>The GEMM-relevant instruction-set flags this CPU has, in /proc/cpuinfo spelling.</summary>
@@ -40,29 +44,20 @@ public static class HostCpu
     private static (string, string[]) Read()
     {
         var text = ReadCpuInfo();
-        var model = Field(text, "model name") ?? Field(text, "Hardware") ?? Field(text, "Processor")
+        var model = CpuFeatures.BrandString() ?? Field(text, "model name") ?? Field(text, "Hardware") ?? Field(text, "Processor")
             ?? Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER")
             ?? RuntimeInformation.ProcessArchitecture.ToString();
-        var listed = (Field(text, "flags") ?? Field(text, "Features"))?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var flags = listed is null ? FromIntrinsics() : GemmFlags.Where(f => listed.Contains(f, StringComparer.Ordinal)).ToArray();
+        var known = CpuFeatures.Detect();
+        var listed = ListedFlags(text);
+        var flags = GemmFlags.Where(f => known.TryGetValue(f, out var has) ? has : listed?.Contains(f, StringComparer.Ordinal) == true).ToArray();
         return (model.Trim(), flags);
     }
 
-    // Without /proc/cpuinfo, the runtime's own detection (it cannot see the BF16/FP16/AMX extensions).
-    private static string[] FromIntrinsics()
-    {
-        var flags = new List<string>();
-        if (Avx2.IsSupported) flags.Add("avx2");
-        if (Fma.IsSupported) flags.Add("fma");
-        if (Avx512F.IsSupported) flags.Add("avx512f");
-#if NET9_0_OR_GREATER // a preview API before .NET 9
-        if (AvxVnni.IsSupported) flags.Add("avx_vnni");
-#endif
-        if (AdvSimd.IsSupported) flags.Add("asimd");
-        return flags.ToArray();
-    }
+    /// <summary>The flags /proc/cpuinfo lists (<c>flags</c> on x86, <c>Features</c> on ARM), or null without it.</summary>
+    internal static string[]? ListedFlags(string cpuInfo) =>
+        (Field(cpuInfo, "flags") ?? Field(cpuInfo, "Features"))?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    private static string? Field(string text, string name)
+    internal static string? Field(string text, string name)
     {
         foreach (var line in text.Split('\n'))
         {
@@ -72,7 +67,7 @@ public static class HostCpu
         return null;
     }
 
-    private static string ReadCpuInfo()
+    internal static string ReadCpuInfo()
     {
         try
         {

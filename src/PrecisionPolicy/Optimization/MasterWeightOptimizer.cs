@@ -51,7 +51,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         TorchRuntime.EnsureLoaded();
         this.factory = factory;
         Options = options ?? new MasterWeightOptions();
-        Scaler = new LossScaler(Options.Scaling);
+        Scaler = new LossScaler(Options.Scaling ?? LossScalerOptions.Off);
         if (Options.MaxGradNorm is { } maxNorm && !(maxNorm > 0 && double.IsFinite(maxNorm)))
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxGradNorm must be a finite number > 0 (was {maxNorm}); use null for no clipping.");
 
@@ -222,7 +222,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (outcome.Applied)
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
-        Scaler.Update(foundNonFinite: !outcome.Applied, outcome.FirstNonFiniteParameter);
+        UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
         return outcome;
     }
 

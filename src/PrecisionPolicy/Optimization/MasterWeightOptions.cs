@@ -21,8 +21,12 @@ public enum MasterLayout
 /// <summary>Settings of a <see cref="MasterWeightOptimizer"/>.</summary>
 public sealed record MasterWeightOptions
 {
-    /// <summary>Loss scaling; off by default (right for BF16/FP32; FP16 wants <see cref="LossScalerOptions.Dynamic"/>).</summary>
-    public LossScalerOptions Scaling { get; init; } = LossScalerOptions.Off;
+    /// <summary>
+    /// Loss scaling. Null (the default): off when the optimizer is constructed directly (right for BF16/FP32;
+    /// FP16 wants <see cref="LossScalerOptions.Dynamic"/>), and the class's <c>[LossScaling]</c> (or its
+    /// precision's default) in the generated <c>CreateMixedPrecisionOptimizer(factory, options)</c>.
+    /// </summary>
+    public LossScalerOptions? Scaling { get; init; }
 
     /// <summary>Clip the unscaled FP32 gradients to this L2 norm before the inner step; null = no clipping.</summary>
     public double? MaxGradNorm { get; init; }
@@ -35,4 +39,13 @@ public sealed record MasterWeightOptions
 
     /// <summary>What the inner optimizer sees (default <see cref="MasterLayout.Flat"/>).</summary>
     public MasterLayout Layout { get; init; } = MasterLayout.Flat;
+
+    /// <summary>Receives a message per skipped step and per loss-scale change (<see cref="PrecisionPolicyTelemetry"/> event ids); null: none.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// Where the <see cref="PrecisionPolicyTelemetry.MeterName"/> meter comes from (dependency injection's
+    /// <see cref="System.Diagnostics.Metrics.IMeterFactory"/>); null: the process-wide meter.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
 }
