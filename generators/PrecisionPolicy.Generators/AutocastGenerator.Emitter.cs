@@ -27,6 +27,9 @@ public sealed partial class AutocastGenerator
         private const string PrecisionPlan = CompilerServices + "PrecisionPlan";
         private const string PolicyModule = CompilerServices + "IPrecisionPolicyModule";
         private const string ScalarType = "global::TorchSharp.torch.ScalarType";
+        private const string NumericsSite = CompilerServices + "NumericsSite";
+        private const string TracedCalls = CompilerServices + "TracedCalls";
+        private const string NumericsTrace = "global::PrecisionPolicy.NumericsTrace";
 
         public static string Emit(PolicySpec spec)
         {
