@@ -33,15 +33,17 @@ public static partial class NumericsTrace
     }
 
     /// <summary>
-    /// The findings an IDE can show at each site (<see cref="AdviceFileName"/> as an AdditionalFile):
-    /// low-precision sites whose outputs went non-finite or whose inputs or gradients overflowed the dtype,
-    /// and those where at least <paramref name="underflowAdvice"/> of the gradients or inputs underflowed.
+    /// The findings an IDE can show at each site (<see cref="AdviceFileName"/> as an AdditionalFile) among
+    /// <paramref name="sites"/> (a <see cref="Summary"/>): low-precision sites whose outputs went non-finite or
+    /// whose inputs or gradients overflowed the dtype, and those where at least <paramref name="underflowAdvice"/>
+    /// of the gradients or inputs underflowed.
     /// </summary>
-    public static IReadOnlyList<PrecisionAdvice> Advice(double underflowAdvice = DefaultUnderflowAdvice)
+    public static IReadOnlyList<PrecisionAdvice> Advice(IEnumerable<SiteNumerics> sites, double underflowAdvice = DefaultUnderflowAdvice)
     {
+        ArgumentNullException.ThrowIfNull(sites);
         if (!(underflowAdvice > 0 && underflowAdvice <= 1)) throw new ArgumentOutOfRangeException(nameof(underflowAdvice), underflowAdvice, "a fraction in (0, 1]");
         var advice = new List<PrecisionAdvice>();
-        foreach (var s in Summary().Where(static s => s.Dtype != "FP32"))
+        foreach (var s in sites.Where(static s => s.Dtype != "FP32"))
         {
             if (s.InputOverflow > 0 || s.NonFiniteOutputs > 0)
             {
@@ -58,11 +60,14 @@ public static partial class NumericsTrace
         return advice;
     }
 
-    /// <summary>Writes <see cref="Advice"/> to <paramref name="path"/> (conventionally <see cref="AdviceFileName"/>).</summary>
-    public static void WriteAdvice(string path, double underflowAdvice = DefaultUnderflowAdvice)
+    /// <summary>
+    /// Writes the <see cref="Advice"/> of <paramref name="sites"/> (by default this run's <see cref="Summary"/>) to
+    /// <paramref name="path"/>, conventionally <see cref="AdviceFileName"/>.
+    /// </summary>
+    public static void WriteAdvice(string path, IEnumerable<SiteNumerics>? sites = null, double underflowAdvice = DefaultUnderflowAdvice)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var document = new { version = 1, sites = Advice(underflowAdvice) };
+        var document = new { version = 1, sites = Advice(sites ?? Summary(), underflowAdvice) };
         File.WriteAllText(path, JsonSerializer.Serialize(document, Json));
     }
 

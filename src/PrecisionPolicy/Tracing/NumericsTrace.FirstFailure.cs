@@ -30,13 +30,13 @@ public static partial class NumericsTrace
             using (var host = first.cpu()) values = host.data<double>().ToArray();
             if (double.IsInfinity(values[0])) return null;
             var site = Sites[(int)values[1]];
-            return site.Location + " " + site.Op + " (" + Describe(site, values[2] == ForwardDirection, values[3], values[4]) + ")";
+            return site.Location + " " + site.Op + " (" + Describe(Accumulators[site.Index].Dtype, values[2] == ForwardDirection, values[3], values[4]) + ")";
         }
     }
 
-    private static string Describe(NumericsSite site, bool forward, double inputAmax, double outputAmax)
+    private static string Describe(ScalarType dtype, bool forward, double inputAmax, double outputAmax)
     {
-        var limits = DtypeLimits.Of(site.Dtype);
+        var limits = DtypeLimits.Of(dtype);
         var where = (forward ? "forward" : "backward") + ", step " + step.ToString(CultureInfo.InvariantCulture) + ", ";
         if (!forward) return where + "gradient amax " + Number(outputAmax) + Beyond(limits, outputAmax);
         if (!(inputAmax > limits.Max)) return where + "output amax " + Number(outputAmax) + " from input amax " + Number(inputAmax);

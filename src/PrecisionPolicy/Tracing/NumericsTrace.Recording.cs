@@ -17,19 +17,20 @@ public static partial class NumericsTrace
             if (!on) return;
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var limits = DtypeLimits.Of(site.Dtype);
             SiteAccumulator? accumulator = null;
             Tensor? amax = null;
             foreach (var tensor in tensors)
             {
                 if (tensor is null || !tensor.is_floating_point() || tensor.numel() == 0) continue;
                 accumulator ??= AccumulatorOf(site, tensor.device);
+                var limits = DtypeLimits.Of(accumulator.Dtype);
                 var magnitude = tensor.detach().abs();
                 var max = magnitude.max().to(ScalarType.Float64, accumulator.Device);
                 amax = amax is null ? max : maximum(amax, max);
                 // Nonzero below the smallest normal: becomes subnormal or 0 in the site's dtype.
                 accumulator.InputUnderflow.add_(magnitude.lt(limits.TinyScalar).logical_and(magnitude.ne(ZeroScalar)).sum().to(ScalarType.Float64, accumulator.Device));
-                accumulator.InputOverflow.add_(magnitude.gt(limits.MaxScalar).sum().to(ScalarType.Float64, accumulator.Device));
+                // Finite and beyond the largest finite value: becomes inf when cast (an inf already there, a mask's -inf, is no overflow).
+                accumulator.InputOverflow.add_(magnitude.gt(limits.MaxScalar).logical_and(magnitude.isfinite()).sum().to(ScalarType.Float64, accumulator.Device));
                 accumulator.InputElements += tensor.numel();
             }
             accumulator ??= AccumulatorOf(site, null);
@@ -73,13 +74,16 @@ public static partial class NumericsTrace
             if (!on || !gradient.is_floating_point() || gradient.numel() == 0) return;
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var limits = DtypeLimits.Of(site.Dtype);
             var accumulator = AccumulatorOf(site, gradient.device);
+            var limits = DtypeLimits.Of(accumulator.Dtype);
             var magnitude = gradient.detach().abs();
             var amax = magnitude.max().to(ScalarType.Float64, accumulator.Device);
             accumulator.GradientAmax.copy_(maximum(accumulator.GradientAmax, amax));
-            // 0 or subnormal: an underflowed low-precision gradient arrives as 0, so zeros count.
-            accumulator.GradientUnderflow.add_(magnitude.lt(limits.TinyScalar).sum().to(ScalarType.Float64, accumulator.Device));
+            // 0 or subnormal: an underflowed low-precision gradient arrives as 0, so zeros count there; in FP32 a zero
+            // is a zero (a masked position), and only subnormals count.
+            var under = magnitude.lt(limits.TinyScalar);
+            if (accumulator.Dtype == ScalarType.Float32) under = under.logical_and(magnitude.ne(ZeroScalar));
+            accumulator.GradientUnderflow.add_(under.sum().to(ScalarType.Float64, accumulator.Device));
             accumulator.GradientOverflow.add_(magnitude.gt(limits.MaxScalar).sum().to(ScalarType.Float64, accumulator.Device));
             accumulator.GradientCalls++;
             accumulator.GradientElements += gradient.numel();
@@ -97,7 +101,9 @@ public static partial class NumericsTrace
         if (site.Index >= 0 && site.Index < Sites.Count && ReferenceEquals(Sites[site.Index], site)) return Accumulators[site.Index];
         site.Index = Sites.Count;
         Sites.Add(site);
-        Accumulators.Add(new SiteAccumulator(device ?? CPU));
+        // The dtype the site computes in now: an AutocastScope can run the same code at another precision.
+        var dtype = site.Dtype == ScalarType.Float32 ? ScalarType.Float32 : AutocastScope.ComputeDtype(site.Dtype);
+        Accumulators.Add(new SiteAccumulator(device ?? CPU, dtype));
         Totals.Add(new SiteCounts());
         return Accumulators[site.Index];
     }

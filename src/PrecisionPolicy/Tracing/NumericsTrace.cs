@@ -112,7 +112,7 @@ public static partial class NumericsTrace
         lock (Gate)
         {
             if (Accumulators.Any(static a => a.Calls > 0 || a.GradientCalls > 0)) TakeReport();
-            return Sites.Select((s, i) => Totals[i].ToNumerics(s)).ToArray();
+            return Sites.Select((s, i) => Totals[i].ToNumerics(s, Accumulators[i].Dtype)).ToArray();
         }
     }
 
@@ -137,7 +137,7 @@ public static partial class NumericsTrace
             var accumulator = Accumulators[i];
             var window = SiteCounts.Of(accumulator, slots.AsSpan(i * SiteAccumulator.Slots, SiteAccumulator.Slots));
             Totals[i].Add(window);
-            if (window.Calls > 0 || window.GradientCalls > 0) sites.Add(window.ToNumerics(Sites[i]));
+            if (window.Calls > 0 || window.GradientCalls > 0) sites.Add(window.ToNumerics(Sites[i], accumulator.Dtype));
             accumulator.Clear();
         }
         return Remember(new NumericsReport(firstStep, lastStep, sites));

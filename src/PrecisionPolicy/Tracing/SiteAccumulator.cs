@@ -12,9 +12,10 @@ internal sealed class SiteAccumulator
     /// <summary>The device slots in the order <see cref="Read"/> returns them.</summary>
     internal const int Slots = 9;
 
-    public SiteAccumulator(Device device)
+    public SiteAccumulator(Device device, ScalarType dtype)
     {
         Device = device;
+        Dtype = dtype;
         InputAmax = Zero(device);
         InputUnderflow = Zero(device);
         InputOverflow = Zero(device);
@@ -27,6 +28,9 @@ internal sealed class SiteAccumulator
     }
 
     public Device Device { get; }
+
+    /// <summary>The dtype underflow and overflow are counted against: the site's, as the AutocastScope of its first call set it.</summary>
+    public ScalarType Dtype { get; }
     public Tensor InputAmax { get; }
     public Tensor InputUnderflow { get; }
     public Tensor InputOverflow { get; }

@@ -1,5 +1,6 @@
 using System;
 using PrecisionPolicy.CompilerServices;
+using static TorchSharp.torch;
 
 namespace PrecisionPolicy;
 
@@ -55,8 +56,8 @@ internal sealed class SiteCounts
         FirstNonFiniteStep = Math.Min(FirstNonFiniteStep, window.FirstNonFiniteStep);
     }
 
-    public SiteNumerics ToNumerics(NumericsSite site) => new(
-        site.File, site.Line, site.Column, site.Location, site.Op, site.Region, DtypeLimits.Of(site.Dtype).Name,
+    public SiteNumerics ToNumerics(NumericsSite site, ScalarType dtype) => new(
+        site.File, site.Line, site.Column, site.Location, site.Op, site.Region, DtypeLimits.Of(dtype).Name,
         Calls, InputAmax, Fraction(InputUnderflow, InputElements), Fraction(InputOverflow, InputElements), OutputAmax, NonFiniteOutputs,
         GradientCalls, GradientAmax, Fraction(GradientUnderflow, GradientElements), Fraction(GradientOverflow, GradientElements),
         double.IsInfinity(FirstNonFiniteStep) ? null : (int)FirstNonFiniteStep);
