@@ -45,9 +45,11 @@ public static partial class NumericsTrace
         var advice = new List<PrecisionAdvice>();
         foreach (var s in sites.Where(static s => s.Dtype != "FP32"))
         {
-            if (s.InputOverflow > 0 || s.NonFiniteOutputs > 0)
+            // Where an overflow starts: inputs beyond the dtype, or inf/NaN out of finite inputs. A site fed inf/NaN
+            // by an earlier one only passes it on.
+            if (s.InputOverflow > 0 || (s.NonFiniteOutputs > 0 && double.IsFinite(s.InputAmax)))
             {
-                var amax = Math.Max(s.InputAmax, s.OutputAmax);
+                var amax = s.InputOverflow > 0 ? s.InputAmax : s.OutputAmax;
                 advice.Add(Finding(s, PrecisionAdvice.Overflow, amax, s.InputOverflow));
             }
             else if (s.GradientOverflow > 0)

@@ -38,6 +38,35 @@ public sealed class NumericsTraceTests : IDisposable
     }
 
     [Fact]
+    public void The_advice_file_flags_only_the_site_where_the_overflow_started_with_the_keys_the_analyzer_reads()
+    {
+        using var scope = NewDisposeScope();
+        var model = new OverflowingMlp().ApplyPrecisionPolicy();
+        using var optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.1));
+        NumericsTrace.Enable();
+        optimizer.Step(model.call(full(new long[] { 3, 4 }, 1e5f)).to(ScalarType.Float32).sum());
+
+        var path = Path.Combine(Path.GetTempPath(), "precision-advice-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            NumericsTrace.WriteAdvice(path);
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            Assert.Equal(1, document.RootElement.GetProperty("version").GetInt32());
+            var site = Assert.Single(document.RootElement.GetProperty("sites").EnumerateArray()); // the second Linear only passed the inf/NaN on
+            var (line, column) = SiteOf("first.call(x)");
+            Assert.EndsWith("OverflowingMlp.cs", site.GetProperty("file").GetString());
+            Assert.Equal((line, column), (site.GetProperty("line").GetInt32(), site.GetProperty("column").GetInt32()));
+            Assert.Equal(("Linear", "overflow", "FP16", "1e5", 1.0),
+                (site.GetProperty("op").GetString(), site.GetProperty("finding").GetString(), site.GetProperty("dtype").GetString(),
+                 site.GetProperty("amax").GetString(), site.GetProperty("fraction").GetDouble()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_gradient_that_overflows_fp16_is_located_at_the_site_it_reaches_in_backward()
     {
         using var scope = NewDisposeScope();
