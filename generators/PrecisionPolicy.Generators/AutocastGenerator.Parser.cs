@@ -19,26 +19,28 @@ public sealed partial class AutocastGenerator
     /// </summary>
     internal static partial class Parser
     {
-        private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
-
         private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.CompilerServices.Fp8Autocast, PrecisionPolicy.Fp8Context, PrecisionPolicy.Fp8Recipe)";
         private const string Fp8NeedsModule = "an FP8 region needs the per-module FP8 context of an [Autocast(Precision.FP8)] module class, and this method's class is not one";
 
-        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        /// <summary>
+        /// Parses one target; every syntax tree whose text the parse reads (the target's declarations, the
+        /// bodies of helpers it looks into) is added to <paramref name="reads"/>, for <see cref="ParseMemo"/>.
+        /// </summary>
+        public static ParseResult Parse(AutocastTarget context, ISet<SyntaxTree> reads, CancellationToken cancellationToken)
         {
             if (PrecisionOf(context.Attributes.FirstOrDefault()) is not { } precision)
-                return Nothing; // incomplete attribute: the compiler reports it
+                return ParseResult.None; // incomplete attribute: the compiler reports it
 
             var symbols = KnownSymbols.For(context.SemanticModel.Compilation);
             return context.TargetSymbol switch
             {
-                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, cancellationToken),
-                IMethodSymbol method => ParseMethod(context, symbols, method, precision, cancellationToken),
-                _ => Nothing,
+                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, reads, cancellationToken),
+                IMethodSymbol method => ParseMethod(context, symbols, method, precision, reads, cancellationToken),
+                _ => ParseResult.None,
             };
         }
 
-        private static ParseResult ParseClass(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, CancellationToken ct)
+        private static ParseResult ParseClass(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var location = type.Locations.FirstOrDefault();
@@ -51,7 +53,7 @@ public sealed partial class AutocastGenerator
                 // The analyzers' PP0011 (info) tells the user so.
                 if (precision == Precision.FP8)
                     return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
-                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, ct);
+                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
                 return new ParseResult(RegionSpec(type, null, precision, helperRegions), diagnostics.ToEquatableArray());
             }
             // Nothing can be added to a class that is not partial; the analyzers' PP0010 (with a fix) reports it.
@@ -60,7 +62,7 @@ public sealed partial class AutocastGenerator
             if (precision == Precision.FP8 && !symbols.HasFp8Runtime)
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8MissingRuntime);
 
-            var regions = WalkType(context, symbols, type, precision, diagnostics, ct);
+            var regions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
             regions.CheckUncalledComposites();
 
             var options = AutocastOptions(context.Attributes.FirstOrDefault());
@@ -85,11 +87,11 @@ public sealed partial class AutocastGenerator
             return new ParseResult(spec, diagnostics.ToEquatableArray());
         }
 
-        private static ParseResult ParseMethod(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, IMethodSymbol method, Precision precision, CancellationToken ct)
+        private static ParseResult ParseMethod(AutocastTarget context, KnownSymbols symbols, IMethodSymbol method, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
         {
             var type = method.ContainingType;
             // A method of an [Autocast] class is handled with its class (its attribute sets that method's region).
-            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return Nothing;
+            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
             var location = method.Locations.FirstOrDefault();
             if (IsGenericOrInGeneric(type) || method.IsGenericMethod)
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name + "." + method.Name);
@@ -97,15 +99,15 @@ public sealed partial class AutocastGenerator
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name + "." + method.Name, Fp8NeedsModule);
 
             var diagnostics = new List<DiagnosticInfo>();
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
             regions.Walk(context.TargetNode, context.TargetNode);
 
             return new ParseResult(RegionSpec(type, method, precision, regions), diagnostics.ToEquatableArray());
         }
 
-        private static RegionWalker WalkType(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        private static RegionWalker WalkType(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
         {
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)

@@ -27,11 +27,13 @@ public sealed partial class AutocastGenerator
             private readonly INamedTypeSymbol policyType;
             private readonly Precision precision;
             private readonly List<DiagnosticInfo> diagnostics;
+            private readonly ISet<SyntaxTree> reads;
             private readonly CancellationToken ct;
             private readonly List<InterceptorSpec> interceptors = new();
 
-            public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+            public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
             {
+                this.reads = reads;
                 primaryModel = model;
                 this.symbols = symbols;
                 this.policyType = policyType;
@@ -42,6 +44,7 @@ public sealed partial class AutocastGenerator
 
             public void Walk(SyntaxNode root, SyntaxNode scope)
             {
+                reads.Add(root.SyntaxTree);
                 var model = root.SyntaxTree == primaryModel.SyntaxTree ? primaryModel : primaryModel.Compilation.GetSemanticModel(root.SyntaxTree);
                 // Nested types are skipped: each keeps its own policy (or none).
                 foreach (var node in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax))

@@ -11,6 +11,7 @@ namespace PrecisionPolicy.Samples.Tests;
 /// <c>EnablePrecisionPolicyGenerator=false</c> builds the same kind of class with no generated code.
 /// </summary>
 [Collection(SampleCollection.Name)]
+[Trait(PackedPackage.CostTrait, PackedPackage.Packaging)]
 public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDisposable
 {
     private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("pp-consumer-");

@@ -37,4 +37,8 @@ internal sealed record DiagnosticInfo(string Id, string FilePath, TextSpan Span,
 
 /// <summary>What the parser produces for one [Autocast] target: a spec (or none) and its diagnostics.</summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
-internal sealed record ParseResult(PolicySpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParseResult(PolicySpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Nothing to generate and nothing to report.</summary>
+    public static readonly ParseResult None = new(null, EquatableArray<DiagnosticInfo>.Empty);
+}

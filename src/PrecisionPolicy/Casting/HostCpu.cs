@@ -55,7 +55,9 @@ public static class HostCpu
         if (Avx2.IsSupported) flags.Add("avx2");
         if (Fma.IsSupported) flags.Add("fma");
         if (Avx512F.IsSupported) flags.Add("avx512f");
+#if NET9_0_OR_GREATER // a preview API before .NET 9
         if (AvxVnni.IsSupported) flags.Add("avx_vnni");
+#endif
         if (AdvSimd.IsSupported) flags.Add("asimd");
         return flags.ToArray();
     }

@@ -382,7 +382,7 @@ public sealed partial class MasterWeightOptimizer
         using var scope = NewDisposeScope();
         var parameters = Options.Layout == MasterLayout.PerTensor
             ? slots.Select(s => new Parameter(empty(s.Master.shape, ScalarType.Float32, CPU), requires_grad: true)).ToArray()
-            : new[] { new Parameter(empty(masters.numel(), ScalarType.Float32, CPU), requires_grad: true) };
+            : FlatChunks.Of(masters.numel()).Select(c => new Parameter(empty(c.Length, ScalarType.Float32, CPU), requires_grad: true)).ToArray();
         using var staging = factory(parameters);
         try
         {

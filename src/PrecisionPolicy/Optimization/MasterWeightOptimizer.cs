@@ -274,7 +274,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     {
         if (Options.Layout == MasterLayout.PerTensor)
             return slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
-        return new[] { Detached(new Parameter(masters.alias(), requires_grad: true), masterGrads) };
+        return FlatChunks.Of(masters.numel())
+            .Select(c => Detached(new Parameter(masters.narrow(0, c.Start, c.Length), requires_grad: true), masterGrads.narrow(0, c.Start, c.Length).DetachFromDisposeScope()))
+            .ToArray();
     }
 
     // The inner optimizer's parameters share storage with the flat buffers and read their

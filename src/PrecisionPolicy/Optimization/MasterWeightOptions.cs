@@ -4,9 +4,11 @@ namespace PrecisionPolicy;
 public enum MasterLayout
 {
     /// <summary>
-    /// One FP32 parameter spanning every master weight: the inner optimizer's step is a constant
-    /// number of tensor ops whatever the number of tensors. Exact for element-wise optimizers
-    /// (SGD, Adam, AdamW, RMSProp, Adagrad); all masters share one parameter group.
+    /// The one flat FP32 master buffer, handed to the inner optimizer as consecutive cache-sized
+    /// chunks (2^17 elements, one parameter each): the inner optimizer's op count follows the number
+    /// of elements, not of tensors, and each op runs in cache. Exact for element-wise optimizers
+    /// (SGD, Adam, AdamW, RMSProp, Adagrad): the same result as over one flat parameter; all masters
+    /// share one parameter group.
     /// </summary>
     Flat,
     /// <summary>

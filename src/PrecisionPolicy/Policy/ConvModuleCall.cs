@@ -65,7 +65,8 @@ public static partial class PolicyCasts
     // What TorchSharp's Convolution keeps in its protected _reversed_padding_repeated_twice (same rules).
     private static long[] ReversedPaddingRepeatedTwice(Convolution conv)
     {
-        if (conv.padding is { } padding) return padding.Reverse().SelectMany(p => new[] { p, p }).ToArray();
+        // Enumerable.Reverse by name: on net8.0 C# 14's span conversions bind padding.Reverse() to the in-place MemoryExtensions.Reverse.
+        if (conv.padding is { } padding) return Enumerable.Reverse(padding).SelectMany(p => new[] { p, p }).ToArray();
         var pads = new long[conv.kernel_size.Length * 2];
         if (conv.padding_type == Padding.Same)
         {
