@@ -9,7 +9,7 @@ internal static class CastCatalog
     /// <summary>The single containers, in the order call forms are listed.</summary>
     public static readonly IReadOnlyList<OpContainers> Containers = new[]
     {
-        OpContainers.Torch, OpContainers.Functional, OpContainers.Tensor, OpContainers.Linalg, OpContainers.Special,
+        OpContainers.Torch, OpContainers.Functional, OpContainers.Tensor, OpContainers.Linalg, OpContainers.Special, OpContainers.Fft,
     };
 
     /// <summary>The single containers of a row, in <see cref="Containers"/> order.</summary>
@@ -22,6 +22,7 @@ internal static class CastCatalog
         OpContainers.Functional => "TorchSharp.torch+nn+functional",
         OpContainers.Tensor => "TorchSharp.torch+Tensor",
         OpContainers.Linalg => "TorchSharp.torch+linalg",
+        OpContainers.Fft => "TorchSharp.torch+fft",
         _ => "TorchSharp.torch+special",
     };
 
@@ -32,6 +33,7 @@ internal static class CastCatalog
         OpContainers.Functional => "torch.nn.functional." + op + "(...)",
         OpContainers.Tensor => "tensor." + op + "(...)",
         OpContainers.Linalg => "torch.linalg." + op + "(...)",
+        OpContainers.Fft => "torch.fft." + op + "(...)",
         _ => "torch.special." + op + "(...)",
     };
 
@@ -42,6 +44,7 @@ internal static class CastCatalog
         OpContainers.Functional => "functional." + op,
         OpContainers.Tensor => "Tensor." + op,
         OpContainers.Linalg => "linalg." + op,
+        OpContainers.Fft => "fft." + op,
         _ => "special." + op,
     };
 

@@ -41,6 +41,9 @@ internal enum OpContainers
 
     /// <summary><c>torch.special.op(...)</c>: <c>TorchSharp.torch+special</c>.</summary>
     Special = 16,
+
+    /// <summary><c>torch.fft.op(...)</c>: <c>TorchSharp.torch+fft</c>.</summary>
+    Fft = 32,
 }
 
 /// <summary>The PyTorch autocast lists (aten/src/ATen/autocast_mode.cpp) a row comes from.</summary>
@@ -72,6 +75,14 @@ internal enum ModuleFamily
     Normalization,
     Softmax,
     Loss,
+
+    /// <summary>RNN, LSTM, GRU and their cells.</summary>
+    Recurrent,
+    Pooling,
+    Padding,
+
+    /// <summary>Upsample.</summary>
+    Resampling,
 }
 
 /// <summary>The <c>Module&lt;...&gt;</c> a module row derives from: how its forward is called.</summary>
@@ -94,6 +105,12 @@ internal enum ModuleSignature
 
     /// <summary><c>Module&lt;Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple&lt;Tensor, Tensor&gt;&gt;</c> (multi-head attention).</summary>
     Attention,
+
+    /// <summary>
+    /// An input and a hidden state that is a tuple or optional, with a tuple result: <c>Module&lt;Tensor, Tensor,
+    /// (Tensor, Tensor)&gt;</c> (RNN, GRU), <c>Module&lt;Tensor, (Tensor, Tensor)?, ...&gt;</c> (LSTM, LSTMCell).
+    /// </summary>
+    Recurrent,
 }
 
 /// <summary>One op row: a TorchSharp op name, where it is declared, what it gets.</summary>
@@ -159,4 +176,10 @@ internal sealed class ModuleRow
 
     /// <summary>For a composite: the precision-sensitive ops inside it ("softmax and LayerNorm").</summary>
     public string? SensitiveOps { get; }
+
+    /// <summary>
+    /// Calls are cast by the module's run-time storage dtype (its boundary hook's), not the compute dtype:
+    /// embeddings are stored as the plan says, and recurrent hidden states are tuples a per-tensor cast cannot reach.
+    /// </summary>
+    public bool CastsByRunTimeStorage => Family == ModuleFamily.Embedding || Signature == ModuleSignature.Recurrent;
 }

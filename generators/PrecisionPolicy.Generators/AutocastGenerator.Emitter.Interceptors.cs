@@ -20,7 +20,10 @@ public sealed partial class AutocastGenerator
             for (var i = 0; i < spec.Interceptors.Count; i++)
             {
                 if (i > 0) w.Line();
+                var obsolete = spec.Interceptors[i].CallsObsolete;
+                if (obsolete) w.Line("#pragma warning disable CS0618 // calls the [Obsolete] op the intercepted code calls");
                 EmitInterceptor(w, spec.Interceptors[i], i);
+                if (obsolete) w.Line("#pragma warning restore CS0618");
             }
             w.Close();
             w.Close();
@@ -82,20 +85,22 @@ public sealed partial class AutocastGenerator
 
         private static void EmitCasts(IndentedWriter w, InterceptorSpec spec)
         {
-            if (IsLinearModuleCall(spec))
+            if (IsGemmModuleCall(spec))
             {
-                // A Linear module's weights are stored in the compute dtype; the runtime picks the
-                // module call (native GEMM) or a functional linear on FP32-widened operands (GEMM mode).
+                // A Linear or Conv module's weights are stored in the compute dtype; the runtime picks the
+                // module call (native GEMM) or the functional op on FP32-widened operands (GEMM mode). A
+                // forward(...) call becomes that module call too: the only hook it adds is the policy's
+                // boundary cast, which the input already satisfies.
                 w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
-                w.Line("return " + PolicyCasts + ".LinearModule(self, " + spec.Parameters[0].Name + ", compute); // " + spec.Row);
+                w.Line("return " + PolicyCasts + (spec.LinearModule ? ".LinearModule(self, " : ".ConvModule(self, ") + spec.Parameters[0].Name + ", compute); // " + spec.Row);
                 return;
             }
 
             if (spec.RuntimeForward)
             {
-                // forward(...) runs no boundary hooks: each argument is cast as the module's own hook would cast it.
+                // Each argument is cast as the module's own boundary hook would cast it (forward(...) runs no hooks).
                 var arguments = spec.Parameters.Select(static p => PolicyCasts + ".ForwardInput(self, " + p.Name + ")");
-                w.Line("return self.forward(" + string.Join(", ", arguments) + "); // the module's run-time storage dtype");
+                w.Line("return self." + spec.MethodName + "(" + string.Join(", ", arguments) + "); // the module's run-time storage dtype");
                 return;
             }
 
@@ -154,8 +159,8 @@ public sealed partial class AutocastGenerator
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
         }
 
-        private static bool IsLinearModuleCall(InterceptorSpec spec) =>
-            spec.Category == CastCategory.ModuleLowPrecision && spec.LinearModule && spec.MethodName == "call"
+        private static bool IsGemmModuleCall(InterceptorSpec spec) =>
+            spec.Category == CastCategory.ModuleLowPrecision && (spec.LinearModule || spec.ConvModule) && spec.MethodName is "call" or "forward"
             && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
         private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)

@@ -116,7 +116,7 @@ public sealed partial class AutocastGenerator
                 w.Line("    return optimizer;");
                 w.Line("}");
 
-                if (spec.IsTensorToTensorModule) EmitTrainingSteps(w);
+                if (spec.TrainStepInputs.Count > 0) EmitTrainingSteps(w, spec.TrainStepInputs);
             }
 
             w.Close();
@@ -124,28 +124,33 @@ public sealed partial class AutocastGenerator
             if (hasNamespace) w.Close();
         }
 
-        private static void EmitTrainingSteps(IndentedWriter w)
+        private static void EmitTrainingSteps(IndentedWriter w, EquatableArray<string> inputs)
         {
             var lossFunction = "global::System.Func<" + Tensor + ", " + Tensor + ", " + Tensor + "> lossFunction";
+            var parameters = string.Join(", ", inputs.Select(static i => Tensor + " " + i)) + ", " + Tensor + " target, " + lossFunction;
+            var arguments = string.Join(", ", inputs) + ", target, lossFunction";
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// One mixed-precision training step: forward under the policy, the loss computed in float32, scaled backward,");
-            w.Line("/// then step-or-skip. Temporaries are disposed; works on whatever device the module lives on.");
+            w.Line("/// then step-or-skip. The outcome carries the loss value. Temporaries are disposed; works on whatever device");
+            w.Line("/// the module lives on.");
             w.Line("/// </summary>");
-            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " input, " + Tensor + " target, " + lossFunction + ")");
+            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + parameters + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
-            w.Line("return optimizer.Step(__Float32Loss(input, target, lossFunction));");
+            w.Line("var loss = __Float32Loss(" + arguments + ");");
+            w.Line("var outcome = optimizer.Step(loss);");
+            w.Line("return outcome with { Loss = loss.item<float>() };");
             w.Close();
             w.Line();
             w.Line("/// <summary>A micro-batch of gradient accumulation: forward and scaled backward into the FP32 gradients, no step.</summary>");
-            w.Open("public void AccumulateStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " input, " + Tensor + " target, " + lossFunction + ")");
+            w.Open("public void AccumulateStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + parameters + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
-            w.Line("optimizer.Backward(__Float32Loss(input, target, lossFunction));");
+            w.Line("optimizer.Backward(__Float32Loss(" + arguments + "));");
             w.Close();
             w.Line();
             w.Line("// The output and the loss in float32: losses are float32 rows (" + DocLinks.CastPolicy + "#ops).");
-            w.Line("private " + Tensor + " __Float32Loss(" + Tensor + " input, " + Tensor + " target, " + lossFunction + ") =>");
-            w.Line("    " + Autocast + ".Float32(lossFunction(" + Autocast + ".Float32(this.call(input)), target));");
+            w.Line("private " + Tensor + " __Float32Loss(" + parameters + ") =>");
+            w.Line("    " + Autocast + ".Float32(lossFunction(" + Autocast + ".Float32(this.call(" + string.Join(", ", inputs) + ")), target));");
         }
 
         // Only what [LossScaling] sets: every other option is LossScalerOptions' own default.

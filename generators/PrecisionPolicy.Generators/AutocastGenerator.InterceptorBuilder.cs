@@ -71,8 +71,13 @@ public sealed partial class AutocastGenerator
                     ReturnType = method.ReturnType.ToDisplayString(TypeFormat),
                     ResultCast = resultCast,
                     Parameters = parameters.ToEquatableArray(),
+                    CallsObsolete = IsObsolete(method),
                 };
             }
+
+            // TorchSharp marks deprecated ops [Obsolete] (torch.lu_solve); the user's call already warns once.
+            private static bool IsObsolete(IMethodSymbol method) =>
+                method.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == "System.ObsoleteAttribute");
 
             /// <summary>FP8 region: low-precision operands are quantized by Fp8Autocast with per-site scaling states.</summary>
             public static InterceptorSpec ToFp8(InterceptorSpec spec, string site)

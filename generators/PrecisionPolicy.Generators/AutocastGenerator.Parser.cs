@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -81,7 +83,7 @@ public sealed partial class AutocastGenerator
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
                 HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
-                IsTensorToTensorModule = IsTensorToTensor(type, symbols),
+                TrainStepInputs = TrainStepInputs(type, symbols),
                 Interceptors = regions.Interceptors(),
             };
             return new ParseResult(spec, diagnostics.ToEquatableArray());
@@ -128,14 +130,24 @@ public sealed partial class AutocastGenerator
             Interceptors = regions.Interceptors(),
         };
 
-        private static bool IsTensorToTensor(INamedTypeSymbol type, KnownSymbols symbols)
+        // Names the generated TrainStep already uses for its own parameters and locals.
+        private static readonly HashSet<string> TrainStepNames = new(StringComparer.Ordinal) { "optimizer", "target", "lossFunction", "scope", "loss", "outcome" };
+
+        /// <summary>
+        /// The input parameter names of the generated TrainStep: one per tensor input of a Module&lt;Tensor × n,
+        /// Tensor&gt; (n = 1 to 6), named as the class's forward names them (<c>input</c> for one input; <c>input1</c>...
+        /// where forward's names are missing or taken); empty for other modules (no TrainStep).
+        /// </summary>
+        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, KnownSymbols symbols)
         {
-            for (var t = type.BaseType; t is not null; t = t.BaseType)
-            {
-                if (t.IsGenericType && SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, symbols.GenericModule2))
-                    return t.TypeArguments.All(symbols.IsTensor);
-            }
-            return false;
+            var count = symbols.TensorInputCount(type);
+            if (count == 0) return EquatableArray<string>.Empty;
+            if (count == 1) return new[] { "input" }.ToEquatableArray();
+            var forward = type.GetMembers("forward").OfType<IMethodSymbol>().FirstOrDefault(m => m.Parameters.Length == count);
+            var names = forward?.Parameters.Select(static p => p.Name).ToList();
+            if (names is null || names.Any(TrainStepNames.Contains) || names.Distinct(StringComparer.Ordinal).Count() != count)
+                names = Enumerable.Range(1, count).Select(static i => "input" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+            return names.Select(static n => SyntaxFacts.GetKeywordKind(n) != SyntaxKind.None ? "@" + n : n).ToEquatableArray();
         }
 
         private static bool IsGenericOrInGeneric(INamedTypeSymbol type)

@@ -38,7 +38,7 @@ public sealed partial class AutocastGenerator
 
             private void ReportComposite(ISymbol? member, string memberName, ModuleRow row, string compute, Location location)
             {
-                Report(DiagnosticDescriptors.OpaqueComposite, location, memberName, row.CompositeKind ?? "composite", compute, row.SensitiveOps ?? "sensitive ops");
+                Report(DiagnosticDescriptors.OpaqueComposite, location, memberName, row.CompositeKind ?? "composite", compute, row.SensitiveOps ?? "sensitive ops", row.ShortName);
                 if (member is not null) reportedComposites.Add(member);
             }
 

@@ -156,6 +156,7 @@ public sealed partial class AutocastGenerator
                 CastCategory category;
                 string compute;
                 var isLinear = false;
+                var isConv = false;
                 if (KnownSymbols.HasAttribute(member, symbols.HighPrecision) || KnownSymbols.HasAttribute(receiverType, symbols.HighPrecision))
                 {
                     rowName = "[HighPrecision] member '" + memberName + "'";
@@ -184,8 +185,17 @@ public sealed partial class AutocastGenerator
                             CastCategory.ModuleLowPrecision, CastCategory.ModuleLowPrecision, storageCompute, reason);
                         return runtime is null ? null : runtime with { RuntimeForward = true };
                     }
+                    if (row.CastsByRunTimeStorage)
+                    {
+                        // Embedding storage follows the plan; LSTM hidden states are tuples: cast as the module's hook does.
+                        if (method.Name == "forward" && !IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
+                        var byStorage = InterceptorBuilder.Build(symbols, method, row.ShortName + " (run-time storage dtype)",
+                            CastCategory.ModuleLowPrecision, CastCategory.ModuleLowPrecision, storageCompute, reason);
+                        return byStorage is null ? null : byStorage with { RuntimeForward = true };
+                    }
                     rowName = row.ShortName;
                     isLinear = row.Family == ModuleFamily.Linear && row.Signature == ModuleSignature.OneTensor; // the Linear row (Bilinear takes two inputs)
+                    isConv = row.Family == ModuleFamily.Convolution; // the runtime keeps transposed convolutions on the module call
                     category = row.Category;
                     compute = category == CastCategory.ModuleFloat32 ? Dtypes.Float32Name : storageCompute;
                     if (row.CompositeKind is not null && compute != Dtypes.Float32Name)
@@ -195,6 +205,7 @@ public sealed partial class AutocastGenerator
                 if (method.Name == "forward" && !IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
                 var built = InterceptorBuilder.Build(symbols, method, rowName, category, category, compute, reason);
                 if (built is not null && isLinear) built = built with { LinearModule = true };
+                if (built is not null && isConv) built = built with { ConvModule = true };
                 // FP8: a Linear call becomes functional.linear over FP8-quantized input and weight (the module's
                 // own forward runs inside TorchSharp, where no operand can be quantized).
                 if (fp8 && isLinear && built is not null && built.Parameters.Count == 1 && built.ReturnType == "global::TorchSharp.torch.Tensor")

@@ -17,7 +17,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OpaqueComposite = Create(
         "PP0103", "Built-in composite runs its sensitive ops in low precision", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; mark '{0}' [HighPrecision] to keep it in float32, or suppress PP0103 here to accept low precision");
+        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; use the drop-in PrecisionPolicy.Modules.{4} (GEMMs in {2}, {3} in float32; same parameters), mark '{0}' [HighPrecision] to keep it all in float32, or suppress PP0103 here to accept low precision");
 
     public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
         "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using PrecisionPolicy.Catalog;
@@ -21,13 +22,18 @@ internal sealed class KnownSymbols
     private readonly Dictionary<INamedTypeSymbol, OpContainers> containers = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<INamedTypeSymbol, ModuleRow> modules = new(SymbolEqualityComparer.Default);
     private readonly HashSet<INamedTypeSymbol> tensorSequences = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<INamedTypeSymbol> genericModules = new(SymbolEqualityComparer.Default);
 
     public static KnownSymbols For(Compilation compilation) => Cache.GetValue(compilation, static c => new KnownSymbols(c));
 
     private KnownSymbols(Compilation compilation)
     {
         Module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
-        GenericModule2 = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2");
+        for (var arity = 2; arity <= 7; arity++)
+        {
+            if (compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module`" + arity.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } generic)
+                genericModules.Add(generic);
+        }
         Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
         ScalarType = compilation.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
         Autocast = compilation.GetTypeByMetadataName(AutocastGenerator.AutocastAttributeName);
@@ -60,8 +66,19 @@ internal sealed class KnownSymbols
     /// <summary>TorchSharp.torch.nn.Module.</summary>
     public INamedTypeSymbol? Module { get; }
 
-    /// <summary>TorchSharp.torch.nn.Module&lt;T, TResult&gt;.</summary>
-    public INamedTypeSymbol? GenericModule2 { get; }
+    /// <summary>
+    /// The number of inputs of the first <c>Module&lt;Tensor × n, Tensor&gt;</c> (n = 1 to 6) <paramref name="type"/>
+    /// derives from, or 0 when its first generic Module base has a non-tensor input or result (or there is none).
+    /// </summary>
+    public int TensorInputCount(INamedTypeSymbol type)
+    {
+        for (var t = type.BaseType; t is not null; t = t.BaseType)
+        {
+            if (!t.IsGenericType || !genericModules.Contains(t.OriginalDefinition)) continue;
+            return t.TypeArguments.All(IsTensor) ? t.TypeArguments.Length - 1 : 0;
+        }
+        return 0;
+    }
 
     public INamedTypeSymbol? Tensor { get; }
 

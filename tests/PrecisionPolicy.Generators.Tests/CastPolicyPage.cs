@@ -44,7 +44,14 @@ internal static class CastPolicyPage
         }
         s.Append("\nA `using static TorchSharp.torch.nn.functional;` call (`softmax(x, -1)`) binds to the same method and is\n");
         s.Append("intercepted the same way. PyTorch's frobenius_norm, nuclear_norm and pdist have no TorchSharp 0.107 method\n");
-        s.Append("(`norm` covers the first two); multilabel_margin_loss exists only as the `MultiLabelMarginLoss` module.\n\n");
+        s.Append("(`norm` covers the first two). PyTorch's CPU fp32 list (pooling 3d, fft, linalg decompositions, quantile, trace,\n");
+        s.Append("stft, polar, all losses) is included: those ops have no 16-bit CPU kernel, so a BF16 tensor reaching them is\n");
+        s.Append("widened instead of failing. Its reflection_pad*/replication_pad* are `functional.pad` modes in TorchSharp: the\n");
+        s.Append("`ReflectionPad*`/`ReplicationPad*` modules are catalogued; `functional.pad` itself is not (constant padding is\n");
+        s.Append("in no list), so a reflect/replicate `functional.pad` runs in its input dtype.\n\n");
+        s.Append("`binary_cross_entropy` is a choice: PyTorch's CUDA autocast refuses it (a 16-bit sigmoid output saturates at 0\n");
+        s.Append("and 1), its CPU list computes it in FP32. Here it computes in FP32 on every device, so it never throws; the\n");
+        s.Append("with-logits form stays the better loss (log-sigmoid fused, no saturated probability in between).\n\n");
         s.Append("## Module calls (`m.call(...)`, `m.forward(...)`)\n\n| module | category | note |\n|---|---|---|\n");
         foreach (var row in ModuleRows.All)
         {
@@ -52,18 +59,20 @@ internal static class CastPolicyPage
             s.Append("| ").Append(row.ShortName).Append(" | ").Append(Describe(row.Category)).Append(" | ").Append(note).Append(" |\n");
         }
         s.Append("\n## Storage and boundaries (`ApplyPrecisionPolicy()`)\n\n");
-        s.Append("- Leaf modules of low-precision members (Linear, Conv*, Embedding, attention, ...) store their working\n");
+        s.Append("- Leaf modules of low-precision members (Linear, Conv*, RNNs, attention, ...) store their working\n");
         s.Append("  parameters in the compute dtype; `[HighPrecision]` members (or module classes), norm layers with their\n");
-        s.Append("  running statistics, softmax and loss modules stay FP32; a child with its own `[Autocast]` applies its own\n");
+        s.Append("  running statistics, softmax, pooling/padding/upsampling and loss modules stay FP32, and so do Embedding and\n");
+        s.Append("  EmbeddingBag tables unless `[Autocast(LowPrecisionEmbeddings = true)]`; a child with its own `[Autocast]` applies its own\n");
         s.Append("  policy. Each tensor is converted at most once; float64 and integer tensors are never converted.\n");
         s.Append("- Every leaf module with parameters (and every FP32 module) gets a forward pre-hook casting its input to its\n");
         s.Append("  storage dtype, so a `Sequential`'s children and modules called from delegates follow the policy too.\n");
         s.Append("- Under an `AutocastScope` (e.g. `AutocastScope.Use(Precision.FP32)` for a reference run) storage, casts and\n");
         s.Append("  default loss scaling follow the scope's precision; `[HighPrecision]` parts stay FP32.\n\n");
         s.Append("## GEMM mode\n\n");
-        s.Append("Functional low-precision rows and `Linear` module calls honour the GEMM mode (`GemmModes`): `Native` runs the\n");
-        s.Append("op in BF16/FP16; `Fp32Accumulate` rounds operands to the compute dtype, runs in FP32 and rounds the result.\n");
-        s.Append("Other low-precision module calls (Conv*, attention, composites) run natively in the compute dtype.\n\n");
+        s.Append("Functional low-precision rows and `Linear`, `Conv1d/2d/3d` module calls (`call` or `forward`) honour the GEMM\n");
+        s.Append("mode (`GemmModes`): `Native` runs the op in BF16/FP16; `Fp32Accumulate` rounds operands to the compute dtype, runs\n");
+        s.Append("in FP32 and rounds the result. Other low-precision module calls (transposed convolutions, RNNs, attention,\n");
+        s.Append("built-in composites) run natively in the compute dtype.\n\n");
         s.Append("## FP8 (`[Autocast(Precision.FP8)]`)\n\n");
         s.Append("Low-precision functional rows quantize each floating operand with `Fp8Autocast.Operand` (E4M3 forward, max ")
             .Append(Fp8Formats.E4M3Max).Append("; E5M2\n");
@@ -80,7 +89,8 @@ internal static class CastPolicyPage
         s.Append("- Built-in composites run their internal softmax/LayerNorm in the compute dtype (PP0103).\n");
         s.Append("- Parameters registered directly on a module that also has child modules keep their dtype (interceptors still\n");
         s.Append("  cast them per op); put such parameters in a leaf module to store them in the compute dtype.\n");
-        s.Append("- RNN modules (LSTM, GRU, RNN and their cells) have no rows: their calls are not intercepted; the boundary hooks\n  `ApplyPrecisionPolicy()` registers cast their inputs and hidden states to the weight dtype.\n");
+        s.Append("- Embedding, EmbeddingBag and recurrent calls (LSTM, GRU, RNN and their cells) are cast by the module's run-time\n");
+        s.Append("  storage dtype (its boundary hook's): embedding tables follow `LowPrecisionEmbeddings`, hidden states are tuples.\n");
         return s.ToString();
     }
 

@@ -15,6 +15,7 @@ public sealed class SnapshotTests
     [InlineData("HighPrecisionMethod", Sources.HighPrecisionMethod)]
     [InlineData("Fp16LossScaling", Sources.Fp16Scaled)]
     [InlineData("Fp8", Sources.Fp8)]
+    [InlineData("ThreeInputs", Sources.ThreeInputs)]
     public void Emitted_text_matches_snapshot_and_compiles_clean(string name, string source)
     {
         var result = GeneratorHarness.Run(("/src/" + name + ".cs", source));

@@ -265,4 +265,25 @@ internal static class Sources
             }
         }
         """;
+
+    public const string ThreeInputs = Usings + """
+        namespace Samples;
+
+        /// <summary>A three-input module: its TrainStep takes the inputs as forward names them.</summary>
+        [Autocast(Precision.BF16)]
+        public sealed partial class Fusion : Module<Tensor, Tensor, Tensor, Tensor>
+        {
+            private readonly Linear text;
+            private readonly Linear image;
+
+            public Fusion(int d) : base(nameof(Fusion))
+            {
+                text = Linear(d, d);
+                image = Linear(d, d);
+                RegisterComponents();
+            }
+
+            public override Tensor forward(Tensor tokens, Tensor pixels, Tensor mask) => (text.call(tokens) + image.call(pixels)) * mask;
+        }
+        """;
 }

@@ -28,14 +28,21 @@ internal sealed record InterceptorSpec
     /// <summary>A call of a Linear module (the catalogue's Linear row): the runtime's GEMM mode picks how it runs.</summary>
     public bool LinearModule { get; init; }
 
+    /// <summary>A call of a Conv1d/2d/3d module (the catalogue's convolution rows): the runtime's GEMM mode picks how it runs.</summary>
+    public bool ConvModule { get; init; }
+
     /// <summary>
     /// A forward(...) call on a receiver whose static type names no catalogued module (Module&lt;Tensor, Tensor&gt;,
-    /// an interface): forward runs no hooks, so each argument is cast by the module's run-time boundary dtype.
+    /// an interface), or a call of a module whose row casts by run-time storage (embeddings, recurrent layers):
+    /// each argument is cast by the module's run-time boundary dtype (forward runs no hooks).
     /// </summary>
     public bool RuntimeForward { get; init; }
 
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
+
+    /// <summary>The intercepted method is [Obsolete]: the interceptor calls it as the user's code did, without a second warning.</summary>
+    public bool CallsObsolete { get; init; }
 
     /// <summary>Name of the intercepted method.</summary>
     public string MethodName { get; init; } = "";

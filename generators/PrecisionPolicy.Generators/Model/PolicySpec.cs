@@ -46,8 +46,11 @@ internal sealed record PolicySpec
     /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
     public bool HasMasterWeightOptimizer { get; init; }
 
-    /// <summary>True when the module is a Module&lt;Tensor, Tensor&gt; (a typed TrainStep is emitted).</summary>
-    public bool IsTensorToTensorModule { get; init; }
+    /// <summary>
+    /// The input parameter names of the typed TrainStep/AccumulateStep, one per input of a Module&lt;Tensor × n,
+    /// Tensor&gt; (n = 1 to 6); empty when the module has another signature (no TrainStep is emitted).
+    /// </summary>
+    public EquatableArray<string> TrainStepInputs { get; init; } = EquatableArray<string>.Empty;
 
     /// <summary>The interceptors of the call sites inside the region.</summary>
     public EquatableArray<InterceptorSpec> Interceptors { get; init; } = EquatableArray<InterceptorSpec>.Empty;

@@ -20,6 +20,9 @@ public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, st
     /// otherwise null.
     /// </summary>
     public string? FirstFailingSite { get; init; }
+
+    /// <summary>The float32 loss value of the step, when a generated <c>TrainStep</c> made it; otherwise null.</summary>
+    public double? Loss { get; init; }
 }
 
 /// <summary>What the gradients of one step looked like: where underflow shows.</summary>

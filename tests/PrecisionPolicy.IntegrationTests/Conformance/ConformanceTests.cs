@@ -45,23 +45,46 @@ public sealed class ConformanceTests
         Compare(nameof(ForwardCallingMlp), precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes).ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Resnet_style_cnn_with_sequential_and_batch_norm_trains_like_fp32(Precision precision) =>
+        Compare(nameof(ResidualCnn), precision, () => new ResidualCnn(Vocabulary, 4, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Depthwise_separable_cnn_trains_like_fp32(Precision precision) =>
+        Compare(nameof(SeparableCnn), precision, () => new SeparableCnn(Vocabulary, 4, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Llama_style_decoder_trains_like_fp32(Precision precision) =>
+        Compare(nameof(LlamaDecoder), precision, () => new LlamaDecoder(Vocabulary, 8, 2, Length, Classes).ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
     private void Compare<TModel>(string name, Precision precision, Func<TModel> create, Func<TModel, MasterWeightOptimizer> optimizer)
         where TModel : nn.Module<Tensor, Tensor>
     {
-        double reference;
-        using (AutocastScope.Use(Precision.FP32)) reference = Train(create, optimizer, out _).Loss;
+        Run fp32;
+        using (AutocastScope.Use(Precision.FP32)) fp32 = Train(create, optimizer, out _);
+        var reference = fp32.Loss;
         Run run;
         ScalarType lossDtype;
         using (AutocastScope.Use(precision)) run = Train(create, optimizer, out lossDtype);
         var low = run.Loss;
-        output.WriteLine($"{name} {precision}: final eval loss {low:F5}, FP32 {reference:F5} ({(low - reference) / reference:P2}); {run.Skipped} of {Steps} steps skipped");
+        output.WriteLine($"{name} {precision}: final eval loss {low:F5}, FP32 {reference:F5} ({(low - reference) / reference:P2}); {run.Skipped} of {Steps} steps skipped; " +
+                         $"step {run.StepMilliseconds:F2} ms vs FP32 {fp32.StepMilliseconds:F2} ms ({GemmModes.For(DeviceType.CPU, AutocastDtypes.ComputeDtype(precision))})");
         Assert.Equal(ScalarType.Float32, lossDtype);
         Assert.Contains(AutocastDtypes.ComputeDtype(precision), run.WeightDtypes); // the run really was low precision
         Assert.True(reference < Math.Log(Classes) * 0.9, $"the task was learned (FP32 loss {reference:F4}, chance {Math.Log(Classes):F4})");
         Assert.True(Math.Abs(low - reference) / reference < 0.03, $"{precision} {low:F5} vs FP32 {reference:F5}");
     }
 
-    private readonly record struct Run(double Loss, int Skipped, ScalarType[] WeightDtypes);
+    private readonly record struct Run(double Loss, int Skipped, ScalarType[] WeightDtypes, double StepMilliseconds);
 
     private static Run Train<TModel>(Func<TModel> create, Func<TModel, MasterWeightOptimizer> makeOptimizer, out ScalarType lossDtype)
         where TModel : nn.Module<Tensor, Tensor>
@@ -74,6 +97,7 @@ public sealed class ConformanceTests
         lossDtype = ScalarType.Float64;
         var skipped = 0;
         var weightDtypes = model.parameters().Select(p => p.dtype).Distinct().ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var step = 0; step < Steps; step++)
         {
             using var scope = NewDisposeScope();
@@ -83,10 +107,11 @@ public sealed class ConformanceTests
             Assert.True(float.IsFinite(loss.item<float>()), $"step {step}: loss {loss.item<float>()}");
             if (!optimizer.Step(loss).Applied) skipped++;
         }
+        var stepTime = clock.Elapsed.TotalMilliseconds / Steps;
         using var noGrad = no_grad();
         using var evaluation = NewDisposeScope();
         var (evalX, evalY) = Batchify(new Generator(99), 256);
-        return new Run(nn.functional.cross_entropy(model.call(evalX), evalY).item<float>(), skipped, weightDtypes);
+        return new Run(nn.functional.cross_entropy(model.call(evalX), evalY).item<float>(), skipped, weightDtypes, stepTime);
     }
 
     /// <summary>
