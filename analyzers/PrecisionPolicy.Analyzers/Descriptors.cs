@@ -167,6 +167,14 @@ internal static class Descriptors
         DiagnosticSeverity.Warning,
         "Losses take logs, exponentials and large sums, which overflow or cancel in 16 bits. Inside an [Autocast] region the generator computes them in float32; outside one nothing does.");
 
+    public static readonly DiagnosticDescriptor NumericsTraceFinding = Create(
+        DiagnosticIds.NumericsTraceFinding,
+        "Numerics trace flagged this call",
+        "{0}",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "A training run with the numerics trace on (NumericsTrace.WriteAdvice) found that this call overflowed its low-precision dtype or that most of its gradients underflowed. The advice file, added as an AdditionalFile, places the finding here; it goes away when the call moves, the file is regenerated without it, or the call is computed in float32.");
+
     private static DiagnosticDescriptor Create(
         string id, string title, string message, string category, DiagnosticSeverity severity, string description) =>
         new(id, title, message, category, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md");

@@ -24,4 +24,5 @@ internal static class DiagnosticIds
     public const string StateInheritsLowPrecision = "PP0017";
     public const string RunningSumInLowPrecision = "PP0018";
     public const string LossOnLowPrecisionTensors = "PP0019";
+    public const string NumericsTraceFinding = "PP0030";
 }

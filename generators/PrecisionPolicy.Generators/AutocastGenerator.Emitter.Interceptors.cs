@@ -31,15 +31,60 @@ public sealed partial class AutocastGenerator
 
         private static void EmitInterceptor(IndentedWriter w, InterceptorSpec spec, int index)
         {
-            w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason);
-            foreach (var location in spec.Locations)
-                w.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + location.Version.ToString(CultureInfo.InvariantCulture) + ", \"" + location.Data + "\")] // " + location.Display);
-
+            var name = SafeMethodName(spec.MethodName) + "_" + index.ToString(CultureInfo.InvariantCulture);
             var parameters = new List<string>();
             if (spec.ThisType.Length > 0) parameters.Add("this " + spec.ThisType + " self");
             foreach (var p in spec.Parameters) parameters.Add((p.IsParams ? "params " : "") + p.Type + " " + p.Name);
-            w.Open("public static " + spec.ReturnType + " " + SafeMethodName(spec.MethodName) + "_" + index.ToString(CultureInfo.InvariantCulture) + "(" + string.Join(", ", parameters) + ")");
+            var signature = "(" + string.Join(", ", parameters) + ")";
 
+            w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason + ": the casts of the sites below");
+            w.Open("private static " + spec.ReturnType + " " + name + signature);
+            EmitCasts(w, spec);
+            w.Close();
+            for (var i = 0; i < spec.Locations.Count; i++)
+            {
+                w.Line();
+                EmitSite(w, spec, name, signature, spec.Locations[i], i);
+            }
+        }
+
+        /// <summary>
+        /// One call site: its numerics-trace descriptor and its interceptor. With the trace off (the default) the
+        /// interceptor costs one static bool check on top of the casts; on, it reports the inputs before their
+        /// casts and the output (NumericsTrace).
+        /// </summary>
+        private static void EmitSite(IndentedWriter w, InterceptorSpec spec, string name, string signature, InterceptLocationSpec location, int ordinal)
+        {
+            var site = name + "_Site" + ordinal.ToString(CultureInfo.InvariantCulture);
+            w.Line("private static readonly " + NumericsSite + " " + site + " = new(" + Literal(location.FilePath) + ", "
+                + location.Line.ToString(CultureInfo.InvariantCulture) + ", " + location.Column.ToString(CultureInfo.InvariantCulture) + ", "
+                + Literal(spec.Row) + ", " + Literal(spec.Reason) + ", " + ScalarType + "." + SiteDtype(spec) + ");");
+            w.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + location.Version.ToString(CultureInfo.InvariantCulture) + ", \"" + location.Data + "\")] // " + location.Display);
+            w.Open("public static " + spec.ReturnType + " " + name + "_" + ordinal.ToString(CultureInfo.InvariantCulture) + signature);
+
+            var arguments = new List<string>();
+            if (spec.ThisType.Length > 0) arguments.Add("self");
+            arguments.AddRange(spec.Parameters.Select(static p => p.Name));
+            var call = name + "(" + string.Join(", ", arguments) + ")";
+            w.Line("if (!" + NumericsTrace + ".IsOn) return " + call + ";");
+            var traced = new List<string> { site };
+            if (spec.ThisType.Length > 0 && spec.ThisCast != ArgumentCast.None) traced.Add("self");
+            traced.AddRange(spec.Parameters.Where(static p => p.Cast != ArgumentCast.None && IsTensor(p.Type)).Select(static p => p.Name));
+            w.Line(TracedCalls + ".Inputs(" + string.Join(", ", traced) + ");");
+            w.Line(spec.ReturnType == Tensor ? "return " + TracedCalls + ".Output(" + site + ", " + call + ");" : "return " + call + ";");
+            w.Close();
+        }
+
+        // The dtype the site's tensor inputs are cast to: underflow and overflow are counted against it.
+        private static string SiteDtype(InterceptorSpec spec) =>
+            spec.Category is CastCategory.Float32 or CastCategory.ModuleFloat32 ? "Float32" : spec.ComputeDtype;
+
+        private static bool IsTensor(string type) => type == Tensor || type == Tensor + "?";
+
+        private static string Literal(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+        private static void EmitCasts(IndentedWriter w, InterceptorSpec spec)
+        {
             if (IsGemmModuleCall(spec))
             {
                 // A Linear or Conv module's weights are stored in the compute dtype; the runtime picks the
@@ -48,7 +93,6 @@ public sealed partial class AutocastGenerator
                 // boundary cast, which the input already satisfies.
                 w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
                 w.Line("return " + PolicyCasts + (spec.LinearModule ? ".LinearModule(self, " : ".ConvModule(self, ") + spec.Parameters[0].Name + ", compute); // " + spec.Row);
-                w.Close();
                 return;
             }
 
@@ -57,7 +101,6 @@ public sealed partial class AutocastGenerator
                 // Each argument is cast as the module's own boundary hook would cast it (forward(...) runs no hooks).
                 var arguments = spec.Parameters.Select(static p => PolicyCasts + ".ForwardInput(self, " + p.Name + ")");
                 w.Line("return self." + spec.MethodName + "(" + string.Join(", ", arguments) + "); // the module's run-time storage dtype");
-                w.Close();
                 return;
             }
 
@@ -92,7 +135,6 @@ public sealed partial class AutocastGenerator
                 w.Line("    " + CastExpression("linear.weight!", Tensor, ArgumentCast.Fp8Operand, spec.Fp8Site, "weight") + "," + comment + " (FP8 weight)");
                 w.Line("    " + Autocast + ".LowPrecisionOptional(linear.bias, compute));" + comment + " (bias in the compute dtype)");
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
-                w.Close();
                 return;
             }
             var target = spec.ThisType.Length > 0
@@ -115,7 +157,6 @@ public sealed partial class AutocastGenerator
             }
             if (spec.ResultCast == ResultCast.LowPrecisionResult)
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
-            w.Close();
         }
 
         private static bool IsGemmModuleCall(InterceptorSpec spec) =>

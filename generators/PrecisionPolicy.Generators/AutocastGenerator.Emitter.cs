@@ -29,6 +29,9 @@ public sealed partial class AutocastGenerator
         private const string ScalarType = "global::TorchSharp.torch.ScalarType";
         private const string OptimizerFactory =
             "global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper>";
+        private const string NumericsSite = CompilerServices + "NumericsSite";
+        private const string TracedCalls = CompilerServices + "TracedCalls";
+        private const string NumericsTrace = "global::PrecisionPolicy.NumericsTrace";
 
         public static string Emit(PolicySpec spec)
         {

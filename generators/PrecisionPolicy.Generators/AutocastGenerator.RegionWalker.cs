@@ -110,8 +110,19 @@ public sealed partial class AutocastGenerator
                 var display = Path.GetFileName(location.GetDisplayLocation());
                 if (regionPrecision == Precision.FP8 && (spec.Category == CastCategory.LowPrecision || spec.Fp8Linear))
                     spec = InterceptorBuilder.ToFp8(spec, policyType.Name + ":" + display);
-                interceptors.Add(spec with { Locations = new[] { new InterceptLocationSpec(location.Version, location.Data, display) }.ToEquatableArray() });
+                // The site's position is that of the method name, where the interceptable location points.
+                var position = CalledName(invocation).GetLocation().GetLineSpan();
+                var site = new InterceptLocationSpec(location.Version, location.Data, display,
+                    position.Path, position.StartLinePosition.Line + 1, position.StartLinePosition.Character + 1);
+                interceptors.Add(spec with { Locations = new[] { site }.ToEquatableArray() });
             }
+
+            private static SyntaxNode CalledName(InvocationExpressionSyntax invocation) => invocation.Expression switch
+            {
+                MemberAccessExpressionSyntax member => member.Name,
+                MemberBindingExpressionSyntax binding => binding.Name,
+                var expression => expression,
+            };
 
             private InterceptorSpec? OpCall(IInvocationOperation operation, InvocationExpressionSyntax invocation, SemanticModel model, string compute, string reason)
             {

@@ -45,7 +45,11 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed for data and initialisation.", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for results.json and losses.png.", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var device = new Option<string>("--device") { Description = "cpu, or cuda when a CUDA backend is present.", DefaultValueFactory = _ => "cpu" };
-        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, seed, output, device })
+        var traceNumerics = new Option<bool>("--trace-numerics")
+        {
+            Description = "Trace every intercepted call site (amax, underflow, overflow, first inf/NaN): a table of the worst sites, numerics.png, and per run a precision-advice.json for the IDE.",
+        };
+        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, seed, output, device, traceNumerics })
             root.Options.Add(option);
 
         root.SetAction(parse =>
@@ -63,6 +67,7 @@ public static class TrainCommand
                 Heads = Pick(heads, basis.Heads),
                 Seed = Pick(seed, basis.Seed),
                 Device = parse.GetValue(device)!,
+                TraceNumerics = parse.GetValue(traceNumerics),
             };
             return Run(options, parse.GetValue(precisions)!, parse.GetValue(output)!);
         });
@@ -107,12 +112,30 @@ public static class TrainCommand
             var plot = Path.Combine(output.FullName, "losses.png");
             LossPlot.Save(results, plot);
             console.MarkupLineInterpolated($"Wrote [bold]{plot}[/] and [bold]{json}[/].");
+            if (options.TraceNumerics) WriteNumerics(console, results, output);
         }
         else
         {
             console.MarkupLineInterpolated($"Wrote [bold]{json}[/] (no step finished, so no plot).");
         }
         return interrupted ? InterruptedExitCode : 0;
+    }
+
+    /// <summary>`--trace-numerics`: the table of the worst sites, numerics.png, and each run's advice file.</summary>
+    private static void WriteNumerics(IAnsiConsole console, IReadOnlyList<RunResult> results, DirectoryInfo output)
+    {
+        console.Write(NumericsTable.Build(results));
+        foreach (var r in results.Where(r => r.FirstFailingSite is not null))
+            console.MarkupLineInterpolated($"{r.Name}: first skipped step's inf/NaN came from [bold]{r.FirstFailingSite}[/]");
+        var plot = Path.Combine(output.FullName, "numerics.png");
+        NumericsPlot.Save(results, plot);
+        foreach (var r in results)
+        {
+            // The trace's findings for the IDE: add the file to the project as an AdditionalFile (rule PP0030).
+            var folder = Directory.CreateDirectory(Path.Combine(output.FullName, "advice", r.Name));
+            NumericsTrace.WriteAdvice(Path.Combine(folder.FullName, NumericsTrace.AdviceFileName), r.Numerics ?? []);
+        }
+        console.MarkupLineInterpolated($"Wrote [bold]{plot}[/] and, per run, [bold]{Path.Combine(output.FullName, "advice", "<run>", NumericsTrace.AdviceFileName)}[/].");
     }
 
     private static void Validate(TrainingOptions options, IReadOnlyList<RunKind> runs)

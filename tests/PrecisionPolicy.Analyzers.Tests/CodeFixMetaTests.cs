@@ -84,13 +84,31 @@ public sealed class CodeFixMetaTests(ITestOutputHelper output)
         Assert.True(applied.ContainsKey("Fix All"));
     }
 
-    private static Document CreateDocument(AdhocWorkspace workspace, string text) =>
-        workspace.CurrentSolution
+    /// <summary>
+    /// A case whose first line is <c>// precision-advice.json: {...}</c> (PP0030's) gets that advice file as an
+    /// AdditionalFile, and loses the raw string's indentation so that the advice's columns hold; its findings
+    /// name the file Test0.cs, the case's file name here.
+    /// </summary>
+    private const string AdvicePrefix = "// precision-advice.json: ";
+
+    private static Document CreateDocument(AdhocWorkspace workspace, string text)
+    {
+        var project = workspace.CurrentSolution
             .AddProject("Case", "Case", LanguageNames.CSharp)
             .WithParseOptions(new CSharpParseOptions(LanguageVersion.Latest))
             .WithCompilationOptions(new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable))
-            .WithMetadataReferences(TestReferences.All)
-            .AddDocument("Case.cs", SourceText.From(text));
+            .WithMetadataReferences(TestReferences.All);
+        if (text.TrimStart().StartsWith(AdvicePrefix, StringComparison.Ordinal))
+        {
+            // The advice names 1-based columns of the raw string as the compiler sees it: without its indentation.
+            var indentation = text.Length - text.TrimStart(' ').Length;
+            text = string.Join("\n", text.Split('\n').Select(line => line.Length >= indentation && line[..indentation].Trim().Length == 0 ? line[indentation..] : line.TrimStart(' ')));
+            var advice = text.Split('\n')[0][AdvicePrefix.Length..];
+            project = project.AddAdditionalDocument("precision-advice.json", SourceText.From(advice), filePath: "/case/precision-advice.json").Project;
+        }
+
+        return project.AddDocument("Test0.cs", SourceText.From(text), filePath: "/case/Test0.cs");
+    }
 
     private sealed record Diagnosis(ImmutableArray<Diagnostic> Compiler, ImmutableArray<Diagnostic> Analyzer);
 
@@ -98,7 +116,7 @@ public sealed class CodeFixMetaTests(ITestOutputHelper output)
     {
         var compilation = (await document.Project.GetCompilationAsync(cancellationToken))!;
         var errors = compilation.GetDiagnostics(cancellationToken).Where(static d => d.Severity == DiagnosticSeverity.Error).ToImmutableArray();
-        var analyzer = await compilation.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync(cancellationToken);
+        var analyzer = await compilation.WithAnalyzers(Analyzers, document.Project.AnalyzerOptions).GetAnalyzerDiagnosticsAsync(cancellationToken);
         var (generator, _) = GeneratorDiagnostics.Run(compilation, cancellationToken);
         return new Diagnosis(errors, analyzer.AddRange(generator.Where(static d => GeneratorFixedIds.Contains(d.Id))));
     }

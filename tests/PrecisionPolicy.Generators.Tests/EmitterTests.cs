@@ -35,7 +35,7 @@ public sealed class EmitterTests
                         new ParameterSpec("input", "global::TorchSharp.torch.Tensor", false, ArgumentCast.LowPrecision),
                         new ParameterSpec("batch2", "global::TorchSharp.torch.Tensor", false, ArgumentCast.LowPrecision),
                     }.ToEquatableArray(),
-                    Locations = new[] { new InterceptLocationSpec(1, "AAAA", "Helpers.cs(3,9)"), new InterceptLocationSpec(1, "BBBB", "Helpers.cs(4,9)") }.ToEquatableArray(),
+                    Locations = new[] { new InterceptLocationSpec(1, "AAAA", "Helpers.cs(3,9)", "Helpers.cs", 3, 9), new InterceptLocationSpec(1, "BBBB", "Helpers.cs(4,9)", "Helpers.cs", 4, 9) }.ToEquatableArray(),
                 },
                 new InterceptorSpec
                 {
@@ -51,7 +51,7 @@ public sealed class EmitterTests
                         new ParameterSpec("tensors", "global::System.Collections.Generic.IEnumerable<global::TorchSharp.torch.Tensor>", false, ArgumentCast.PromoteAll),
                         new ParameterSpec("dim", "long", false, ArgumentCast.None),
                     }.ToEquatableArray(),
-                    Locations = new[] { new InterceptLocationSpec(1, "CCCC", "Helpers.cs(5,9)") }.ToEquatableArray(),
+                    Locations = new[] { new InterceptLocationSpec(1, "CCCC", "Helpers.cs(5,9)", "Helpers.cs", 5, 9) }.ToEquatableArray(),
                 },
             }.ToEquatableArray(),
         };

@@ -74,9 +74,12 @@ internal sealed record InterceptorSpec
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
 internal sealed record ParameterSpec(string Name, string Type, bool IsParams, ArgumentCast Cast);
 
-/// <summary>Where an interceptor applies: the InterceptsLocation data and a readable file(line,col).</summary>
+/// <summary>
+/// Where an interceptor applies: the InterceptsLocation data, a readable file(line,col), and the call's file
+/// path, 1-based line and column for the site's numerics-trace descriptor.
+/// </summary>
 /// <remarks>Must stay immutable and structurally equatable.</remarks>
-internal sealed record InterceptLocationSpec(int Version, string Data, string Display);
+internal sealed record InterceptLocationSpec(int Version, string Data, string Display, string FilePath = "", int Line = 0, int Column = 0);
 
 /// <summary>What an interceptor does with one argument.</summary>
 internal enum ArgumentCast

@@ -30,4 +30,10 @@ public sealed record RunResult
     /// <summary>Stopped early by Ctrl+C: fewer steps than asked.</summary>
     public required bool Interrupted { get; init; }
     public required string GemmMode { get; init; }
+    /// <summary>With --trace-numerics: every intercepted call site's statistics over the run; otherwise null.</summary>
+    public IReadOnlyList<SiteNumerics>? Numerics { get; init; }
+    /// <summary>With --trace-numerics: the per-site statistics of each report window, for the plot over steps.</summary>
+    public IReadOnlyList<NumericsReport>? NumericsReports { get; init; }
+    /// <summary>With --trace-numerics: where the first skipped step's inf/NaN came from (file(line,col) op, direction, step).</summary>
+    public string? FirstFailingSite { get; init; }
 }

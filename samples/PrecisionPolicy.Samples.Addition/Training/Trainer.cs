@@ -13,6 +13,9 @@ namespace PrecisionPolicy.Samples.Addition.Training;
 /// <summary>Trains the sample model under one <see cref="RunKind"/> and measures it.</summary>
 public sealed class Trainer(AdditionTask task, TrainingOptions options)
 {
+    /// <summary>Report windows per traced run: points on the numerics plot's step axis.</summary>
+    private const int NumericsReportsPerRun = 30;
+
     /// <summary>
     /// Trains, evaluates and reports one run; <paramref name="progress"/> gets the step count and
     /// that step's loss. Stops after the current step once <paramref name="stop"/> is cancelled
@@ -33,6 +36,9 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, options.LearningRate, weight_decay: 0.01),
             new MasterWeightOptions { Scaling = kind.Scaling, MaxGradNorm = 1.0, TrackGradientStatistics = true });
         Fp8Context.AttachAll(model, optimizer); // FP8 scaling state follows steps and checkpoints
+        NumericsTrace.Reset(); // each run's sites and statistics are its own
+        if (options.TraceNumerics) NumericsTrace.Enable(reportEvery: Math.Max(1, options.Steps / NumericsReportsPerRun));
+        string? firstFailingSite = null;
 
         var losses = new List<double>();
         var scales = new List<double>();
@@ -62,11 +68,15 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
                 break;
             }
             stepTimes.Add(clock.Elapsed.TotalMilliseconds);
+            firstFailingSite ??= outcome.FirstFailingSite;
             losses.Add(loss.item<float>());
             scales.Add(outcome.Scale);
             if (outcome.Gradients is { } g) zeroFractions.Add(g.ZeroFraction);
             progress(step + 1, losses[^1]);
         }
+        var numerics = options.TraceNumerics ? NumericsTrace.Summary() : null;
+        var numericsReports = options.TraceNumerics ? NumericsTrace.Reports : null;
+        NumericsTrace.Reset();
         if (losses.Count == 0 && interrupted) return null;
         var scaled = optimizer.Scaler.Enabled;
 
@@ -91,6 +101,9 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             Diverged = diverged || !double.IsFinite(heldOutLoss),
             Interrupted = interrupted,
             GemmMode = GemmModes.Describe(device.type, AutocastDtypes.ComputeDtype(kind.Precision)),
+            Numerics = numerics,
+            NumericsReports = numericsReports,
+            FirstFailingSite = firstFailingSite,
         };
     }
 

@@ -12,6 +12,8 @@ public sealed record TrainingOptions
     public double LearningRate { get; init; } = 3e-3;
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "cpu";
+    /// <summary>`--trace-numerics`: record per-call-site amax, underflow and overflow (NumericsTrace) in every run.</summary>
+    public bool TraceNumerics { get; init; }
 
     /// <summary>
     /// `--quick`: 2-digit sums on a one-block model. All five runs took about 15 s of CPU time on

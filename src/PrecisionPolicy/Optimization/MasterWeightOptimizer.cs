@@ -198,7 +198,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             var (finite, norm) = GradientCheck.FiniteNorm(masterGrads); // one reduction, one host sync
             if (!finite)
             {
-                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches);
+                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure() };
             }
             else
             {
@@ -223,6 +223,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
         UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
+        NumericsTrace.EndStep();
         return outcome;
     }
 

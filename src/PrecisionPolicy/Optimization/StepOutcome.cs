@@ -14,6 +14,13 @@ public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, st
     /// </summary>
     public GradientStatistics? Gradients { get; init; }
 
+    /// <summary>
+    /// On a skipped step with <see cref="NumericsTrace"/> on: the first intercepted call site whose output or
+    /// gradient went non-finite, e.g. <c>Model/Block.cs(29,20) torch.softmax (forward, step 1234, input amax 7.1e4 &gt; FP16 max 65504)</c>;
+    /// otherwise null.
+    /// </summary>
+    public string? FirstFailingSite { get; init; }
+
     /// <summary>The float32 loss value of the step, when a generated <c>TrainStep</c> made it; otherwise null.</summary>
     public double? Loss { get; init; }
 }

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PrecisionPolicy.Analyzers;
+using PrecisionPolicy.Analyzers.Rules;
+
+namespace PrecisionPolicy.CodeFixes;
+
+/// <summary>
+/// PP0030: puts <c>[HighPrecision]</c> on the module member the flagged call goes through
+/// (<c>fc.call(x)</c> → on the field <c>fc</c>) or, for an op call, on the enclosing method, so the
+/// generator computes the call in float32. Nothing is offered when that declaration is in another file.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KeepInFloat32WithHighPrecisionCodeFix)), Shared]
+public sealed class KeepInFloat32WithHighPrecisionCodeFix : PrecisionCodeFix
+{
+    protected override string Title => "Compute it in float32 ([HighPrecision])";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
+        ImmutableArray.Create(DiagnosticIds.NumericsTraceFinding);
+
+    protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
+    {
+        if (!diagnostic.Location.IsInSource || !diagnostic.Properties.TryGetValue(NumericsTraceFindingAnalyzer.TargetProperty, out var target))
+        {
+            return null;
+        }
+
+        var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+        MemberDeclarationSyntax? declaration = null;
+        LocalFunctionStatementSyntax? localFunction = null;
+        if (target == NumericsTraceFindingAnalyzer.TargetMember &&
+            diagnostic.Properties.TryGetValue(NumericsTraceFindingAnalyzer.MemberProperty, out var member) && member is not null)
+        {
+            declaration = node.FirstAncestorOrSelf<TypeDeclarationSyntax>()?.Members.FirstOrDefault(m => Declares(m, member));
+        }
+        else if (target == NumericsTraceFindingAnalyzer.TargetMethod)
+        {
+            var enclosing = node.Ancestors().FirstOrDefault(static a => a is MethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax or TypeDeclarationSyntax);
+            declaration = enclosing as MethodDeclarationSyntax;
+            localFunction = enclosing as LocalFunctionStatementSyntax;
+        }
+
+        var name = AttributeName(root);
+        if (declaration is not null)
+        {
+            var fixedDeclaration = declaration.WithAttributeLists(Prepend(declaration.AttributeLists, declaration.GetLeadingTrivia(), name, root));
+            return ct => Replace(document, declaration, WithIndentOnly(fixedDeclaration, declaration), ct);
+        }
+
+        if (localFunction is not null)
+        {
+            var fixedFunction = localFunction.WithAttributeLists(Prepend(localFunction.AttributeLists, localFunction.GetLeadingTrivia(), name, root));
+            return ct => Replace(document, localFunction, WithIndentOnly(fixedFunction, localFunction), ct);
+        }
+
+        return null;
+    }
+
+    private static bool Declares(MemberDeclarationSyntax member, string name) => member switch
+    {
+        FieldDeclarationSyntax field => field.Declaration.Variables.Any(v => v.Identifier.ValueText == name),
+        PropertyDeclarationSyntax property => property.Identifier.ValueText == name,
+        _ => false,
+    };
+
+    /// <summary><c>HighPrecision</c> where <c>using PrecisionPolicy;</c> (or an enclosing PrecisionPolicy namespace) makes it resolve, else qualified.</summary>
+    private static string AttributeName(SyntaxNode root)
+    {
+        var imported = root.DescendantNodes(static n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax)
+            .OfType<UsingDirectiveSyntax>()
+            .Any(static u => u.Alias is null && u.StaticKeyword.IsKind(SyntaxKind.None) && u.Name?.ToString() == "PrecisionPolicy");
+        var inside = root.DescendantNodes(static n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax)
+            .OfType<BaseNamespaceDeclarationSyntax>()
+            .Any(static n => n.Name.ToString() == "PrecisionPolicy" || n.Name.ToString().StartsWith("PrecisionPolicy.", StringComparison.Ordinal));
+        return imported || inside ? "HighPrecision" : "PrecisionPolicy.HighPrecision";
+    }
+
+    /// <summary>The new attribute list takes the declaration's leading trivia (comments, indentation) and its own line.</summary>
+    private static SyntaxList<AttributeListSyntax> Prepend(SyntaxList<AttributeListSyntax> lists, SyntaxTriviaList leading, string name, SyntaxNode root)
+    {
+        var newLine = root.DescendantTrivia().FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        var list = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.ParseName(name))))
+            .WithLeadingTrivia(leading)
+            .WithTrailingTrivia(newLine.IsKind(SyntaxKind.EndOfLineTrivia) ? newLine : SyntaxFactory.LineFeed);
+        return lists.Insert(0, list);
+    }
+
+    /// <summary>What followed the new attribute list keeps only the indentation of the original declaration's line.</summary>
+    private static T WithIndentOnly<T>(T rewritten, T original) where T : SyntaxNode
+    {
+        var indentation = original.GetLeadingTrivia().Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse();
+        // The first token is the new list's '['; the token after the list (the old first token) gets the indentation.
+        var afterList = rewritten.ChildNodes().OfType<AttributeListSyntax>().First().GetLastToken().GetNextToken();
+        return rewritten.ReplaceToken(afterList, afterList.WithLeadingTrivia(indentation));
+    }
+
+    private static async Task<Document> Replace(Document document, SyntaxNode original, SyntaxNode replacement, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(original, replacement));
+    }
+}
