@@ -209,11 +209,13 @@ public sealed class PrecisionManifest
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"Precision manifest of {ModuleName} ({Precision})\n");
         var width = Math.Max(6, Entries.Count == 0 ? 0 : Entries.Max(e => e.Member.Length));
-        s.Append("member".PadRight(width)).Append("  role            storage   compute   elements        bytes\n");
+        // Wide enough for the longest role name, so no role runs into the storage column.
+        var roleWidth = Enum.GetNames<TensorRole>().Max(n => n.Length) + 2;
+        s.Append("member".PadRight(width)).Append("  ").Append("role".PadRight(roleWidth)).Append("storage   compute   elements        bytes\n");
         foreach (var e in Entries)
         {
             s.Append(e.Member.PadRight(width)).Append("  ")
-             .Append(e.Role.ToString().PadRight(16))
+             .Append(e.Role.ToString().PadRight(roleWidth))
              .Append(e.StorageDtype.ToString().PadRight(10))
              .Append(e.ComputeDtype.ToString().PadRight(10))
              .Append(e.Elements.ToString(CultureInfo.InvariantCulture).PadLeft(9))
