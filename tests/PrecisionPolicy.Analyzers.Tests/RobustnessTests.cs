@@ -10,6 +10,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using PrecisionPolicy.Analyzers.Tests.Infrastructure;
@@ -70,7 +71,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
             }
 
             var options = new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions([]),
+                new AnalyzerOptions([AdviceFor(tree, index)]),
                 (exception, analyzer, _) => failures.Enqueue($"{analyzer.GetType().Name} threw on variant {index}: {exception}"),
                 concurrentAnalysis: false,
                 logAnalyzerExecutionTime: false);
@@ -100,6 +101,28 @@ public sealed class RobustnessTests(ITestOutputHelper output)
             .Where(id => !reportedIds.ContainsKey(id)).OrderBy(static id => id, StringComparer.Ordinal).ToList();
         Assert.True(silent.Count == 0, "rules never reported on any variant: " + string.Join(", ", silent));
         Assert.True(fixesApplied > 0, "no code fix was offered: the fixes were not exercised");
+    }
+
+    /// <summary>
+    /// A numerics-trace advice file for the variant, so PP0030 (which works only from one) is exercised too:
+    /// a finding at the names of the variant's first member calls, and for one variant in ten the file cut
+    /// short, as a damaged advice file would be.
+    /// </summary>
+    private static AdditionalText AdviceFor(SyntaxTree tree, int variant)
+    {
+        var sites = tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Select(static i => i.Expression).OfType<MemberAccessExpressionSyntax>().Take(3)
+            .Select(static m => (Name: m.Name.Identifier.ValueText, Position: m.Name.GetLocation().GetLineSpan().StartLinePosition))
+            .Select(static s => $$"""{ "file": "", "line": {{s.Position.Line + 1}}, "column": {{s.Position.Character + 1}}, "op": "torch.{{s.Name}}", "finding": "overflow", "amax": "7.1e4" }""");
+        var json = """{ "version": 1, "sites": [ """ + string.Join(", ", sites) + " ] }";
+        return new InMemoryAdditionalText("/variant/precision-advice.json", variant % 10 == 0 ? json[..(json.Length / 2)] : json);
+    }
+
+    private sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
+    {
+        public override string Path => path;
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
     }
 
     private static async Task<int> RunCodeFixes(Document document, Diagnostic diagnostic, ConcurrentQueue<string> failures, int variant)
