@@ -16,7 +16,7 @@ namespace PrecisionPolicy.Benchmarks;
 [MemoryDiagnoser]
 public class GeneratorForwardBackwardBenchmarks
 {
-    private GeneratedBenchBlock generated = null!;
+    private protected GeneratedBenchBlock generated = null!;
     private HandCastBenchBlock handWritten = null!;
     private Tensor input = null!;
 
@@ -33,6 +33,7 @@ public class GeneratorForwardBackwardBenchmarks
         // One intra-op thread: on a shared 2-core box, spinning OpenMP workers turn other processes'
         // load into 10x swings that would swamp the ~0.1 µs per cast being measured.
         torch.set_num_threads(1);
+        NumericsTrace.Reset(); // the generated block runs with the trace off, whatever ran before
         manual_seed(1);
         generated = new GeneratedBenchBlock(Width).ApplyPrecisionPolicy();
         manual_seed(1);
@@ -41,7 +42,11 @@ public class GeneratorForwardBackwardBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => GemmModes.Override(DeviceType.CPU, null);
+    public void Cleanup()
+    {
+        NumericsTrace.Reset();
+        GemmModes.Override(DeviceType.CPU, null);
+    }
 
     [Benchmark(Baseline = true)]
     public float HandWrittenCasts() => Run(handWritten);
@@ -49,7 +54,7 @@ public class GeneratorForwardBackwardBenchmarks
     [Benchmark]
     public float GeneratedCasts() => Run(generated);
 
-    private float Run(Module<Tensor, Tensor> model)
+    private protected float Run(Module<Tensor, Tensor> model)
     {
         using var scope = NewDisposeScope();
         model.zero_grad();
