@@ -167,22 +167,27 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         microBatches++;
     }
 
-    /// <summary><see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>.</summary>
+    /// <summary>
+    /// <see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>; the outcome's
+    /// <see cref="StepOutcome.Loss"/> is the loss's value, read in the same host copy as the gradient norm.
+    /// </summary>
     public StepOutcome Step(Tensor loss)
     {
         using var guard = Enter(nameof(Step));
         BackwardCore(loss);
-        return StepCore();
+        return StepCore(loss);
     }
 
     /// <summary>Applies (or skips) the step for the micro-batches accumulated since the last step.</summary>
     public StepOutcome Step()
     {
         using var guard = Enter(nameof(Step));
-        return StepCore();
+        return StepCore(loss: null);
     }
 
-    private StepOutcome StepCore()
+    // The loss, when given, is read in the same host copy as the gradient norm: an FP32 step without
+    // gradient statistics makes one host sync (HostReads).
+    private StepOutcome StepCore(Tensor? loss)
     {
         if (microBatches == 0)
             throw new InvalidOperationException("Step() without gradients: call Backward(loss) for each micro-batch first (or Step(loss)).");
@@ -195,10 +200,10 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
             if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
-            var (finite, norm) = GradientCheck.FiniteNorm(masterGrads); // one reduction, one host sync
+            var (finite, norm, lossValue) = GradientCheck.FiniteNorm(masterGrads, loss); // one reduction, one host sync
             if (!finite)
             {
-                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure() };
+                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure(), Loss = lossValue };
             }
             else
             {
@@ -213,7 +218,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                 Inner.step();
                 foreach (var g in groups)
                     if (g.IsLowPrecision) g.Working.copy_(g.Master);
-                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics };
+                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics, Loss = lossValue };
             }
             masterGrads.zero_();
             microBatches = 0;
@@ -309,14 +314,14 @@ public sealed partial class MasterWeightOptimizer : IDisposable
 
     private GradientStatistics Statistics()
     {
-        var zeros = masterGrads.numel() - masterGrads.count_nonzero().item<long>();
-        return new GradientStatistics((double)zeros / masterGrads.numel(), masterGrads.abs().max().item<float>());
+        var zeros = masterGrads.numel() - HostReads.Scalar<long>(masterGrads.count_nonzero());
+        return new GradientStatistics((double)zeros / masterGrads.numel(), HostReads.Scalar<float>(masterGrads.abs().max()));
     }
 
     private string? FirstNonFinite()
     {
         foreach (var s in slots)
-            if (!s.MasterGrad.isfinite().all().item<bool>()) return s.Name;
+            if (!HostReads.Scalar<bool>(s.MasterGrad.isfinite().all())) return s.Name;
         return null;
     }
 
