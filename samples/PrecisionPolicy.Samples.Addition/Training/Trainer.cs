@@ -27,7 +27,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         using var precision = AutocastScope.Use(kind.Precision);
         manual_seed(options.Seed);
         var random = new Random(options.Seed);
-        PeakMemory.Reset();
+        var memory = TensorMemory.Start();
 
         var config = new GptConfig(AdditionTask.VocabularySize, task.ContextLength, options.Width, options.Layers, options.Heads);
         using var model = new TinyGpt(config);
@@ -57,6 +57,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             var (inputs, targets) = task.Batch(options.Batch, random);
             var clock = Stopwatch.StartNew();
             var loss = model.Loss(inputs.to(device), targets.to(device));
+            memory.Sample(); // end of forward: every saved activation alive
             StepOutcome outcome;
             try
             {
@@ -68,6 +69,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
                 break;
             }
             stepTimes.Add(clock.Elapsed.TotalMilliseconds);
+            memory.Sample();
             firstFailingSite ??= outcome.FirstFailingSite;
             losses.Add(loss.item<float>());
             scales.Add(outcome.Scale);
@@ -93,7 +95,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             HeldOutLoss = heldOutLoss,
             ExactMatch = exactMatch,
             MedianStepMilliseconds = Median(stepTimes),
-            PeakResidentBytes = PeakMemory.Read(),
+            PeakTensorBytes = memory.PeakBytes,
             BytesByRole = MemoryByRole.Of(model, optimizer, task, options),
             SkippedSteps = (int)optimizer.Scaler.State.TotalSkips,
             FinalScale = scaled ? optimizer.Scaler.Scale : null,
