@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,11 +19,14 @@ internal static class FidelityCommand
 {
     private static readonly FidelityShape Shape = new(Vocabulary: 64, Width: 64, Heads: 4, Length: 16, Batch: 4);
 
-    private static readonly (string Key, Precision Precision, GemmMode? Mode)[] Runs =
+    // The last run stores the embedding tables in BF16 ([Autocast(LowPrecisionEmbeddings = true)], the
+    // memory option): the residual stream then starts in BF16, unlike under PyTorch autocast.
+    private static readonly (string Key, Precision Precision, GemmMode? Mode, bool LowPrecisionEmbeddings)[] Runs =
     {
-        ("fp32", Precision.FP32, null),
-        ("bf16-native", Precision.BF16, GemmMode.Native),
-        ("bf16-fp32accumulate", Precision.BF16, GemmMode.Fp32Accumulate),
+        ("fp32", Precision.FP32, null, false),
+        ("bf16-native", Precision.BF16, GemmMode.Native, false),
+        ("bf16-fp32accumulate", Precision.BF16, GemmMode.Fp32Accumulate, false),
+        ("bf16-fp32accumulate-bf16-embeddings", Precision.BF16, GemmMode.Fp32Accumulate, true),
     };
 
     // fidelity [output directory, default benchmarks/Fidelity/out] [seeds, default 5]
@@ -66,9 +70,9 @@ internal static class FidelityCommand
             ["libtorch"] = torch.__version__,
             ["runs"] = string.Join(",", Runs.Select(r => r.Key)),
         };
-        foreach (var (key, precision, mode) in Runs)
+        foreach (var (key, precision, mode, lowPrecisionEmbeddings) in Runs)
         {
-            var (loss, lossDtype, gradients) = Gradients(weights, ids, targets, precision, mode);
+            var (loss, lossDtype, gradients) = Gradients(weights, ids, targets, precision, mode, lowPrecisionEmbeddings);
             metadata[$"loss/{key}"] = loss.ToString("R", CultureInfo.InvariantCulture);
             metadata[$"loss_dtype/{key}"] = lossDtype.ToString();
             tensors.AddRange(gradients.Select(g => ($"grad/{key}/{g.Name}", g.Gradient)));
@@ -80,7 +84,7 @@ internal static class FidelityCommand
     // run under AutocastScope.Use(FP32), the BF16 runs with BF16 working weights and FP32 masters, whose
     // FP32 gradients are what the optimizer would step on.
     private static (double Loss, ScalarType LossDtype, List<(string Name, Tensor Gradient)> Gradients) Gradients(
-        List<(string Name, Tensor Tensor)> weights, Tensor ids, Tensor targets, Precision precision, GemmMode? mode)
+        List<(string Name, Tensor Tensor)> weights, Tensor ids, Tensor targets, Precision precision, GemmMode? mode, bool lowPrecisionEmbeddings)
     {
         using var precisionScope = AutocastScope.Use(precision);
         GemmModes.Override(DeviceType.CPU, mode);
@@ -92,7 +96,10 @@ internal static class FidelityCommand
                 var byName = weights.ToDictionary(w => w.Name, w => w.Tensor);
                 foreach (var (name, parameter) in model.named_parameters()) parameter.copy_(byName[name]);
             }
-            model.ApplyPrecisionPolicy();
+            if (lowPrecisionEmbeddings)
+                ModulePolicy.Apply(model, new PrecisionPlan(nameof(FidelityBlock), Precision.BF16, [], lowPrecisionEmbeddings: true)); // what the attribute option generates
+            else
+                model.ApplyPrecisionPolicy();
             using var optimizer = model.CreateMixedPrecisionOptimizer(ps => optim.SGD(ps, 0.0));
             var logits = model.call(ids);
             var loss = nn.functional.cross_entropy(logits.reshape(-1, Shape.Vocabulary), targets.reshape(-1));
