@@ -51,7 +51,7 @@ internal static class FidelityCommand
     private static (List<(string, Tensor)> Tensors, Dictionary<string, string> Metadata) Seed(int seed)
     {
         manual_seed(seed);
-        var source = new FidelityBlock(Shape); // TorchSharp's default initialisation, FP32
+        using var source = new FidelityBlock(Shape); // TorchSharp's default initialisation, FP32
         var weights = source.named_parameters().Select(p => (p.name, Tensor: p.parameter.detach().clone())).ToList();
         var data = new Generator((ulong)(1000 + seed));
         var ids = randint(Shape.Vocabulary, new long[] { Shape.Batch, Shape.Length }, generator: data);
@@ -90,7 +90,7 @@ internal static class FidelityCommand
         GemmModes.Override(DeviceType.CPU, mode);
         try
         {
-            var model = new FidelityBlock(Shape);
+            using var model = new FidelityBlock(Shape);
             using (no_grad())
             {
                 var byName = weights.ToDictionary(w => w.Name, w => w.Tensor);
