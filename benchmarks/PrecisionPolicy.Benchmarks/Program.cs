@@ -19,6 +19,12 @@ if (args.Length > 0 && args[0] == "reduce")
     TorchSharp.torch.set_num_threads(1);
     return PrecisionPolicy.Reduce.ReduceCommand.Run(args.Skip(1).ToArray());
 }
+// BF16 gradients of a transformer block vs FP32, for benchmarks/Fidelity/compare_with_torch.py: ... -- fidelity [directory] [seeds, default 5]
+if (args.Length > 0 && args[0] == "fidelity")
+{
+    TorchSharp.torch.set_num_threads(1);
+    return PrecisionPolicy.Fidelity.FidelityCommand.Run(args.Skip(1).ToArray());
+}
 
 // Toolkit FP32 step / plain TorchSharp step, interleaved rounds: ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]
 if (args.Length > 0 && args[0] == "step-ratio")
