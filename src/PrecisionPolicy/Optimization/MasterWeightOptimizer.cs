@@ -322,12 +322,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         foreach (var s in slots) s.Working.grad = s.WorkingGrad;
     }
 
-    // The accumulators are zero before a step's first micro-batch (every step, drop and load ends by
-    // zeroing them), so its fold is a copy: 2 B read and 4 B written per element, against an add_,
-    // which on CPU first widens the 16-bit operand into an FP32 temporary as large as the group
-    // (and then reads it and the accumulator). Storing g rather than adding it to +0 changes only the
-    // sign of a -0 gradient, which no element-wise optimizer's moments or norm can tell apart.
-    // Later micro-batches add chunk by chunk, so the widened temporary stays chunk-sized, in cache.
+    // The accumulators are zero before a step's first micro-batch (construction, every step, drop and
+    // load leave them zero), so its fold is a copy: 2 B read and 4 B written per element, against an
+    // add_, which on CPU first widens the 16-bit operand into an FP32 temporary as large as the group
+    // and then reads it and the accumulator. Storing g instead of +0 + g differs only for g = -0,
+    // which stays -0: the norm and every moment are the same. Later micro-batches add chunk by
+    // chunk, so the widened temporary is chunk-sized and stays in cache.
     private void FoldWorkingGradients()
     {
         using var _ = no_grad();
