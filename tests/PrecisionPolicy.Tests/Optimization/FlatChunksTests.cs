@@ -89,4 +89,28 @@ public sealed class FlatChunksTests
             Assert.Equal(0, opt.GradientOf($"p{i}").count_nonzero().item<long>());
         }
     }
+
+    [Fact]
+    public void Micro_batch_gradients_of_bf16_parameters_sum_exactly_across_chunks()
+    {
+        // The first micro-batch's fold copies, later ones add chunk by chunk; small integers are exact
+        // in bfloat16 and their sums exact in float32.
+        manual_seed(5);
+        var parameters = Sizes.Select(n => new Parameter(randn(n).to(ScalarType.BFloat16), requires_grad: true)).ToArray();
+        using var opt = new MasterWeightOptimizer(parameters.Select((p, i) => ($"p{i}", p)), ps => optim.SGD(ps, 0.1));
+        var batches = Enumerable.Range(0, 3).Select(_ => Sizes.Select(n => randint(-8, 9, n).to(ScalarType.Float32)).ToArray()).ToArray();
+
+        foreach (var weights in batches)
+        {
+            using var scope = NewDisposeScope();
+            opt.Backward(parameters.Zip(weights, (p, w) => (p.to(ScalarType.Float32) * w).sum()).Aggregate((a, b) => a + b));
+        }
+
+        Assert.Equal(3, opt.PendingMicroBatches);
+        for (var i = 0; i < Sizes.Length; i++)
+        {
+            var expected = (batches[0][i] + batches[1][i] + batches[2][i]).data<float>().ToArray();
+            Assert.Equal(expected, opt.GradientOf($"p{i}").data<float>().ToArray());
+        }
+    }
 }
