@@ -12,7 +12,9 @@ namespace PrecisionPolicy.IntegrationTests.Conformance;
 /// Real-model conformance: each model trains under BF16 and FP16 with the loss written outside the
 /// model, as a training loop does (<c>cross_entropy(model.call(x), y)</c>); the loss is FP32, every
 /// step finite, and the final evaluation loss within 3% of the same model's FP32 run (same seeds,
-/// same data; the FP32 run is the same class under <see cref="AutocastScope"/>).
+/// same data; the FP32 run is the same class under <see cref="AutocastScope"/>). Before training, one
+/// forward of a fresh model records the dtype every leaf module computes in and compares it with the
+/// PyTorch-autocast reference table (autocast-reference.tsv, rendered into docs/cast-policy.md).
 /// </summary>
 public sealed class ConformanceTests
 {
@@ -79,7 +81,7 @@ public sealed class ConformanceTests
     [InlineData(Precision.FP16)]
     public void Torchvision_mobilenet_v2_as_a_child_trains_like_fp32(Precision precision) =>
         Compare(nameof(VisionClassifier), precision, () => new VisionClassifier(Classes), m => m.ApplyPrecisionPolicy(),
-            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)), ConformanceData.Images, batch: 16);
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 3e-3)), ConformanceData.Images, batch: 16);
 
     private void Compare<TModel>(string name, Precision precision, Func<TModel> create, Func<TModel, TModel> apply,
         Func<TModel, MasterWeightOptimizer> optimizer, ConformanceData.Batches? data = null, long batch = Batch)
