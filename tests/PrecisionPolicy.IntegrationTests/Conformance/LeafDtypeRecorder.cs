@@ -17,9 +17,9 @@ namespace PrecisionPolicy.IntegrationTests.Conformance;
 /// <remarks>
 /// Hooks run in <c>call(...)</c>: Linear/Conv calls that the GEMM mode Fp32Accumulate turns into functional
 /// ops are not seen, so record under <see cref="GemmMode.Native"/>. Calls made with <c>forward(...)</c> are not
-/// seen either: after a backward, <see cref="InferUnhookedCalls"/> adds each leaf that got a gradient but no
-/// recorded call, computing in its weights' dtype (a Linear or a convolution runs only on an input of its
-/// weights' dtype), marked as inferred.
+/// seen either: after a backward, <see cref="InferUnhookedCalls"/> adds each Linear or convolution that got a
+/// gradient but no recorded call, computing in its weights' dtype (a GEMM runs only on an input of its
+/// weights' dtype), marked as inferred; any other such leaf is an error.
 /// Policy modules with their own <c>[Autocast]</c> (an RmsNorm written with functional ops) are regions,
 /// not leaf ops: their ops are functional and TorchSharp has no per-op hook, so they are not recorded.
 /// </remarks>
@@ -57,7 +57,11 @@ internal sealed class LeafDtypeRecorder
         {
             if (calls.Any(c => c.Path == path)) continue;
             var used = module.parameters().FirstOrDefault(p => p.is_floating_point() && p.grad is not null);
-            if (used is not null) calls.Add(new LeafCall(path, module.GetType().Name, used.dtype, used.dtype, Inferred: true));
+            if (used is null) continue;
+            // Only a GEMM refuses an input of another dtype than its weights; for any other module the dtype is unknown.
+            if (module is not (TorchSharp.Modules.Linear or TorchSharp.Modules.Convolution))
+                throw new InvalidOperationException($"{path} ({module.GetType().Name}) ran without a hook seeing it (a forward(...) call): its input dtype cannot be inferred.");
+            calls.Add(new LeafCall(path, module.GetType().Name, used.dtype, used.dtype, Inferred: true));
         }
     }
 
