@@ -28,13 +28,15 @@ namespace PrecisionPolicy.Benchmarks;
 /// 9 ops per tensor, 9000 ops a step.
 /// </para>
 /// <para>
-/// Measured (AMD EPYC, 2 cores, AVX2+FMA, libtorch 2.10, one torch thread, 15 iterations, load
-/// average ~35 on the 2 cores): toolkit / TorchSharp = 0.31 at 2^20 (24.8 / 81.5 ms) and 0.58 at 2^22
-/// (78.6 / 144 ms). The copy takes 3.8 / 15.4 ms (7.6 GB/s), so the toolkit's step costs what
-/// ~185 / ~143 B per element would at that bandwidth: 3× the bytes it moves, the rest is AdamW's
+/// Measured (AMD EPYC, 2 cores, AVX2+FMA, libtorch 2.10, one torch thread, two runs of 15 iterations,
+/// load average ~30 on the 2 cores): toolkit / TorchSharp = 0.31 and 0.25 at 2^20 (18–25 / 76–82 ms),
+/// 0.58 and 0.79 at 2^22 (79–98 / 128–144 ms, ratio SD 0.17); in thread CPU time, interleaved, 0.29
+/// and 0.59. The copy takes 3.6–3.8 / 15.4–15.6 ms (7.5 GB/s), so the toolkit's step costs what
+/// 140–185 B per element would at that bandwidth: 3–4× the bytes it moves, the rest is AdamW's
 /// in-cache ops. Before the step ran chunk by chunk (one step() over all chunks, the write-back
 /// and clear over whole buffers) it was 0.99 at 2^22 in a short job: AdamW's temporaries of the whole
-/// buffer were freed together and page-faulted afresh every step.
+/// buffer were freed together and page-faulted afresh every step. The numbers come from
+/// <c>-- --filter '*OptimizerVsTorchSharp*' --iterationCount 15 --warmupCount 3</c>.
 /// </para>
 /// </summary>
 [MemoryDiagnoser]
