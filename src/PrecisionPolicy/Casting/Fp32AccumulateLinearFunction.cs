@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using System.Threading;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,26 +14,17 @@ namespace PrecisionPolicy;
 /// multiplies in FP32 and rounds the result to the operands' dtype; backward widens the saved operands
 /// again and computes the gradients in FP32 as linear's own backward does (grad·W, gradᵀ·X, the sum
 /// over rows), each rounded to its operand's dtype.
-/// <para>
-/// An exception must not leave a C# backward (it would cross libtorch's engine and end the process),
-/// so a failure there (a saved operand changed in place since forward) gives NaN gradients, which no
-/// step applies, and is kept for <see cref="TakeFailure"/>: <see cref="MasterWeightOptimizer.Backward"/>
-/// throws it once backward returns.
-/// </para>
+/// A failure in backward gives NaN gradients and is kept by <see cref="Fp32AccumulateBackwardFailure"/>.
 /// </summary>
 internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFunction<Fp32AccumulateLinearFunction>
 {
     private const string Shapes = "shapes";
-    private static Exception? failure;
 
     public override string Name => nameof(Fp32AccumulateLinearFunction);
 
     /// <summary>The FP32-accumulated <c>linear</c> of 16-bit operands, rounded to their dtype.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
         bias is null ? apply(input, weight) : apply(input, weight, bias);
-
-    /// <summary>The failure of a backward since the last call, or null; clears it.</summary>
-    public static Exception? TakeFailure() => Interlocked.Exchange(ref failure, null);
 
     /// <summary>vars: input and weight in the compute dtype, then the bias (same dtype) when there is one.</summary>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
@@ -62,7 +52,7 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
         }
         catch (ExternalException e)
         {
-            Interlocked.CompareExchange(ref failure, new InvalidOperationException($"Backward of a Linear in Fp32Accumulate mode failed: {e.Message.Split('\n', 2)[0]}", e), null);
+            Fp32AccumulateBackwardFailure.Record("Linear", e);
             grads = [NaNs(shapes.Input, shapes.Dtype, grad_output.device), NaNs(shapes.Weight, shapes.Dtype, grad_output.device)];
             if (shapes.Bias is { } b) grads.Add(NaNs(b, shapes.Dtype, grad_output.device));
         }

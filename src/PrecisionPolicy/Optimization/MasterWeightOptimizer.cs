@@ -172,7 +172,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                       "for this step were dropped."
                     : $"Backward(loss) failed in TorchSharp ({first}). The gradients accumulated for this step were dropped.", e);
         }
-        if (Fp32AccumulateLinearFunction.TakeFailure() is { } failure)
+        if (Fp32AccumulateBackwardFailure.Take() is { } failure)
         {
             DropGradients();
             throw new InvalidOperationException(failure.Message + " The gradients accumulated for this step were dropped.", failure.InnerException);

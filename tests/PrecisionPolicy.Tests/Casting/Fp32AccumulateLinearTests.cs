@@ -72,6 +72,6 @@ public sealed class Fp32AccumulateLinearTests : IDisposable
         Assert.Contains("modified by an inplace operation", error.Message);
         Assert.Equal(0, opt.PendingMicroBatches);
         Assert.Equal(0.0, opt.GradientOf("weight").abs().sum().item<float>());
-        Assert.Null(Fp32AccumulateLinearFunction.TakeFailure());
+        Assert.Null(Fp32AccumulateBackwardFailure.Take());
     }
 }
