@@ -96,6 +96,16 @@ public sealed partial class AutocastGenerator
                 return;
             }
 
+            if (GemmOpHelper(spec) is { } helper)
+            {
+                // matmul and bmm: in Fp32Accumulate mode the runtime makes the op one autograd node that keeps the
+                // 16-bit operands for backward (an FP32 op on widened operands would have autograd save the widenings).
+                var operands = spec.ThisType.Length > 0 ? "self, " + spec.Parameters[0].Name : spec.Parameters[0].Name + ", " + spec.Parameters[1].Name;
+                w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
+                w.Line("return " + PolicyCasts + "." + helper + "(" + operands + ", compute); // " + spec.Row);
+                return;
+            }
+
             if (spec.RuntimeForward)
             {
                 // Each argument is cast as the module's own boundary hook would cast it (forward(...) runs no hooks).
@@ -155,6 +165,26 @@ public sealed partial class AutocastGenerator
             }
             if (spec.ResultCast == ResultCast.LowPrecisionResult)
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+        }
+
+        // The runtime helper of a two-operand matmul or bmm site (PolicyCasts.MatMul/Bmm), or null for any other site.
+        private static string? GemmOpHelper(InterceptorSpec spec)
+        {
+            if (spec.Category != CastCategory.LowPrecision || spec.ResultCast != ResultCast.LowPrecisionResult || spec.Fp8Linear) return null;
+            var helper = spec.Row switch
+            {
+                "torch.matmul" or "Tensor.matmul" => "MatMul",
+                "torch.bmm" or "Tensor.bmm" => "Bmm",
+                _ => null,
+            };
+            if (helper is null) return null;
+            var instance = spec.ThisType == Tensor && spec.ThisCast == ArgumentCast.LowPrecision;
+            if (spec.Parameters.Count != (instance ? 1 : 2) || (!instance && (spec.ThisType.Length > 0 || spec.Parameters[0].Type != Tensor))) return null;
+            // The left operand is non-null; bmm's helper takes a non-null right operand, matmul's a nullable one (Tensor.matmul declares it so).
+            foreach (var p in spec.Parameters)
+                if (p.IsParams || p.Cast is not (ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional) || !(p.Type == Tensor || (helper == "MatMul" && p.Type == Tensor + "?")))
+                    return null;
+            return helper;
         }
 
         private static bool IsGemmModuleCall(InterceptorSpec spec) =>
