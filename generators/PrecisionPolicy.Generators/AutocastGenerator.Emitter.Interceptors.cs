@@ -100,9 +100,11 @@ public sealed partial class AutocastGenerator
             {
                 // matmul and bmm: in Fp32Accumulate mode the runtime makes the op one autograd node that keeps the
                 // 16-bit operands for backward (an FP32 op on widened operands would have autograd save the widenings).
-                var operands = spec.ThisType.Length > 0 ? "self, " + spec.Parameters[0].Name : spec.Parameters[0].Name + ", " + spec.Parameters[1].Name;
+                var (left, right) = spec.ThisType.Length > 0 ? ("self", spec.Parameters[0].Name) : (spec.Parameters[0].Name, spec.Parameters[1].Name);
+                // An FP8 region's sites also pass their operands' scaling-state ids (used under FP8 only).
+                var sites = spec.Fp8Site.Length > 0 ? ", " + SiteId(spec.Fp8Site, left) + ", " + SiteId(spec.Fp8Site, right) : "";
                 w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
-                w.Line("return " + PolicyCasts + "." + helper + "(" + operands + ", compute); // " + spec.Row);
+                w.Line("return " + PolicyCasts + "." + (sites.Length > 0 ? "Fp8" : "") + helper + "(" + left + ", " + right + sites + ", compute); // " + spec.Row);
                 return;
             }
 
@@ -178,11 +180,13 @@ public sealed partial class AutocastGenerator
                 _ => null,
             };
             if (helper is null) return null;
-            var instance = spec.ThisType == Tensor && spec.ThisCast == ArgumentCast.LowPrecision;
+            var fp8 = spec.Fp8Site.Length > 0;
+            var (required, optional) = fp8 ? (ArgumentCast.Fp8Operand, ArgumentCast.Fp8OperandOptional) : (ArgumentCast.LowPrecision, ArgumentCast.LowPrecisionOptional);
+            var instance = spec.ThisType == Tensor && spec.ThisCast == required;
             if (spec.Parameters.Count != (instance ? 1 : 2) || (!instance && (spec.ThisType.Length > 0 || spec.Parameters[0].Type != Tensor))) return null;
             // The left operand is non-null; bmm's helper takes a non-null right operand, matmul's a nullable one (Tensor.matmul declares it so).
             foreach (var p in spec.Parameters)
-                if (p.IsParams || p.Cast is not (ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional) || !(p.Type == Tensor || (helper == "MatMul" && p.Type == Tensor + "?")))
+                if (p.IsParams || (p.Cast != required && p.Cast != optional) || !(p.Type == Tensor || (helper == "MatMul" && p.Type == Tensor + "?")))
                     return null;
             return helper;
         }

@@ -22,6 +22,23 @@ public static partial class PolicyCasts
             ? Fp32AccumulateBmmFunction.Apply(l, r)
             : Autocast.LowPrecisionResult(Autocast.LowPrecision(left, compute).bmm(Autocast.LowPrecision(right, compute)), compute);
 
+    /// <summary>
+    /// <c>matmul</c> in an <c>[Autocast(Precision.FP8)]</c> region: the operands quantized at their sites
+    /// (<see cref="Fp8Autocast.Operand"/>) under FP8; under an <see cref="AutocastScope"/> of another
+    /// precision (a reference run of an FP8 model) it is <see cref="MatMul"/>, which is what the operand
+    /// casts give there, as one node in <see cref="GemmMode.Fp32Accumulate"/>.
+    /// </summary>
+    public static Tensor Fp8MatMul(Tensor left, Tensor? right, string leftSite, string rightSite, ScalarType compute) =>
+        AutocastScope.Effective(Precision.FP8) != Precision.FP8
+            ? MatMul(left, right, compute)
+            : Autocast.LowPrecisionResult(Fp8Autocast.Operand(left, leftSite).matmul(Fp8OperandOptional(right, rightSite)), compute);
+
+    /// <summary><see cref="Fp8MatMul"/> for <c>bmm</c>.</summary>
+    public static Tensor Fp8Bmm(Tensor left, Tensor right, string leftSite, string rightSite, ScalarType compute) =>
+        AutocastScope.Effective(Precision.FP8) != Precision.FP8
+            ? Bmm(left, right, compute)
+            : Autocast.LowPrecisionResult(Fp8Autocast.Operand(left, leftSite).bmm(Fp8Autocast.Operand(right, rightSite)), compute);
+
     // Both operands rounded to the compute dtype when the Fp32Accumulate node applies (16-bit compute
     // dtype, castable operands, that mode on their device); otherwise null, for the composite path.
     private static (Tensor, Tensor)? Fp32AccumulateOperands(Tensor left, Tensor? right, ScalarType compute)
