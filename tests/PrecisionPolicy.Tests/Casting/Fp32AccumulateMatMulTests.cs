@@ -64,6 +64,14 @@ public sealed class Fp32AccumulateMatMulTests : IDisposable
         AssertMatchesComposite([3, 6, 8], [3, 8, 5], (l, r) => PolicyCasts.Bmm(l, r, Bf16), (l, r) => l.bmm(r));
 
     [Fact]
+    public void Fp8_region_matmul_under_a_bf16_scope_equals_the_widened_composite_bit_for_bit()
+    {
+        // A BF16 reference run of an FP8 model: nothing is quantized, the site is the one-node matmul.
+        using var scope = AutocastScope.Use(Precision.BF16);
+        AssertMatchesComposite([2, 3, 7, 8], [2, 3, 8, 7], (l, r) => PolicyCasts.Fp8MatMul(l, r, "Test#left", "Test#right", Bf16), (l, r) => l.matmul(r));
+    }
+
+    [Fact]
     public void Matmul_keeps_the_bf16_operand_so_changing_it_in_place_fails_the_optimizer_step_not_the_process()
     {
         // The node saves the 16-bit activation itself (not an FP32 copy), so autograd's version check sees an
