@@ -44,6 +44,11 @@ internal sealed class DtypeFlow
     private readonly ConditionalWeakTable<SyntaxTree, SemanticModel> models = new();
     private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
     private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
+    private readonly ConditionalWeakTable<SyntaxNode, HashSet<string>> memberIdentifiers = new();
+
+    // The writes of a field or property in the members of its type, per symbol (values, elements).
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeWrites = new();
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeElementWrites = new();
 
     // The answers to the three queries, per operation: several rules ask about the same values, and an
     // answer does not depend on who asks (each query starts from a fresh Context).
@@ -462,7 +467,10 @@ internal sealed class DtypeFlow
     /// member; expression-bodied and getter bodies count as writes of their property. Only members
     /// whose text names the symbol are bound (once per compilation each), to keep the cost down.
     /// </summary>
-    private IEnumerable<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements)
+    private IReadOnlyList<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements) =>
+        (elements ? typeElementWrites : typeWrites).GetValue(symbol, s => FindTypeWrites(s, context.CancellationToken, elements));
+
+    private List<IOperation> FindTypeWrites(ISymbol symbol, CancellationToken cancellationToken, bool elements)
     {
         if (symbol.ContainingType is not { } type || type.DeclaringSyntaxReferences.Length == 0)
         {
@@ -480,12 +488,12 @@ internal sealed class DtypeFlow
             var isOwnGetter = !elements && SymbolEqualityComparer.Default.Equals(member, symbol) && member is IPropertySymbol;
             foreach (var reference in member.DeclaringSyntaxReferences)
             {
-                if (!Mentions(reference, symbol.Name, context.CancellationToken))
+                if (!Mentions(reference, symbol.Name, cancellationToken))
                 {
                     continue;
                 }
 
-                foreach (var index in IndexesOf(reference, context.CancellationToken))
+                foreach (var index in IndexesOf(reference, cancellationToken))
                 {
                     all.AddRange(elements
                         ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol))
@@ -503,8 +511,20 @@ internal sealed class DtypeFlow
         return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
     }
 
-    private static bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
-        reference.GetSyntax(cancellationToken).DescendantTokens().Any(t => t.ValueText == name);
+    private bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
+        memberIdentifiers.GetValue(reference.GetSyntax(cancellationToken), static node =>
+        {
+            var identifiers = new HashSet<string>(System.StringComparer.Ordinal);
+            foreach (var token in node.DescendantTokens())
+            {
+                if (token.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.IdentifierToken))
+                {
+                    identifiers.Add(token.ValueText);
+                }
+            }
+
+            return identifiers;
+        }).Contains(name);
 
     private List<FlowIndex> IndexesOf(SyntaxReference reference, CancellationToken cancellationToken) =>
         memberIndexes.GetValue(reference.GetSyntax(cancellationToken), _ =>

@@ -1,15 +1,19 @@
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Helpers;
 
 /// <summary>
-/// The TorchSharp and PrecisionPolicy types the rules look for, resolved once per compilation.
+/// The TorchSharp and PrecisionPolicy types the rules look for, resolved once per compilation and
+/// shared by every rule (each metadata-name lookup searches all the references the first time).
 /// </summary>
 internal sealed class TorchSymbols
 {
+    private static readonly ConditionalWeakTable<Compilation, StrongBox<TorchSymbols?>> Instances = new();
+
     private TorchSymbols(Compilation compilation, INamedTypeSymbol torch)
     {
         Torch = torch;
@@ -58,12 +62,10 @@ internal sealed class TorchSymbols
     /// <summary>The norm layer types of the catalogue's module rows.</summary>
     public ImmutableArray<INamedTypeSymbol> NormLayers { get; }
 
-    /// <summary>Null unless the compilation references TorchSharp: every rule is silent then.</summary>
-    public static TorchSymbols? TryCreate(Compilation compilation)
-    {
-        var torch = compilation.GetTypeByMetadataName("TorchSharp.torch");
-        return torch is null ? null : new TorchSymbols(compilation, torch);
-    }
+    /// <summary>Null unless the compilation references TorchSharp: every rule is silent then. One instance per compilation.</summary>
+    public static TorchSymbols? TryCreate(Compilation compilation) =>
+        Instances.GetValue(compilation, static c => new StrongBox<TorchSymbols?>(
+            c.GetTypeByMetadataName("TorchSharp.torch") is { } torch ? new TorchSymbols(c, torch) : null)).Value;
 
     public bool IsTensor(ITypeSymbol? type) => Derives(type, Tensor);
 
