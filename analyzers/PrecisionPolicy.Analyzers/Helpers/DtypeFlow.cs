@@ -446,20 +446,62 @@ internal sealed class DtypeFlow
     /// </summary>
     private static List<IOperation> Reaching(FlowIndex index, ISymbol symbol, IOperation use, bool elements, out bool dominated)
     {
-        var writes = elements
-            ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol)).OrderBy(static w => w.Syntax.SpanStart).ToList()
-            : index.WritesOf(symbol).ToList();
+        // Called for every variable a query meets: plain loops, no LINQ chains.
+        var writes = elements ? BySource(index.ElementWritesOf(symbol), index.WritesOf(symbol)) : index.WritesOf(symbol);
         var position = use.Syntax.SpanStart;
-        var before = writes.Where(w => w.Syntax.SpanStart < position && !Contains(w, use)).ToList();
-        var killing = elements ? -1 : before.FindLastIndex(w => Dominates(w, use));
+        var before = new List<IOperation>();
+        foreach (var write in writes)
+        {
+            if (write.Syntax.SpanStart < position && !Contains(write, use))
+            {
+                before.Add(write);
+            }
+        }
+
+        var killing = -1;
+        for (var i = before.Count - 1; !elements && i >= 0; i--)
+        {
+            if (Dominates(before[i], use))
+            {
+                killing = i;
+                break;
+            }
+        }
+
         dominated = killing >= 0;
-        var reaching = dominated ? before.Skip(killing).ToList() : before;
+        var reaching = dominated ? before.GetRange(killing, before.Count - killing) : before;
         foreach (var loop in Loops(use))
         {
-            reaching.AddRange(writes.Where(w => w.Syntax.SpanStart > position && loop.Syntax.Span.Contains(w.Syntax.Span)));
+            foreach (var write in writes)
+            {
+                if (write.Syntax.SpanStart > position && loop.Syntax.Span.Contains(write.Syntax.Span))
+                {
+                    reaching.Add(write);
+                }
+            }
         }
 
         return reaching;
+    }
+
+    /// <summary>Both lists in one, ordered by start position (stable: the first list first on equal starts).</summary>
+    private static IReadOnlyList<IOperation> BySource(IReadOnlyList<IOperation> first, IReadOnlyList<IOperation> second)
+    {
+        if (first.Count + second.Count <= 1)
+        {
+            return first.Count == 1 ? first : second;
+        }
+
+        var all = new IOperation[first.Count + second.Count];
+        var keys = new long[all.Length];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = i < first.Count ? first[i] : second[i - first.Count];
+            keys[i] = ((long)all[i].Syntax.SpanStart << 32) | (uint)i;
+        }
+
+        System.Array.Sort(keys, all);
+        return all;
     }
 
     /// <summary>

@@ -16,16 +16,19 @@ internal sealed class TorchSymbols
 
     private TorchSymbols(Compilation compilation, INamedTypeSymbol torch)
     {
+        // TorchSharp's types are looked up in TorchSharp's assembly: a compilation-wide lookup searches
+        // every reference. PrecisionPolicy's types may come from the runtime or from source (tests, stand-ins).
+        var torchSharp = torch.ContainingAssembly;
         Torch = torch;
-        Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
-        Module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
-        Optim = compilation.GetTypeByMetadataName("TorchSharp.torch+optim");
-        Optimizer = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
-        OptimizerHelper = compilation.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
-        LRScheduler = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+lr_scheduler+LRScheduler");
-        NnUtils = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+utils");
-        ScalarType = compilation.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
-        NormBase = compilation.GetTypeByMetadataName("TorchSharp.Modules.NormBase");
+        Tensor = torchSharp.GetTypeByMetadataName("TorchSharp.torch+Tensor");
+        Module = torchSharp.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
+        Optim = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim");
+        Optimizer = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
+        OptimizerHelper = torchSharp.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
+        LRScheduler = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim+lr_scheduler+LRScheduler");
+        NnUtils = torchSharp.GetTypeByMetadataName("TorchSharp.torch+nn+utils");
+        ScalarType = torchSharp.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
+        NormBase = torchSharp.GetTypeByMetadataName("TorchSharp.Modules.NormBase");
         Autocast = compilation.GetTypeByMetadataName("PrecisionPolicy.AutocastAttribute");
         HighPrecision = compilation.GetTypeByMetadataName("PrecisionPolicy.HighPrecisionAttribute");
         LossScaling = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScalingAttribute");
@@ -35,7 +38,7 @@ internal sealed class TorchSymbols
         MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
         LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
         NormLayers = CastCatalog.ModulesOf(ModuleFamily.Normalization)
-            .Select(row => compilation.GetTypeByMetadataName(row.TypeName))
+            .Select(row => torchSharp.GetTypeByMetadataName(row.TypeName))
             .OfType<INamedTypeSymbol>()
             .ToImmutableArray();
     }
