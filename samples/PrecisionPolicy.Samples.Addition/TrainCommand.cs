@@ -48,6 +48,7 @@ public static class TrainCommand
                           "FP16 gradients underflowing without loss scaling, FP16 weights losing updates without FP32 masters, " +
                           "an FP16 overflow located by the numerics trace (" + string.Join(", ", RunKind.FailureModes.Select(k => k.Name)) + "): a second table and failure-modes.png.",
         };
+        var sgdLearningRate = new Option<double>("--sgd-lr") { Description = "Learning rate of the plain-SGD runs (fp16-inplace-sgd, fp16-masters-sgd).", DefaultValueFactory = _ => defaults.SgdLearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed for data and initialisation.", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for results.json and losses.png.", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var device = new Option<string>("--device") { Description = "cpu, or cuda when a CUDA backend is present.", DefaultValueFactory = _ => "cpu" };
@@ -55,7 +56,7 @@ public static class TrainCommand
         {
             Description = "Trace every intercepted call site (amax, underflow, overflow, first inf/NaN): a table of the worst sites, numerics.png, and per run a precision-advice.json for the IDE.",
         };
-        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, failureModes, seed, output, device, traceNumerics })
+        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, failureModes, sgdLearningRate, seed, output, device, traceNumerics })
             root.Options.Add(option);
 
         root.SetAction(parse =>
@@ -72,6 +73,7 @@ public static class TrainCommand
                 Layers = Pick(layers, basis.Layers),
                 Heads = Pick(heads, basis.Heads),
                 Seed = Pick(seed, basis.Seed),
+                SgdLearningRate = parse.GetValue(sgdLearningRate),
                 Device = parse.GetValue(device)!,
                 TraceNumerics = parse.GetValue(traceNumerics),
             };
@@ -156,6 +158,8 @@ public static class TrainCommand
     {
         if (runs.Count == 0)
             throw new ArgumentException($"--precisions names no run: use {string.Join(", ", RunKind.All.Select(k => k.Name))}.");
+        if (!(options.SgdLearningRate > 0 && double.IsFinite(options.SgdLearningRate)))
+            throw new ArgumentException($"--sgd-lr ({options.SgdLearningRate}) must be a finite number > 0.");
         if (options.Steps < 1 || options.Batch < 1 || options.Width < 1 || options.Layers < 1 || options.Heads < 1)
             throw new ArgumentException("--steps, --batch, --width, --layers and --heads must be >= 1.");
         if (options.Digits is < 1 or > AdditionTask.MaxDigits)

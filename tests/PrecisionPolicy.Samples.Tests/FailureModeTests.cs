@@ -28,14 +28,14 @@ public sealed class FailureModeTests : IDisposable
     [InlineData(3)]
     public void Fp16_without_loss_scaling_stalls_on_the_small_loss_and_loss_scaling_recovers(int seed)
     {
-        var runs = Train(seed, steps: 150, "small-loss-noscale", "small-loss-scaled");
+        var runs = Train(seed, steps: 40, "small-loss-noscale", "small-loss-scaled");
         var (stalled, scaled) = (runs["small-loss-noscale"], runs["small-loss-scaled"]);
 
-        // Without scaling nearly every gradient is 0: the loss does not fall below where it started.
-        Assert.True(Number(stalled, "GradientZeroFraction") > 0.9, stalled.ToString());
-        Assert.True(Number(stalled, "FinalLoss") >= 0.95 * FirstLoss(stalled), stalled.ToString());
-        Assert.True(Number(scaled, "FinalLoss") < 0.8 * FirstLoss(scaled), scaled.ToString());
-        Assert.True(Number(stalled, "FinalLoss") >= 1.25 * Number(scaled, "FinalLoss"),
+        // Unscaled, every gradient of the weighted loss rounds to 0 in FP16: nothing moves but weight decay.
+        Assert.Equal(1.0, Number(stalled, "GradientZeroFraction"));
+        Assert.True(Number(stalled, "FinalLoss") >= 0.98 * FirstLoss(stalled), stalled.ToString());
+        Assert.True(Number(scaled, "FinalLoss") < 0.9 * FirstLoss(scaled), scaled.ToString());
+        Assert.True(Number(stalled, "FinalLoss") >= 1.1 * Number(scaled, "FinalLoss"),
             $"noscale {Number(stalled, "FinalLoss")} vs scaled {Number(scaled, "FinalLoss")}");
     }
 

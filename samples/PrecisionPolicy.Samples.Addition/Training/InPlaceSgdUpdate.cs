@@ -13,9 +13,7 @@ namespace PrecisionPolicy.Samples.Addition.Training;
 public sealed class InPlaceSgdUpdate : ParameterUpdate
 {
     private readonly Parameter[] parameters;
-#pragma warning disable PP0003 // the point of this run: an optimizer over FP16 parameters without master weights
     private readonly SGD optimizer;
-#pragma warning restore PP0003
 
     public InPlaceSgdUpdate(TinyGpt model, TrainingOptions options)
     {

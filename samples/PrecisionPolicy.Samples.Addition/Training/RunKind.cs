@@ -23,10 +23,16 @@ public enum UpdateRule
 public sealed record RunKind(string Name, string Description, Precision Precision, LossScalerOptions Scaling)
 {
     /// <summary>
-    /// The loss weight of the underflow runs, 2^-14: FP16 holds nothing below 2^-24, so the weighted loss's
-    /// gradients (most about 1e-3 of it before the weight) round to 0 unless a loss scale lifts them.
+    /// The loss weight of the underflow runs, 2^-20: the weighted loss's gradients at the logits (about 1e-2
+    /// of the loss before the weight) fall below half of FP16's smallest subnormal, 2^-25, and round to 0.
     /// </summary>
-    public const double SmallLossWeight = 1.0 / (1 << 14);
+    public const double SmallLossWeight = 1.0 / (1 << 20);
+
+    /// <summary>
+    /// Dynamic loss scaling for the weighted loss: it starts at the default 2^16 divided by the weight, so the
+    /// scaled loss, and every FP16 gradient, is the fp16 run's.
+    /// </summary>
+    public static LossScalerOptions SmallLossScaling { get; } = LossScalerOptions.Dynamic with { InitialScale = LossScalerOptions.DefaultInitialScale / SmallLossWeight };
 
     /// <summary>Queries and keys times 2^8 in the overflow runs: scores 2^16 times larger, past FP16's 65504 at step 1.</summary>
     public const int HotAttentionGainLog2 = 8;
@@ -68,9 +74,9 @@ public sealed record RunKind(string Name, string Description, Precision Precisio
     /// </summary>
     public static IReadOnlyList<RunKind> FailureModes { get; } =
     [
-        new("small-loss-noscale", "FP16, no loss scaling, loss weighted by 2^-14: its gradients underflow to 0 and the loss stalls", Precision.FP16, LossScalerOptions.Off)
+        new("small-loss-noscale", "FP16, no loss scaling, loss weighted by 2^-20: its gradients underflow to 0 and the loss stalls", Precision.FP16, LossScalerOptions.Off)
             { LossWeight = SmallLossWeight, FailureMode = "gradient underflow" },
-        new("small-loss-scaled", "the same weighted loss with dynamic loss scaling", Precision.FP16, LossScalerOptions.Dynamic)
+        new("small-loss-scaled", "the same weighted loss with dynamic loss scaling from 2^36 (2^16 / the weight)", Precision.FP16, SmallLossScaling)
             { LossWeight = SmallLossWeight, FailureMode = "gradient underflow" },
         new("fp16-inplace-sgd", "FP16 weights updated in place by SGD, no FP32 master weights: w + lr·g == w loses updates", Precision.FP16, LossScalerOptions.Off)
             { Update = UpdateRule.InPlaceSgd, FailureMode = "lost updates" },
