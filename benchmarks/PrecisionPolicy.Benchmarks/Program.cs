@@ -19,6 +19,12 @@ if (args.Length > 0 && args[0] == "reduce")
     TorchSharp.torch.set_num_threads(1);
     return PrecisionPolicy.Reduce.ReduceCommand.Run(args.Skip(1).ToArray());
 }
+// BF16 gradients of a transformer block vs FP32, for benchmarks/Fidelity/compare_with_torch.py: ... -- fidelity [directory] [seeds, default 5]
+if (args.Length > 0 && args[0] == "fidelity")
+{
+    TorchSharp.torch.set_num_threads(1);
+    return PrecisionPolicy.Fidelity.FidelityCommand.Run(args.Skip(1).ToArray());
+}
 
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)

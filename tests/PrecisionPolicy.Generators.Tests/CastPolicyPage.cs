@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using PrecisionPolicy.Catalog;
 
@@ -83,6 +85,7 @@ internal static class CastPolicyPage
             .Append(Fp8RecipeDefaults.AmaxHistoryLength).Append(", margin ").Append(Fp8RecipeDefaults.Margin).Append(",\n");
         s.Append("amax = max over the history, where unset), and the generated optimizer steps it. FP8 regions exist only in\n");
         s.Append("FP8 module classes (PP0106 elsewhere).\n\n");
+        AppendConformanceReference(s);
         s.Append("## Known limits\n\n");
         s.Append("- Autocast is lexical: ops in helpers outside every `[Autocast]` class or method get no casts (PP0104 says so).\n");
         s.Append("- Operators (`a * b`, `a + b`) are not intercepted; they follow TorchSharp's type promotion.\n");
@@ -93,6 +96,31 @@ internal static class CastPolicyPage
         s.Append("  storage dtype (its boundary hook's): embedding tables follow `LowPrecisionEmbeddings`, hidden states are tuples.\n");
         return s.ToString();
     }
+
+    // The integration tests' conformance suite compares what every leaf module of its models computes in with this
+    // table; its one copy is the data file those tests read.
+    private static void AppendConformanceReference(StringBuilder s)
+    {
+        var rows = File.ReadAllLines(ConformanceReferencePath()).Where(l => l.Length > 0 && !l.StartsWith('#')).Skip(1).Select(l => l.Split('\t'));
+        s.Append("## Conformance reference: leaf modules under PyTorch autocast\n\n");
+        s.Append("The real-model conformance suite (tests/PrecisionPolicy.IntegrationTests/Conformance: LSTM, EmbeddingBag, MLP\n");
+        s.Append("called with `forward`, ResNet-style and depthwise-separable CNNs, LLaMA-style decoder, an encoder-decoder of\n");
+        s.Append("TorchSharp's transformer layers, TorchVision's MobileNetV2) records, in one forward of each model under BF16 and\n");
+        s.Append("FP16, the dtype every leaf module computes in (the dtype of its first floating input after the boundary hooks, or\n");
+        s.Append("of its table for an embedding lookup) and requires the **expected** column below. The rules come from PyTorch\n");
+        s.Append("autocast: an op in a lower-precision list takes the compute dtype, an op in an fp32 list FP32, an op in no list\n");
+        s.Append("its input dtype; autocast never changes parameters, so a lookup in an embedding table runs in FP32. The\n");
+        s.Append("**PyTorch** column is what PyTorch's CUDA lists give; the two differ only where the note says why. TorchSharp has\n");
+        s.Append("no per-op hook, so functional ops are not in this table: each catalogued row above is checked on its own.\n\n");
+        s.Append("| module | PyTorch op | PyTorch list | PyTorch | expected | note |\n|---|---|---|---|---|---|\n");
+        foreach (var f in rows)
+            s.Append("| ").Append(f[0]).Append(" | ").Append(f[1]).Append(" | ").Append(f[2]).Append(" | ").Append(f[3]).Append(" | ").Append(f[4])
+                .Append(" | ").Append(f.Length > 5 ? f[5] : "").Append(" |\n");
+        s.Append("\n");
+    }
+
+    private static string ConformanceReferencePath([CallerFilePath] string source = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "PrecisionPolicy.IntegrationTests", "Conformance", "autocast-reference.tsv"));
 
     private static string Describe(CastCategory category) => category switch
     {

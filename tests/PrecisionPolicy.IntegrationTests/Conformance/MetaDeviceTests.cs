@@ -9,8 +9,9 @@ namespace PrecisionPolicy.IntegrationTests.Conformance;
 /// <summary>
 /// The conformance models on the <c>meta</c> device (shapes and dtypes, no data), the stand-in for a GPU
 /// here: the policy's storage conversion and hook registration assume no CPU tensors. Their forward cannot
-/// run there: TorchSharp's libtorch-cpu 2.10 has no meta kernel for index_select, relu, embedding_bag or
-/// convolution (PyTorch registers most meta kernels from Python), so only a GEMM forward is run.
+/// run there: TorchSharp's libtorch-cpu 2.10 has no meta kernel for index_select, relu, embedding_bag,
+/// convolution, batch_norm or (in TorchSharp's native attention and transformer layers) aten::equal
+/// (PyTorch registers most meta kernels from Python), so only a GEMM forward is run.
 /// </summary>
 public sealed class MetaDeviceTests
 {
@@ -58,5 +59,30 @@ public sealed class MetaDeviceTests
         Assert.Equal(DeviceType.META, output.device_type);
         Assert.Equal(ScalarType.Float32, output.dtype); // the outermost policy module hands FP32 back
         Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+    }
+
+    [Fact]
+    public void The_policy_applies_to_torchsharp_transformer_layers_and_torchvision_on_the_meta_device()
+    {
+        using var scope = NewDisposeScope();
+        var meta = new Device(DeviceType.META);
+        var encoderDecoder = new EncoderDecoderClassifier(Vocabulary, 8, 2, Classes);
+        var vision = new VisionClassifier(Classes);
+        encoderDecoder.to(meta);
+        vision.to(meta);
+
+        encoderDecoder.ApplyPrecisionPolicy();
+        vision.ApplyPrecisionPolicy();
+
+        var leaves = encoderDecoder.named_modules().Concat(vision.named_modules()).Where(m => !m.module.named_children().Any()).ToList();
+        Assert.All(leaves.SelectMany(m => m.module.parameters()), p => Assert.Equal(DeviceType.META, p.device_type));
+        foreach (var (name, module) in leaves)
+        {
+            // TorchSharp's transformer layers are stored as one unit in the compute dtype, their LayerNorms included (PP0103).
+            var expected = module is TorchSharp.Modules.BatchNorm or TorchSharp.Modules.Embedding ? ScalarType.Float32 : ScalarType.BFloat16;
+            Assert.All(module.parameters(), p => Assert.True(p.dtype == expected, $"{name} ({module.GetType().Name}): {p.dtype}"));
+        }
+        Assert.Contains(leaves, m => m.module is TorchSharp.Modules.TransformerDecoderLayer);
+        Assert.Contains(leaves, m => m.module is TorchSharp.Modules.BatchNorm2d);
     }
 }
