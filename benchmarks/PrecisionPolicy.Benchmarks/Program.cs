@@ -26,6 +26,14 @@ if (args.Length > 0 && args[0] == "fidelity")
     return PrecisionPolicy.Fidelity.FidelityCommand.Run(args.Skip(1).ToArray());
 }
 
+// Toolkit FP32 step / plain TorchSharp step, interleaved rounds: ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]
+if (args.Length > 0 && args[0] == "step-ratio")
+{
+    TorchSharp.torch.set_num_threads(1);
+    Console.WriteLine(HostReport.Text());
+    return StepRatioCommand.Run(args.Skip(1).ToArray());
+}
+
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)
     Environment.SetEnvironmentVariable(GemmModes.CacheEnvironmentVariable, "off");

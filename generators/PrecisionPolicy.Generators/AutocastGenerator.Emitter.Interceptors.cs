@@ -129,12 +129,10 @@ public sealed partial class AutocastGenerator
             var comment = " // " + spec.Row;
             if (spec.Fp8Linear)
             {
-                w.Line("var linear = (global::TorchSharp.Modules.Linear)self;");
-                w.Line("var result = global::TorchSharp.torch.nn.functional.linear(");
-                w.Line("    " + CastExpression(spec.Parameters[0].Name, spec.Parameters[0].Type, ArgumentCast.Fp8Operand, spec.Fp8Site) + "," + comment + " (FP8 input)");
-                w.Line("    " + CastExpression("linear.weight!", Tensor, ArgumentCast.Fp8Operand, spec.Fp8Site, "weight") + "," + comment + " (FP8 weight)");
-                w.Line("    " + Autocast + ".LowPrecisionOptional(linear.bias, compute));" + comment + " (bias in the compute dtype)");
-                w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+                // The runtime quantizes input and weight at these sites (or, under another precision's scope, makes that precision's Linear call).
+                var input = spec.Parameters[0].Name;
+                w.Line("return " + PolicyCasts + ".Fp8LinearModule(self, " + input + "," + comment + " (FP8 input and weight, bias in the compute dtype)");
+                w.Line("    " + SiteId(spec.Fp8Site, input) + ", " + SiteId(spec.Fp8Site, "weight") + ", compute);");
                 return;
             }
             var target = spec.ThisType.Length > 0
@@ -163,10 +161,13 @@ public sealed partial class AutocastGenerator
             spec.Category == CastCategory.ModuleLowPrecision && (spec.LinearModule || spec.ConvModule) && spec.MethodName is "call" or "forward"
             && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
-        private static string CastExpression(string name, string type, ArgumentCast cast, string site, string? operand = null)
+        // The FP8 scaling-state id of one operand of a site: stable across builds, so checkpoints find their states.
+        private static string SiteId(string site, string operand) => "\"" + site + "#" + operand.TrimStart('@') + "\"";
+
+        private static string CastExpression(string name, string type, ArgumentCast cast, string site)
         {
             var span = type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
-            var id = "\"" + site + "#" + (operand ?? name.TrimStart('@')) + "\"";
+            var id = SiteId(site, name);
             return cast switch
             {
                 ArgumentCast.LowPrecision => Autocast + ".LowPrecision(" + name + ", compute)",

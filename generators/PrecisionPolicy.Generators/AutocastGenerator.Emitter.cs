@@ -147,9 +147,7 @@ public sealed partial class AutocastGenerator
             w.Line("/// </summary>");
             w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + parameters + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
-            w.Line("var loss = __Float32Loss(" + arguments + ");");
-            w.Line("var outcome = optimizer.Step(loss);");
-            w.Line("return outcome with { Loss = loss.item<float>() };");
+            w.Line("return optimizer.Step(__Float32Loss(" + arguments + ")); // the outcome's Loss is read with the gradient norm: one host sync");
             w.Close();
             w.Line();
             w.Line("/// <summary>A micro-batch of gradient accumulation: forward and scaled backward into the FP32 gradients, no step.</summary>");

@@ -118,7 +118,7 @@ public static class TrainCommand
             console.MarkupLineInterpolated($"{r.Name}: first skipped step's inf/NaN came from [bold]{r.FirstFailingSite}[/]");
         output.Create();
         var json = Path.Combine(output.FullName, "results.json");
-        File.WriteAllText(json, JsonSerializer.Serialize(new { options, interrupted, runs = results }, JsonOptions));
+        File.WriteAllText(json, JsonSerializer.Serialize(new { options, interrupted, peakMemoryVsFp32 = PeakMemoryRatio.Of(results), runs = results }, JsonOptions));
         if (results.Count > 0)
         {
             var plot = Path.Combine(output.FullName, "losses.png");

@@ -19,7 +19,9 @@ public static class ResultsTable
         Row("held-out loss", r => r.HeldOutLoss.ToString("F4"));
         Row("exact match (held-out)", r => r.ExactMatch.ToString("P1"));
         Row("median step", r => $"{r.MedianStepMilliseconds:F1} ms");
-        Row("peak resident memory", r => Bytes(r.PeakResidentBytes));
+        Row("peak tensor memory", r => Bytes(r.PeakTensorBytes));
+        var memoryVsFp32 = PeakMemoryRatio.Of(results);
+        if (memoryVsFp32.Count > 0) Row("peak memory vs fp32", r => memoryVsFp32.TryGetValue(r.Name, out var ratio) ? $"{ratio:F2}×" : "n/a");
         foreach (var role in results.First().BytesByRole.Keys)
             Row(role, r => Bytes(r.BytesByRole[role]));
         Row("zero gradients (mean)", r => ZeroGradients(r, reference));

@@ -19,7 +19,8 @@ public sealed record RunResult
     /// <summary>Share of held-out problems whose greedily decoded sum is exactly right.</summary>
     public required double ExactMatch { get; init; }
     public required double MedianStepMilliseconds { get; init; }
-    public required long PeakResidentBytes { get; init; }
+    /// <summary>Peak bytes of tensors (and other C-heap allocations) during the run: see <see cref="TensorMemory"/>.</summary>
+    public required long PeakTensorBytes { get; init; }
     public required IReadOnlyDictionary<string, long> BytesByRole { get; init; }
     public required int SkippedSteps { get; init; }
     /// <summary>Loss scale at the end; null for a run without loss scaling.</summary>

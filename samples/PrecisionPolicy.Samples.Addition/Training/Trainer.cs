@@ -27,7 +27,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         using var precision = AutocastScope.Use(kind.Precision);
         manual_seed(options.Seed);
         var random = new Random(options.Seed);
-        PeakMemory.Reset();
+        var memory = TensorMemory.Start();
 
         var config = new GptConfig(AdditionTask.VocabularySize, task.ContextLength, options.Width, options.Layers, options.Heads,
             kind.AttentionGainLog2, kind.ScoresInFp32);
@@ -58,6 +58,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             var (inputs, targets) = task.Batch(options.Batch, random);
             var clock = Stopwatch.StartNew();
             var loss = model.Loss(inputs.to(device), targets.to(device));
+            memory.Sample(); // end of forward: every saved activation alive
             StepOutcome outcome;
             try
             {
@@ -69,6 +70,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
                 break;
             }
             stepTimes.Add(clock.Elapsed.TotalMilliseconds);
+            memory.Sample();
             firstFailingSite ??= outcome.FirstFailingSite;
             losses.Add(loss.item<float>());
             scales.Add(outcome.Scale);
@@ -94,7 +96,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             HeldOutLoss = heldOutLoss,
             ExactMatch = exactMatch,
             MedianStepMilliseconds = Median(stepTimes),
-            PeakResidentBytes = PeakMemory.Read(),
+            PeakTensorBytes = memory.PeakBytes,
             BytesByRole = MemoryByRole.Of(model, update.Memory(), task, options),
             SkippedSteps = update.SkippedSteps,
             FinalScale = update.FinalScale,

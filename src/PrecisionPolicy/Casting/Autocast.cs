@@ -25,8 +25,11 @@ public static class Autocast
         if (!AutocastDtypes.IsCastable(dtype) || compute == ScalarType.Float32) return tensor;
         if (GemmModes.For(tensor.device_type, compute) == GemmMode.Native)
             return dtype == compute ? tensor : tensor.to(compute);
-        var rounded = dtype == compute ? tensor : tensor.to(compute);
-        return rounded.dtype == ScalarType.Float32 ? rounded : rounded.to(ScalarType.Float32);
+        if (dtype == compute) return tensor.to(ScalarType.Float32);
+        // The rounded copy is only a step to the widened one (autograd keeps no reference to it): freed
+        // now, not at the end of the caller's dispose scope, where it would count as activation memory.
+        using var rounded = tensor.to(compute);
+        return rounded.to(ScalarType.Float32);
     }
 
     /// <summary><see cref="LowPrecision(Tensor, ScalarType)"/> for optional operands (a bias).</summary>
@@ -35,13 +38,18 @@ public static class Autocast
 
     /// <summary>
     /// The result of a low-precision op: in <see cref="GemmMode.Fp32Accumulate"/> the FP32 result is
-    /// rounded to <paramref name="compute"/>, as a tensor-core GEMM writes it; otherwise unchanged.
+    /// rounded to <paramref name="compute"/>, as a tensor-core GEMM writes it, and disposed (it is the
+    /// op's fresh output, which autograd does not keep: held until the caller's dispose scope ends it
+    /// would double the activation memory of a 16-bit model); otherwise returned unchanged.
     /// </summary>
     public static Tensor LowPrecisionResult(Tensor result, ScalarType compute)
     {
         compute = AutocastScope.ComputeDtype(compute);
         if (compute == ScalarType.Float32 || result.dtype != ScalarType.Float32) return result;
-        return GemmModes.For(result.device_type, compute) == GemmMode.Fp32Accumulate ? result.to(compute) : result;
+        if (GemmModes.For(result.device_type, compute) != GemmMode.Fp32Accumulate) return result;
+        var rounded = result.to(compute);
+        result.Dispose();
+        return rounded;
     }
 
     /// <summary>An input of an FP32 op (softmax, norms, losses, exp, ...): widened to float32.</summary>

@@ -54,7 +54,7 @@ internal static class FlatBuffers
                 slots[index] = new MasterSlot(name, p, masterView, masterGradView, workingGradView);
                 offset += n;
             }
-            groups.Add(new DtypeGroup(dtype, working, workingGrad, master, masterGrad));
+            groups.Add(new DtypeGroup(dtype, working, workingGrad, master, masterGrad, groupStart));
             groupStart += groupSize;
         }
         return (masters, masterGrads, groups.ToArray(), slots);

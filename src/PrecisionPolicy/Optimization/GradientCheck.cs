@@ -16,12 +16,23 @@ internal static class GradientCheck
     /// <summary>Whether every element of <paramref name="gradients"/> is finite, and its 2-norm (NaN when not finite).</summary>
     public static (bool Finite, double Norm) FiniteNorm(Tensor gradients)
     {
-        using var norm = gradients.norm();
-        var fp32 = (double)norm.item<float>();
-        if (double.IsFinite(fp32)) return (true, fp32);
-        using var wide = gradients.to(ScalarType.Float64);
-        using var wideNorm = wide.norm();
-        var fp64 = wideNorm.item<double>();
-        return double.IsFinite(fp64) ? (true, fp64) : (false, double.NaN);
+        var (finite, norm, _) = FiniteNorm(gradients, loss: null);
+        return (finite, norm);
+    }
+
+    /// <summary>
+    /// <see cref="FiniteNorm(Tensor)"/>, and the float32 value of the one-element <paramref name="loss"/>
+    /// (null when none is given) read in the same host copy as the norm.
+    /// </summary>
+    public static (bool Finite, double Norm, double? Loss) FiniteNorm(Tensor gradients, Tensor? loss)
+    {
+        using var scope = NewDisposeScope();
+        var norm = gradients.norm();
+        var both = loss is null ? norm.reshape(1) : stack([norm, loss.detach().to(ScalarType.Float32).reshape(-1)[0]]);
+        var values = HostReads.Float32(both);
+        double? lossValue = loss is null ? null : values[1];
+        if (float.IsFinite(values[0])) return (true, values[0], lossValue);
+        var fp64 = HostReads.Scalar<double>(gradients.to(ScalarType.Float64).norm());
+        return double.IsFinite(fp64) ? (true, fp64, lossValue) : (false, double.NaN, lossValue);
     }
 }

@@ -20,7 +20,8 @@ internal sealed record MasterSlot(string Name, Parameter Working, Tensor Master,
 /// <param name="WorkingGrad">Flat working gradients (a master-gradient segment when float32).</param>
 /// <param name="Master">The segment of the flat master buffer holding this group.</param>
 /// <param name="MasterGrad">The segment of the flat gradient buffer holding this group.</param>
-internal sealed record DtypeGroup(ScalarType Dtype, Tensor Working, Tensor WorkingGrad, Tensor Master, Tensor MasterGrad)
+/// <param name="Start">Where the group's segment starts in the flat buffers.</param>
+internal sealed record DtypeGroup(ScalarType Dtype, Tensor Working, Tensor WorkingGrad, Tensor Master, Tensor MasterGrad, long Start)
 {
     /// <summary>True when working values live in their own buffer and must be synced with the masters.</summary>
     public bool IsLowPrecision => Dtype != ScalarType.Float32;

@@ -107,7 +107,7 @@ public sealed partial class MasterWeightOptimizer
         {
             if (g.Dtype != TorchSharp.torch.ScalarType.Float16) continue;
             elements += g.WorkingGrad.numel();
-            zeros += g.WorkingGrad.numel() - g.WorkingGrad.count_nonzero().item<long>();
+            zeros += g.WorkingGrad.numel() - HostReads.Scalar<long>(g.WorkingGrad.count_nonzero());
         }
         if (elements == 0) return;
         var message =

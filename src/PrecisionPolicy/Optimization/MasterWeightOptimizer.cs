@@ -28,6 +28,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly List<(string Key, IOptimizerCompanion Companion)> companions = new();
     private readonly List<optim.lr_scheduler.LRScheduler> schedulers = new();
     private readonly Func<IEnumerable<Parameter>, OptimizerHelper> factory;
+    private readonly ChunkedUpdate? chunkedUpdate; // the flat layout's update; null for per-tensor
     private int microBatches;
     private bool disposed;
 
@@ -59,7 +60,16 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
         (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
-        Inner = factory(InnerParameters());
+        if (Options.Layout == MasterLayout.PerTensor)
+        {
+            Inner = factory(PerTensorParameters());
+        }
+        else
+        {
+            var chunks = ChunkParameters();
+            Inner = factory(chunks.Select(c => c.Parameter).ToArray());
+            chunkedUpdate = new ChunkedUpdate(Inner, chunks, masters, groups);
+        }
         Hold();
     }
 
@@ -162,27 +172,37 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                       "for this step were dropped."
                     : $"Backward(loss) failed in TorchSharp ({first}). The gradients accumulated for this step were dropped.", e);
         }
+        if (Fp32AccumulateLinearFunction.TakeFailure() is { } failure)
+        {
+            DropGradients();
+            throw new InvalidOperationException(failure.Message + " The gradients accumulated for this step were dropped.", failure.InnerException);
+        }
         WarnOnceIfFp16Unscaled();
         FoldWorkingGradients();
         microBatches++;
     }
 
-    /// <summary><see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>.</summary>
+    /// <summary>
+    /// <see cref="Backward"/> of <paramref name="loss"/> then <see cref="Step()"/>; the outcome's
+    /// <see cref="StepOutcome.Loss"/> is the loss's value, read in the same host copy as the gradient norm.
+    /// </summary>
     public StepOutcome Step(Tensor loss)
     {
         using var guard = Enter(nameof(Step));
         BackwardCore(loss);
-        return StepCore();
+        return StepCore(loss);
     }
 
     /// <summary>Applies (or skips) the step for the micro-batches accumulated since the last step.</summary>
     public StepOutcome Step()
     {
         using var guard = Enter(nameof(Step));
-        return StepCore();
+        return StepCore(loss: null);
     }
 
-    private StepOutcome StepCore()
+    // The loss, when given, is read in the same host copy as the gradient norm: an FP32 step without
+    // gradient statistics makes one host sync (HostReads).
+    private StepOutcome StepCore(Tensor? loss)
     {
         if (microBatches == 0)
             throw new InvalidOperationException("Step() without gradients: call Backward(loss) for each micro-batch first (or Step(loss)).");
@@ -195,10 +215,11 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
             if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
-            var (finite, norm) = GradientCheck.FiniteNorm(masterGrads); // one reduction, one host sync
+            var (finite, norm, lossValue) = GradientCheck.FiniteNorm(masterGrads, loss); // one reduction, one host sync
             if (!finite)
             {
-                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure() };
+                outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure(), Loss = lossValue };
+                masterGrads.zero_();
             }
             else
             {
@@ -210,12 +231,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                     using var clip = coef.ToScalar();
                     if (coef < 1.0) masterGrads.mul_(clip);
                 }
-                Inner.step();
-                foreach (var g in groups)
-                    if (g.IsLowPrecision) g.Working.copy_(g.Master);
-                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics };
+                ApplyUpdate();
+                outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics, Loss = lossValue };
             }
-            masterGrads.zero_();
             microBatches = 0;
         }
 
@@ -225,6 +243,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
         NumericsTrace.EndStep();
         return outcome;
+    }
+
+    /// <summary>Inner step, masters copied into the working parameters, gradients cleared.</summary>
+    private void ApplyUpdate()
+    {
+        if (chunkedUpdate is not null)
+        {
+            chunkedUpdate.Step();
+            return;
+        }
+        Inner.step();
+        foreach (var g in groups)
+            if (g.IsLowPrecision) g.Working.copy_(g.Master);
+        masterGrads.zero_();
     }
 
     /// <summary>Drops the accumulated gradients without stepping.</summary>
@@ -253,6 +285,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (Enter(nameof(Dispose))) disposed = true;
         Release();
         Inner.Dispose();
+        chunkedUpdate?.Dispose();
         foreach (var s in slots)
         {
             s.Master.Dispose();
@@ -270,14 +303,17 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         masterGrads.Dispose();
     }
 
-    private IEnumerable<Parameter> InnerParameters()
-    {
-        if (Options.Layout == MasterLayout.PerTensor)
-            return slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
-        return FlatChunks.Of(masters.numel())
-            .Select(c => Detached(new Parameter(masters.narrow(0, c.Start, c.Length), requires_grad: true), masterGrads.narrow(0, c.Start, c.Length).DetachFromDisposeScope()))
+    private Parameter[] PerTensorParameters() =>
+        slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
+
+    private (Parameter Parameter, Tensor Grad, long Start, long Length)[] ChunkParameters() =>
+        FlatChunks.Of(masters.numel())
+            .Select(c =>
+            {
+                var grad = masterGrads.narrow(0, c.Start, c.Length).DetachFromDisposeScope();
+                return (Detached(new Parameter(masters.narrow(0, c.Start, c.Length), requires_grad: true), grad), grad, c.Start, c.Length);
+            })
             .ToArray();
-    }
 
     // The inner optimizer's parameters share storage with the flat buffers and read their
     // gradients from the flat gradient buffer, which the fold step fills.
@@ -296,27 +332,41 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         foreach (var s in slots) s.Working.grad = s.WorkingGrad;
     }
 
+    // The accumulators are zero before a step's first micro-batch (construction, every step, drop and
+    // load leave them zero), so its fold is a copy: 2 B read and 4 B written per element, against an
+    // add_, which on CPU first widens the 16-bit operand into an FP32 temporary as large as the group
+    // and then reads it and the accumulator. Storing g instead of +0 + g differs only for g = -0,
+    // which stays -0: the norm and every moment are the same. Later micro-batches add chunk by
+    // chunk, so the widened temporary is chunk-sized and stays in cache.
     private void FoldWorkingGradients()
     {
         using var _ = no_grad();
         foreach (var g in groups)
         {
             if (!g.IsLowPrecision) continue; // FP32 working gradients are the accumulators themselves
-            g.MasterGrad.add_(g.WorkingGrad, RootedScalars.One);
+            if (microBatches == 0)
+                g.MasterGrad.copy_(g.WorkingGrad);
+            else
+                foreach (var (start, length) in FlatChunks.Of(g.MasterGrad.numel()))
+                {
+                    using var accumulator = g.MasterGrad.narrow(0, start, length);
+                    using var gradient = g.WorkingGrad.narrow(0, start, length);
+                    accumulator.add_(gradient, RootedScalars.One);
+                }
             g.WorkingGrad.zero_();
         }
     }
 
     private GradientStatistics Statistics()
     {
-        var zeros = masterGrads.numel() - masterGrads.count_nonzero().item<long>();
-        return new GradientStatistics((double)zeros / masterGrads.numel(), masterGrads.abs().max().item<float>());
+        var zeros = masterGrads.numel() - HostReads.Scalar<long>(masterGrads.count_nonzero());
+        return new GradientStatistics((double)zeros / masterGrads.numel(), HostReads.Scalar<float>(masterGrads.abs().max()));
     }
 
     private string? FirstNonFinite()
     {
         foreach (var s in slots)
-            if (!s.MasterGrad.isfinite().all().item<bool>()) return s.Name;
+            if (!HostReads.Scalar<bool>(s.MasterGrad.isfinite().all())) return s.Name;
         return null;
     }
 

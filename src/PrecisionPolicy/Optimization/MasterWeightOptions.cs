@@ -8,7 +8,9 @@ public enum MasterLayout
     /// chunks (2^17 elements, one parameter each): the inner optimizer's op count follows the number
     /// of elements, not of tensors, and each op runs in cache. Exact for element-wise optimizers
     /// (SGD, Adam, AdamW, RMSProp, Adagrad): the same result as over one flat parameter; all masters
-    /// share one parameter group.
+    /// share one parameter group. TorchSharp's SGD, Adam, AdamW, Adamax, RMSProp, Adagrad and Adadelta
+    /// are stepped one chunk at a time, each chunk copied into the working weights right after its
+    /// update, while it is in cache; any other optimizer gets one step() call over all chunks.
     /// </summary>
     Flat,
     /// <summary>

@@ -21,7 +21,10 @@ public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, st
     /// </summary>
     public string? FirstFailingSite { get; init; }
 
-    /// <summary>The float32 loss value of the step, when a generated <c>TrainStep</c> made it; otherwise null.</summary>
+    /// <summary>
+    /// The float32 value of the loss given to <see cref="MasterWeightOptimizer.Step(TorchSharp.torch.Tensor)"/> (or a
+    /// generated <c>TrainStep</c>): with accumulation, the last micro-batch's. Null for <see cref="MasterWeightOptimizer.Step()"/>.
+    /// </summary>
     public double? Loss { get; init; }
 }
 

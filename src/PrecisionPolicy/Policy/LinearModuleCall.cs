@@ -10,7 +10,7 @@ public static partial class PolicyCasts
     /// the module call with the input in the weights' dtype. With <see cref="GemmMode.Fp32Accumulate"/>
     /// (16-bit GEMMs without native kernels, ~120× slower than FP32) it runs <c>functional.linear</c>
     /// on operands rounded to the compute dtype and widened to FP32, then rounds the result: the same
-    /// numerics as a tensor-core GEMM, at FP32 speed. That path calls no hooks registered on this
+    /// numerics as a tensor-core GEMM, at FP32 speed, and for backward it keeps the 16-bit operands. That path calls no hooks registered on this
     /// Linear itself (the enclosing module's hooks, where policies and FP8 contexts live, still run).
     /// </summary>
     public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
@@ -19,11 +19,11 @@ public static partial class PolicyCasts
         if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)
         {
-            var result = nn.functional.linear(
-                Autocast.LowPrecision(input, compute),
-                Autocast.LowPrecision(weight, compute),
-                Autocast.LowPrecisionOptional(linear.bias, compute));
-            return Autocast.LowPrecisionResult(result, compute);
+            // One node that saves the 16-bit input and weight for backward, not their FP32 widenings.
+            return Fp32AccumulateLinearFunction.Apply(
+                input.dtype == compute ? input : input.to(compute),
+                weight,
+                linear.bias is { } bias && bias.dtype != compute ? bias.to(compute) : linear.bias);
         }
         return self.call(ModuleInput(input, compute));
     }

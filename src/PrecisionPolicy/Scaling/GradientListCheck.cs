@@ -8,7 +8,7 @@ namespace PrecisionPolicy;
 /// The finiteness check and L2 norm of a list of gradients (a plain optimizer's, one tensor per
 /// parameter) with one host sync per device: the norm of the per-tensor norms is finite exactly when
 /// every gradient is finite, unless finite gradients overflow float32 when squared; only then is each
-/// tensor looked at on its own (<see cref="GradientCheck.FiniteNorm"/>, which re-checks in float64).
+/// tensor looked at on its own (<see cref="GradientCheck.FiniteNorm(Tensor)"/>, which re-checks in float64).
 /// </summary>
 internal static class GradientListCheck
 {
@@ -21,7 +21,7 @@ internal static class GradientListCheck
         {
             var indices = onDevice.ToArray();
             var norms = stack(indices.Select(i => AsFloat32(gradients[i]).norm()).ToArray());
-            var joint = (double)norms.norm().item<float>();
+            var joint = (double)HostReads.Scalar<float>(norms.norm());
             if (double.IsFinite(joint))
             {
                 sumOfSquares += joint * joint;

@@ -1,0 +1,23 @@
+using System.Collections.Generic;
+using System.Linq;
+using PrecisionPolicy.Samples.Addition.Training;
+
+namespace PrecisionPolicy.Samples.Addition.Reporting;
+
+/// <summary>Each run's peak tensor memory over the FP32 run's: where the low-precision activations show.</summary>
+public static class PeakMemoryRatio
+{
+    /// <summary>
+    /// Run name to ratio against the first FP32 run (a run named twice: its last); empty without an FP32
+    /// run or a measurement (0 bytes: not glibc).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> Of(IReadOnlyList<RunResult> results)
+    {
+        var ratios = new Dictionary<string, double>();
+        var reference = results.FirstOrDefault(r => r.Name == "fp32");
+        if (reference is null || reference.PeakTensorBytes <= 0) return ratios;
+        foreach (var r in results.Where(r => r.PeakTensorBytes > 0))
+            ratios[r.Name] = (double)r.PeakTensorBytes / reference.PeakTensorBytes;
+        return ratios;
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// <c>linear</c> in <see cref="GemmMode.Fp32Accumulate"/> as one autograd node that keeps the 16-bit
+/// operands for backward. Widening the operands and calling <c>functional.linear</c> has the same
+/// numerics, but autograd then saves the FP32 copies, so a BF16 model would hold its activations
+/// in FP32 (more than the FP32 model: both copies live until the cast is freed). Here forward widens,
+/// multiplies in FP32 and rounds the result to the operands' dtype; backward widens the saved operands
+/// again and computes the gradients in FP32 as linear's own backward does (grad·W, gradᵀ·X, the sum
+/// over rows), each rounded to its operand's dtype.
+/// <para>
+/// An exception must not leave a C# backward (it would cross libtorch's engine and end the process),
+/// so a failure there (a saved operand changed in place since forward) gives NaN gradients, which no
+/// step applies, and is kept for <see cref="TakeFailure"/>: <see cref="MasterWeightOptimizer.Backward"/>
+/// throws it once backward returns.
+/// </para>
+/// </summary>
+internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFunction<Fp32AccumulateLinearFunction>
+{
+    private const string Shapes = "shapes";
+    private static Exception? failure;
+
+    public override string Name => nameof(Fp32AccumulateLinearFunction);
+
+    /// <summary>The FP32-accumulated <c>linear</c> of 16-bit operands, rounded to their dtype.</summary>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
+        bias is null ? apply(input, weight) : apply(input, weight, bias);
+
+    /// <summary>The failure of a backward since the last call, or null; clears it.</summary>
+    public static Exception? TakeFailure() => Interlocked.Exchange(ref failure, null);
+
+    /// <summary>vars: input and weight in the compute dtype, then the bias (same dtype) when there is one.</summary>
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = (Tensor)vars[0];
+        var weight = (Tensor)vars[1];
+        var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
+        ctx.save_for_backward([input, weight]);
+        ctx.save_data(Shapes, new GradientShapes(input.shape, weight.shape, bias?.shape, input.dtype));
+        using var scope = NewDisposeScope();
+        var result = nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32));
+        return result.to(input.dtype).MoveToOuterDisposeScope();
+    }
+
+    // Temporaries are disposed here rather than left to the finalizer: an FP32 copy of a gradient or an
+    // operand would otherwise outlive the node and count against the memory this node saves.
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        var shapes = (GradientShapes)ctx.get_data(Shapes);
+        using var scope = NewDisposeScope();
+        List<Tensor> grads;
+        try
+        {
+            grads = Gradients(ctx, grad_output, shapes.Bias is not null);
+        }
+        catch (ExternalException e)
+        {
+            Interlocked.CompareExchange(ref failure, new InvalidOperationException($"Backward of a Linear in Fp32Accumulate mode failed: {e.Message.Split('\n', 2)[0]}", e), null);
+            grads = [NaNs(shapes.Input, shapes.Dtype, grad_output.device), NaNs(shapes.Weight, shapes.Dtype, grad_output.device)];
+            if (shapes.Bias is { } b) grads.Add(NaNs(b, shapes.Dtype, grad_output.device));
+        }
+        foreach (var g in grads) g.MoveToOuterDisposeScope();
+        return grads;
+    }
+
+    private static List<Tensor> Gradients(autograd.AutogradContext ctx, Tensor gradOutput, bool hasBias)
+    {
+        var saved = ctx.get_saved_variables();
+        var (input, weight) = (saved[0], saved[1]);
+        var grad = gradOutput.to(ScalarType.Float32);
+        var rows = grad.reshape(-1, grad.shape[^1]);
+        var gradInput = grad.matmul(weight.to(ScalarType.Float32)).to(input.dtype);
+        var gradWeight = rows.t().mm(input.to(ScalarType.Float32).reshape(-1, input.shape[^1])).to(weight.dtype);
+        return hasBias ? [gradInput, gradWeight, rows.sum(0L).to(weight.dtype)] : [gradInput, gradWeight];
+    }
+
+    private static Tensor NaNs(long[] shape, ScalarType dtype, Device device) => full(shape, float.NaN, dtype: dtype, device: device);
+
+    private sealed record GradientShapes(long[] Input, long[] Weight, long[]? Bias, ScalarType Dtype);
+}
