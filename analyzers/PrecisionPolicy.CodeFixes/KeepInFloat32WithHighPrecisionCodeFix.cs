@@ -87,7 +87,12 @@ public sealed class KeepInFloat32WithHighPrecisionCodeFix : PrecisionCodeFix
     private static SyntaxList<AttributeListSyntax> Prepend(SyntaxList<AttributeListSyntax> lists, SyntaxTriviaList leading, string name, SyntaxNode root)
     {
         var newLine = root.DescendantTrivia().FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
-        var list = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.ParseName(name))))
+        // Tokens with empty trivia, not the factory's elastic ones: the fix's text is final, nothing is left for the formatter.
+        var list = SyntaxFactory.AttributeList(
+                SyntaxFactory.Token(default, SyntaxKind.OpenBracketToken, default),
+                null,
+                SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.ParseName(name))),
+                SyntaxFactory.Token(default, SyntaxKind.CloseBracketToken, default))
             .WithLeadingTrivia(leading)
             .WithTrailingTrivia(newLine.IsKind(SyntaxKind.EndOfLineTrivia) ? newLine : SyntaxFactory.LineFeed);
         return lists.Insert(0, list);

@@ -8,6 +8,8 @@
 # threads, as the compiler reports it, so an upper bound on what they add), the Csc task time, the
 # build's elapsed time, and the analyzers' share of each. The first recompile of each kind is a warm-up
 # (the compiler server loads and JITs the analyzer assembly once) and is not counted.
+# The times are wall-clock times (the compiler's): on a shared machine they grow with the load, so the
+# CPU and the load averages at the start and end are printed with them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-/tmp/precisionpolicy-analyzer-cost}
@@ -22,6 +24,7 @@ compile() { # $1 log file, $2.. extra msbuild arguments
   dotnet build -c Release --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "$@" >"$log" 2>&1
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p logs
 for kind in with without; do
   for ((i = 0; i <= reps; i++)); do
@@ -33,9 +36,12 @@ for kind in with without; do
   done
 done
 
-python3 - "$reps" <<'EOF'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+python3 - "$reps" "$load_before" "$load_after" "$cpu ($(nproc) cores)" <<'EOF'
 import re, statistics, sys
 reps = int(sys.argv[1])
+print(f"cpu: {sys.argv[4]}; load average (1, 5, 15 min): {sys.argv[2]} at the start, {sys.argv[3]} at the end")
 
 def parse(path):
     text = open(path).read()

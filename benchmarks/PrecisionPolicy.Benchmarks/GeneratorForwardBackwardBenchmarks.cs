@@ -32,7 +32,7 @@ public class GeneratorForwardBackwardBenchmarks
         GemmModes.Override(DeviceType.CPU, GemmMode.Native);
         // One intra-op thread: on a shared 2-core box, spinning OpenMP workers turn other processes'
         // load into 10x swings that would swamp the ~0.1 µs per cast being measured.
-        torch.set_num_threads(1);
+        TorchThreads.UseOne();
         NumericsTrace.Reset(); // the generated block runs with the trace off, whatever ran before
         manual_seed(1);
         generated = new GeneratedBenchBlock(Width).ApplyPrecisionPolicy();

@@ -19,6 +19,7 @@ public class GradientCheckBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        TorchThreads.UseOne();
         manual_seed(1);
         gradients = randn(Elements).DetachFromDisposeScope();
     }

@@ -29,6 +29,7 @@ public class MasterWeightStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        TorchThreads.UseOne();
         var each = TotalElements / Tensors;
         working = Enumerable.Range(0, Tensors)
             .Select(_ => new Parameter(randn(each).to(ScalarType.BFloat16), requires_grad: true))

@@ -55,7 +55,7 @@ public class OptimizerVsTorchSharpBenchmarks
     [GlobalSetup(Target = nameof(TorchSharpAdamWPerParameter))]
     public void SetupPlain()
     {
-        OneTorchThreadHere();
+        TorchThreads.UseOne();
         parameters = Build(ScalarType.Float32);
         foreach (var p in parameters) p.grad = full_like(p, 0.01f).DetachFromDisposeScope();
         plain = optim.AdamW(parameters, 1e-3);
@@ -64,7 +64,7 @@ public class OptimizerVsTorchSharpBenchmarks
     [GlobalSetup(Target = nameof(ToolkitBf16MixedPrecisionStep))]
     public void SetupToolkit()
     {
-        OneTorchThreadHere();
+        TorchThreads.UseOne();
         parameters = Build(ScalarType.BFloat16);
         toolkit = new MasterWeightOptimizer(parameters.Select((p, i) => ($"p{i}", p)), ps => optim.AdamW(ps, 1e-3));
     }
@@ -72,7 +72,7 @@ public class OptimizerVsTorchSharpBenchmarks
     [GlobalSetup(Target = nameof(Copy28BytesPerElement))]
     public void SetupCopy()
     {
-        OneTorchThreadHere();
+        TorchThreads.UseOne();
         copySource = randn(Elements * 7L / 2).DetachFromDisposeScope();
         copyTarget = empty_like(copySource).DetachFromDisposeScope();
     }
@@ -110,11 +110,6 @@ public class OptimizerVsTorchSharpBenchmarks
         copyTarget?.Dispose();
     }
 
-    // The in-process toolchain runs setup and benchmark on a thread of its own, and OpenMP keeps the
-    // thread count per thread: Program's set_num_threads(1) does not reach it, so an op would run two
-    // threads and wait for the slower one on a loaded machine (TorchSharp's 2^20 step measured 1.5 s
-    // instead of 0.14 s that way).
-    private static void OneTorchThreadHere() => torch.set_num_threads(1);
 
     private Parameter[] Build(ScalarType dtype)
     {

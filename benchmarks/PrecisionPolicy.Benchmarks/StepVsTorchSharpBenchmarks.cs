@@ -90,6 +90,7 @@ public class StepVsTorchSharpBenchmarks
     // The sample's model is declared FP8; a scope runs it under the benchmarked precision.
     private void Build(Precision p)
     {
+        TorchThreads.UseOne();
         precision = p;
         manual_seed(1);
         task = new AdditionTask(digits: 3, seed: 1);

@@ -34,6 +34,7 @@ public class TrainingStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        TorchThreads.UseOne();
         GemmModes.Override(DeviceType.CPU, Gemm);
         precisionScope = AutocastScope.Use(Precision);
         manual_seed(1);

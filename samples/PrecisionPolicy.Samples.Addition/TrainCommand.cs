@@ -40,8 +40,15 @@ public static class TrainCommand
         var precisions = new Option<string>("--precisions")
         {
             Description = "Comma-separated runs, in order: " + string.Join(", ", RunKind.All.Select(k => $"{k.Name} ({k.Description})")) + ".",
-            DefaultValueFactory = _ => string.Join(",", RunKind.All.Select(k => k.Name)),
+            DefaultValueFactory = _ => string.Join(",", RunKind.Default.Select(k => k.Name)),
         };
+        var failureModes = new Option<bool>("--failure-modes")
+        {
+            Description = "Also train the runs that show why each technique exists, each beside the recipe's fix: " +
+                          "FP16 gradients underflowing without loss scaling, FP16 weights losing updates without FP32 masters, " +
+                          "an FP16 overflow located by the numerics trace (" + string.Join(", ", RunKind.FailureModes.Select(k => k.Name)) + "): a second table and failure-modes.png.",
+        };
+        var sgdLearningRate = new Option<double>("--sgd-lr") { Description = "Learning rate of the plain-SGD runs (fp16-inplace-sgd, fp16-masters-sgd).", DefaultValueFactory = _ => defaults.SgdLearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed for data and initialisation.", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for results.json and losses.png.", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var device = new Option<string>("--device") { Description = "cpu, or cuda when a CUDA backend is present.", DefaultValueFactory = _ => "cpu" };
@@ -49,7 +56,7 @@ public static class TrainCommand
         {
             Description = "Trace every intercepted call site (amax, underflow, overflow, first inf/NaN): a table of the worst sites, numerics.png, and per run a precision-advice.json for the IDE.",
         };
-        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, seed, output, device, traceNumerics })
+        foreach (var option in new Option[] { quick, steps, batch, digits, width, layers, heads, precisions, failureModes, sgdLearningRate, seed, output, device, traceNumerics })
             root.Options.Add(option);
 
         root.SetAction(parse =>
@@ -66,14 +73,15 @@ public static class TrainCommand
                 Layers = Pick(layers, basis.Layers),
                 Heads = Pick(heads, basis.Heads),
                 Seed = Pick(seed, basis.Seed),
+                SgdLearningRate = parse.GetValue(sgdLearningRate),
                 Device = parse.GetValue(device)!,
                 TraceNumerics = parse.GetValue(traceNumerics),
             };
-            return Run(options, parse.GetValue(precisions)!, parse.GetValue(output)!);
+            return Run(options, parse.GetValue(precisions)!, parse.GetValue(failureModes), parse.GetValue(output)!);
         });
     }
 
-    private static int Run(TrainingOptions options, string precisions, DirectoryInfo output)
+    private static int Run(TrainingOptions options, string precisions, bool failureModes, DirectoryInfo output)
     {
         var console = AnsiConsole.Console;
         if (!console.Profile.Out.IsTerminal) console.Profile.Width = UnwrappedWidth;
@@ -82,6 +90,7 @@ public static class TrainCommand
         try
         {
             runs = RunKind.Parse(precisions);
+            if (failureModes) runs = [.. runs, .. RunKind.FailureModes.Where(k => !runs.Contains(k))];
             Validate(options, runs);
         }
         catch (ArgumentException e)
@@ -99,19 +108,28 @@ public static class TrainCommand
         if (interrupted)
             console.MarkupLineInterpolated($"[yellow]Interrupted{(results.LastOrDefault() is { Interrupted: true } last ? $" during {last.Name} at step {last.Losses.Count} of {options.Steps}" : "")}: reporting the {results.Count} run(s) so far.[/]");
 
-        if (results.Count > 0)
-        {
-            console.Write(ResultsTable.Build(results));
-            foreach (var line in ResultsTable.GemmModes(results)) console.WriteLine(line);
-        }
+        var reference = results.FirstOrDefault(r => r.Name == "fp32");
+        var precisionRuns = results.Where(r => r.FailureMode is null).ToArray();
+        var failureRuns = results.Where(r => r.FailureMode is not null).ToArray();
+        if (precisionRuns.Length > 0) console.Write(ResultsTable.Build(precisionRuns, reference));
+        if (failureRuns.Length > 0) console.Write(ResultsTable.BuildFailureModes(failureRuns, reference));
+        foreach (var line in ResultsTable.GemmModes(results)) console.WriteLine(line);
+        foreach (var r in results.Where(r => r.FirstFailingSite is not null))
+            console.MarkupLineInterpolated($"{r.Name}: first skipped step's inf/NaN came from [bold]{r.FirstFailingSite}[/]");
         output.Create();
         var json = Path.Combine(output.FullName, "results.json");
         File.WriteAllText(json, JsonSerializer.Serialize(new { options, interrupted, peakMemoryVsFp32 = PeakMemoryRatio.Of(results), runs = results }, JsonOptions));
         if (results.Count > 0)
         {
             var plot = Path.Combine(output.FullName, "losses.png");
-            LossPlot.Save(results, plot);
+            LossPlot.Save(precisionRuns.Length > 0 ? precisionRuns : results, plot);
             console.MarkupLineInterpolated($"Wrote [bold]{plot}[/] and [bold]{json}[/].");
+            if (failureRuns.Length > 0)
+            {
+                var failurePlot = Path.Combine(output.FullName, "failure-modes.png");
+                FailureModesPlot.Save(failureRuns, reference, failurePlot);
+                console.MarkupLineInterpolated($"Wrote [bold]{failurePlot}[/].");
+            }
             if (options.TraceNumerics) WriteNumerics(console, results, output);
         }
         else
@@ -125,8 +143,6 @@ public static class TrainCommand
     private static void WriteNumerics(IAnsiConsole console, IReadOnlyList<RunResult> results, DirectoryInfo output)
     {
         console.Write(NumericsTable.Build(results));
-        foreach (var r in results.Where(r => r.FirstFailingSite is not null))
-            console.MarkupLineInterpolated($"{r.Name}: first skipped step's inf/NaN came from [bold]{r.FirstFailingSite}[/]");
         var plot = Path.Combine(output.FullName, "numerics.png");
         NumericsPlot.Save(results, plot);
         foreach (var r in results)
@@ -142,6 +158,8 @@ public static class TrainCommand
     {
         if (runs.Count == 0)
             throw new ArgumentException($"--precisions names no run: use {string.Join(", ", RunKind.All.Select(k => k.Name))}.");
+        if (!(options.SgdLearningRate > 0 && double.IsFinite(options.SgdLearningRate)))
+            throw new ArgumentException($"--sgd-lr ({options.SgdLearningRate}) must be a finite number > 0.");
         if (options.Steps < 1 || options.Batch < 1 || options.Width < 1 || options.Layers < 1 || options.Heads < 1)
             throw new ArgumentException("--steps, --batch, --width, --layers and --heads must be >= 1.");
         if (options.Digits is < 1 or > AdditionTask.MaxDigits)

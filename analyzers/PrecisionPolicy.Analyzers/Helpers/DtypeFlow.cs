@@ -44,6 +44,11 @@ internal sealed class DtypeFlow
     private readonly ConditionalWeakTable<SyntaxTree, SemanticModel> models = new();
     private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
     private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
+    private readonly ConditionalWeakTable<SyntaxNode, HashSet<string>> memberIdentifiers = new();
+
+    // The writes of a field or property in the members of its type, per symbol (values, elements).
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeWrites = new();
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeElementWrites = new();
 
     // The answers to the three queries, per operation: several rules ask about the same values, and an
     // answer does not depend on who asks (each query starts from a fresh Context).
@@ -441,20 +446,62 @@ internal sealed class DtypeFlow
     /// </summary>
     private static List<IOperation> Reaching(FlowIndex index, ISymbol symbol, IOperation use, bool elements, out bool dominated)
     {
-        var writes = elements
-            ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol)).OrderBy(static w => w.Syntax.SpanStart).ToList()
-            : index.WritesOf(symbol).ToList();
+        // Called for every variable a query meets: plain loops, no LINQ chains.
+        var writes = elements ? BySource(index.ElementWritesOf(symbol), index.WritesOf(symbol)) : index.WritesOf(symbol);
         var position = use.Syntax.SpanStart;
-        var before = writes.Where(w => w.Syntax.SpanStart < position && !Contains(w, use)).ToList();
-        var killing = elements ? -1 : before.FindLastIndex(w => Dominates(w, use));
+        var before = new List<IOperation>();
+        foreach (var write in writes)
+        {
+            if (write.Syntax.SpanStart < position && !Contains(write, use))
+            {
+                before.Add(write);
+            }
+        }
+
+        var killing = -1;
+        for (var i = before.Count - 1; !elements && i >= 0; i--)
+        {
+            if (Dominates(before[i], use))
+            {
+                killing = i;
+                break;
+            }
+        }
+
         dominated = killing >= 0;
-        var reaching = dominated ? before.Skip(killing).ToList() : before;
+        var reaching = dominated ? before.GetRange(killing, before.Count - killing) : before;
         foreach (var loop in Loops(use))
         {
-            reaching.AddRange(writes.Where(w => w.Syntax.SpanStart > position && loop.Syntax.Span.Contains(w.Syntax.Span)));
+            foreach (var write in writes)
+            {
+                if (write.Syntax.SpanStart > position && loop.Syntax.Span.Contains(write.Syntax.Span))
+                {
+                    reaching.Add(write);
+                }
+            }
         }
 
         return reaching;
+    }
+
+    /// <summary>Both lists in one, ordered by start position (stable: the first list first on equal starts).</summary>
+    private static IReadOnlyList<IOperation> BySource(IReadOnlyList<IOperation> first, IReadOnlyList<IOperation> second)
+    {
+        if (first.Count + second.Count <= 1)
+        {
+            return first.Count == 1 ? first : second;
+        }
+
+        var all = new IOperation[first.Count + second.Count];
+        var keys = new long[all.Length];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = i < first.Count ? first[i] : second[i - first.Count];
+            keys[i] = ((long)all[i].Syntax.SpanStart << 32) | (uint)i;
+        }
+
+        System.Array.Sort(keys, all);
+        return all;
     }
 
     /// <summary>
@@ -462,7 +509,10 @@ internal sealed class DtypeFlow
     /// member; expression-bodied and getter bodies count as writes of their property. Only members
     /// whose text names the symbol are bound (once per compilation each), to keep the cost down.
     /// </summary>
-    private IEnumerable<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements)
+    private IReadOnlyList<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements) =>
+        (elements ? typeElementWrites : typeWrites).GetValue(symbol, s => FindTypeWrites(s, context.CancellationToken, elements));
+
+    private List<IOperation> FindTypeWrites(ISymbol symbol, CancellationToken cancellationToken, bool elements)
     {
         if (symbol.ContainingType is not { } type || type.DeclaringSyntaxReferences.Length == 0)
         {
@@ -480,12 +530,12 @@ internal sealed class DtypeFlow
             var isOwnGetter = !elements && SymbolEqualityComparer.Default.Equals(member, symbol) && member is IPropertySymbol;
             foreach (var reference in member.DeclaringSyntaxReferences)
             {
-                if (!Mentions(reference, symbol.Name, context.CancellationToken))
+                if (!Mentions(reference, symbol.Name, cancellationToken))
                 {
                     continue;
                 }
 
-                foreach (var index in IndexesOf(reference, context.CancellationToken))
+                foreach (var index in IndexesOf(reference, cancellationToken))
                 {
                     all.AddRange(elements
                         ? index.ElementWritesOf(symbol).Concat(index.WritesOf(symbol))
@@ -503,8 +553,20 @@ internal sealed class DtypeFlow
         return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
     }
 
-    private static bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
-        reference.GetSyntax(cancellationToken).DescendantTokens().Any(t => t.ValueText == name);
+    private bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
+        memberIdentifiers.GetValue(reference.GetSyntax(cancellationToken), static node =>
+        {
+            var identifiers = new HashSet<string>(System.StringComparer.Ordinal);
+            foreach (var token in node.DescendantTokens())
+            {
+                if (token.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.IdentifierToken))
+                {
+                    identifiers.Add(token.ValueText);
+                }
+            }
+
+            return identifiers;
+        }).Contains(name);
 
     private List<FlowIndex> IndexesOf(SyntaxReference reference, CancellationToken cancellationToken) =>
         memberIndexes.GetValue(reference.GetSyntax(cancellationToken), _ =>

@@ -1,27 +1,34 @@
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers.Helpers;
 
 /// <summary>
-/// The TorchSharp and PrecisionPolicy types the rules look for, resolved once per compilation.
+/// The TorchSharp and PrecisionPolicy types the rules look for, resolved once per compilation and
+/// shared by every rule (each metadata-name lookup searches all the references the first time).
 /// </summary>
 internal sealed class TorchSymbols
 {
+    private static readonly ConditionalWeakTable<Compilation, StrongBox<TorchSymbols?>> Instances = new();
+
     private TorchSymbols(Compilation compilation, INamedTypeSymbol torch)
     {
+        // TorchSharp's types are looked up in TorchSharp's assembly: a compilation-wide lookup searches
+        // every reference. PrecisionPolicy's types may come from the runtime or from source (tests, stand-ins).
+        var torchSharp = torch.ContainingAssembly;
         Torch = torch;
-        Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
-        Module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
-        Optim = compilation.GetTypeByMetadataName("TorchSharp.torch+optim");
-        Optimizer = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
-        OptimizerHelper = compilation.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
-        LRScheduler = compilation.GetTypeByMetadataName("TorchSharp.torch+optim+lr_scheduler+LRScheduler");
-        NnUtils = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+utils");
-        ScalarType = compilation.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
-        NormBase = compilation.GetTypeByMetadataName("TorchSharp.Modules.NormBase");
+        Tensor = torchSharp.GetTypeByMetadataName("TorchSharp.torch+Tensor");
+        Module = torchSharp.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
+        Optim = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim");
+        Optimizer = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
+        OptimizerHelper = torchSharp.GetTypeByMetadataName("TorchSharp.Modules.OptimizerHelper");
+        LRScheduler = torchSharp.GetTypeByMetadataName("TorchSharp.torch+optim+lr_scheduler+LRScheduler");
+        NnUtils = torchSharp.GetTypeByMetadataName("TorchSharp.torch+nn+utils");
+        ScalarType = torchSharp.GetTypeByMetadataName("TorchSharp.torch+ScalarType");
+        NormBase = torchSharp.GetTypeByMetadataName("TorchSharp.Modules.NormBase");
         Autocast = compilation.GetTypeByMetadataName("PrecisionPolicy.AutocastAttribute");
         HighPrecision = compilation.GetTypeByMetadataName("PrecisionPolicy.HighPrecisionAttribute");
         LossScaling = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScalingAttribute");
@@ -31,7 +38,7 @@ internal sealed class TorchSymbols
         MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
         LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
         NormLayers = CastCatalog.ModulesOf(ModuleFamily.Normalization)
-            .Select(row => compilation.GetTypeByMetadataName(row.TypeName))
+            .Select(row => torchSharp.GetTypeByMetadataName(row.TypeName))
             .OfType<INamedTypeSymbol>()
             .ToImmutableArray();
     }
@@ -58,12 +65,10 @@ internal sealed class TorchSymbols
     /// <summary>The norm layer types of the catalogue's module rows.</summary>
     public ImmutableArray<INamedTypeSymbol> NormLayers { get; }
 
-    /// <summary>Null unless the compilation references TorchSharp: every rule is silent then.</summary>
-    public static TorchSymbols? TryCreate(Compilation compilation)
-    {
-        var torch = compilation.GetTypeByMetadataName("TorchSharp.torch");
-        return torch is null ? null : new TorchSymbols(compilation, torch);
-    }
+    /// <summary>Null unless the compilation references TorchSharp: every rule is silent then. One instance per compilation.</summary>
+    public static TorchSymbols? TryCreate(Compilation compilation) =>
+        Instances.GetValue(compilation, static c => new StrongBox<TorchSymbols?>(
+            c.GetTypeByMetadataName("TorchSharp.torch") is { } torch ? new TorchSymbols(c, torch) : null)).Value;
 
     public bool IsTensor(ITypeSymbol? type) => Derives(type, Tensor);
 

@@ -19,6 +19,7 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// an optimizer step can run after the backward on a path with no branch on a finiteness result
 /// (isfinite/isinf/isnan, <c>double.IsFinite</c>, ..., directly, through locals, or in a helper of
 /// the compilation). The scaler's own checking step (a GradScaler-shaped <c>Step(opt)</c>) is no such step.
+/// The graph is built only for bodies whose structure does not settle the sequence (<see cref="ScalerOutline"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
@@ -53,6 +54,7 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
         var cancellationToken = context.CancellationToken;
         var scales = new LossScales(flow, cancellationToken);
         Finiteness? finiteness = null;
+        IOperation? graphRoot = null;
         ControlFlowGraph? graph = null;
         foreach (var (scaler, type, shape) in DrivenScalers(block, shapes))
         {
@@ -64,19 +66,28 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
             }
 
             finiteness ??= new Finiteness(block, cancellationToken);
-            graph ??= context.GetControlFlowGraph(root);
-            var sequence = new ScalerSequence(graph, events, finiteness.IsRead, cancellationToken);
-            foreach (var unscale in sequence.SecondUnscales)
+            graphRoot ??= root;
+
+            // The control flow graph only where the body's structure leaves the sequence open.
+            IReadOnlyList<SyntaxNode> secondUnscales = [], uncheckedSteps = [];
+            if (!ScalerOutline.TrySettle(graphRoot, block.Operations, events, finiteness.IsRead, out var updatedAfterBackward))
+            {
+                graph ??= context.GetControlFlowGraph(graphRoot);
+                var sequence = new ScalerSequence(graph, events, finiteness.IsRead, cancellationToken);
+                (secondUnscales, uncheckedSteps, updatedAfterBackward) = (sequence.SecondUnscales, sequence.UncheckedSteps, sequence.UpdatedAfterBackward);
+            }
+
+            foreach (var unscale in secondUnscales)
             {
                 Report(context, unscale, type, scaler, "unscales the gradients a second time before Update: divide them by the scale once per step");
             }
 
-            if (!sequence.UpdatedAfterBackward && scaler is not IParameterSymbol && !UpdatedElsewhere(scaler, shape, cancellationToken))
+            if (!updatedAfterBackward && scaler is not IParameterSymbol && !UpdatedElsewhere(scaler, shape, cancellationToken))
             {
                 Report(context, backward.Syntax, type, scaler, $"is never updated after this backward: call {shape.UpdateMethod} after every step, or the scale never backs off after an overflow nor grows");
             }
 
-            foreach (var step in sequence.UncheckedSteps)
+            foreach (var step in uncheckedSteps)
             {
                 var instead = shape.StepMethod is null
                     ? "test the gradients (isfinite), skip the step on inf/NaN and pass the result to " + shape.UpdateMethod

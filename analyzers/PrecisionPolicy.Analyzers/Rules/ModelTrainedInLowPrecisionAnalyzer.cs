@@ -37,17 +37,24 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
             return;
         }
 
-        var operations = block.Operations;
-        if (operations.Any(o => o is IObjectCreationOperation creation && symbols.IsMasterWeightOptimizer(creation.Type)))
+        if (block.Creations.Any(c => symbols.IsMasterWeightOptimizer(c.Type)))
         {
             return;
         }
 
+        // Each form needs its name or creation in the body: most bodies have none and are not walked.
         // A hand-written update reads a gradient in this body (ReadsGradient follows locals only).
         var readsGradients = block.Mentions("grad");
-        var trains = block.Mentions("set_default_dtype") && (block.MentionsAny("backward", "step") ||
-            operations.Any(o => o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory) ||
-                o is IObjectCreationOperation creation && symbols.IsOptimizerClass(creation.Type)));
+        var setsDefaultDtype = block.Mentions("set_default_dtype");
+        var createsOptimizer = block.Creations.Any(c => symbols.IsOptimizerClass(c.Type));
+        if (!readsGradients && !setsDefaultDtype && !createsOptimizer)
+        {
+            return;
+        }
+
+        var operations = block.Operations;
+        var trains = setsDefaultDtype && (block.MentionsAny("backward", "step") || createsOptimizer ||
+            operations.Any(o => o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory)));
         foreach (var operation in operations)
         {
             var message = operation switch

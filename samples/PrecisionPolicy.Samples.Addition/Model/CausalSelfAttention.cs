@@ -14,6 +14,8 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
     private readonly Linear proj;
     private readonly Tensor causalMask;
     private readonly Scalar scoreScale;
+    private readonly Scalar? gain;
+    private readonly bool scoresInFp32;
     private readonly int heads;
 
     public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
@@ -22,7 +24,11 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
         qkv = Linear(config.Width, 3 * config.Width);
         proj = Linear(config.Width, config.Width);
         causalMask = ones(config.Context, config.Context, dtype: ScalarType.Bool).triu(1);
-        scoreScale = (1.0 / Math.Sqrt(config.Width / config.Heads)).ToScalar();
+        // With a gain g the scale is 1/(g² sqrt(d)): powers of two, so the product is exact where it fits.
+        var gainFactor = Math.Pow(2, config.AttentionGainLog2);
+        scoreScale = (1.0 / (gainFactor * gainFactor * Math.Sqrt(config.Width / config.Heads))).ToScalar();
+        gain = config.AttentionGainLog2 == 0 ? null : gainFactor.ToScalar();
+        scoresInFp32 = config.ScoresInFp32;
         RegisterComponents();
     }
 
@@ -35,10 +41,15 @@ public sealed partial class CausalSelfAttention : Module<Tensor, Tensor>
         var k = parts[1].view(batch, time, heads, headSize).transpose(1, 2);
         var v = parts[2].view(batch, time, heads, headSize).transpose(1, 2);
 
-        var scores = matmul(q, k.transpose(-2, -1)).mul(scoreScale);
+        if (gain is not null) (q, k) = (q.mul(gain), k.mul(gain));
+        var scores = (scoresInFp32 ? ScoresInFp32(q, k) : matmul(q, k.transpose(-2, -1))).mul(scoreScale);
         scores = scores.masked_fill(causalMask[..(int)time, ..(int)time], Scalars.NegativeInfinity);
         var attention = functional.softmax(scores, -1);
         var y = matmul(attention, v).transpose(1, 2).contiguous().view(batch, time, width);
         return proj.call(y);
     }
+
+    /// <summary>The score matmul in FP32: large queries and keys cannot overflow it.</summary>
+    [HighPrecision]
+    private static Tensor ScoresInFp32(Tensor q, Tensor k) => matmul(q, k.transpose(-2, -1));
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Samples.Addition.Training;
@@ -5,15 +6,13 @@ using Spectre.Console;
 
 namespace PrecisionPolicy.Samples.Addition.Reporting;
 
-/// <summary>The final table: one column per run, so the runs compare side by side.</summary>
+/// <summary>The final tables: one column per run, so the runs compare side by side.</summary>
 public static class ResultsTable
 {
-    public static Table Build(IReadOnlyList<RunResult> results)
+    /// <summary>The precisions: losses, memory by role, gradients and scaling; losses compared with the fp32 run.</summary>
+    public static Table Build(IReadOnlyList<RunResult> results, RunResult? reference)
     {
-        var reference = results.FirstOrDefault(r => r.Name == "fp32");
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]PrecisionPolicy: one model, several precisions[/]");
-        table.AddColumn("");
-        foreach (var r in results) table.AddColumn(new TableColumn($"[bold]{r.Name}[/]").RightAligned());
+        var table = Columns("[bold]PrecisionPolicy: one model, several precisions[/]", results);
 
         Row("steps", r => r.Interrupted ? $"{r.Losses.Count} (interrupted)" : r.Losses.Count.ToString());
         Row("final loss (mean of last 10%)", r => Loss(r.FinalLoss, reference));
@@ -26,13 +25,51 @@ public static class ResultsTable
         foreach (var role in results.First().BytesByRole.Keys)
             Row(role, r => Bytes(r.BytesByRole[role]));
         Row("zero gradients (mean)", r => ZeroGradients(r, reference));
+        Row("lost updates", r => LostUpdates(r));
         Row("skipped steps", r => r.SkippedSteps.ToString());
         Row("final loss scale", r => r.FinalScale is { } scale ? scale.ToString("G6") : "off");
         Row("diverged", r => r.Diverged ? "[red]yes[/]" : "no");
         return table;
 
-        void Row(string label, System.Func<RunResult, string> cell) =>
-            table.AddRow(new[] { label }.Concat(results.Select(cell)).ToArray());
+        void Row(string label, Func<RunResult, string> cell) => AddRow(table, label, results, cell);
+    }
+
+    /// <summary>`--failure-modes`: each failure beside the run with the recipe's fix; losses compared with the fp32 run when it ran.</summary>
+    public static Table BuildFailureModes(IReadOnlyList<RunResult> results, RunResult? reference)
+    {
+        var table = Columns("[bold]Why each technique exists: the failure, and the recipe's fix[/]", results);
+        Row("shows", r => Markup.Escape(r.FailureMode ?? ""));
+        Row("steps", r => r.Interrupted ? $"{r.Losses.Count} (interrupted)" : r.Losses.Count.ToString());
+        Row("final loss (mean of last 10%)", r => Loss(r.FinalLoss, reference));
+        Row("held-out loss", r => r.HeldOutLoss.ToString("F4"));
+        Row("exact match (held-out)", r => r.ExactMatch.ToString("P1"));
+        Row("zero gradients (mean)", r => ZeroGradients(r, reference));
+        Row("lost updates", r => LostUpdates(r));
+        Row("skipped steps", r => r.SkippedSteps.ToString());
+        Row("final loss scale", r => r.FinalScale is { } scale ? scale.ToString("G6") : "off");
+        Row("diverged", r => r.Diverged ? "[red]yes[/]" : "no");
+        return table;
+
+        void Row(string label, Func<RunResult, string> cell) => AddRow(table, label, results, cell);
+    }
+
+    private static Table Columns(string title, IReadOnlyList<RunResult> results)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(title);
+        table.AddColumn("");
+        foreach (var r in results) table.AddColumn(new TableColumn($"[bold]{Markup.Escape(r.Name)}[/]").RightAligned());
+        return table;
+    }
+
+    private static void AddRow(Table table, string label, IReadOnlyList<RunResult> results, Func<RunResult, string> cell) =>
+        table.AddRow(new[] { label }.Concat(results.Select(cell)).ToArray());
+
+    // Updates rounded away (w + lr·g == w): FP16 weights without FP32 masters lose them.
+    private static string LostUpdates(RunResult r)
+    {
+        if (!double.IsFinite(r.LostUpdateFraction)) return "n/a";
+        var text = r.LostUpdateFraction.ToString("P2");
+        return r.LostUpdateFraction >= 0.01 ? $"[red]{text}[/]" : text;
     }
 
     private static string Loss(double loss, RunResult? reference)

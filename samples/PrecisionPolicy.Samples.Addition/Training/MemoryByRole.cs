@@ -11,10 +11,9 @@ namespace PrecisionPolicy.Samples.Addition.Training;
 /// </summary>
 public static class MemoryByRole
 {
-    public static IReadOnlyDictionary<string, long> Of(TinyGpt model, MasterWeightOptimizer optimizer, AdditionTask task, TrainingOptions options)
+    public static IReadOnlyDictionary<string, long> Of(TinyGpt model, MasterWeightMemory memory, AdditionTask task, TrainingOptions options)
     {
         var manifest = model.GetPrecisionManifest();
-        var memory = optimizer.Memory();
         var shape = new ActivationShape(options.Batch, task.ContextLength, options.Width, options.Layers, options.Heads);
         var precision = AutocastScope.Effective(manifest.Precision);
         return new Dictionary<string, long>

@@ -28,13 +28,17 @@ public sealed record RunResult
     /// <summary>Mean share of exactly-zero gradient elements: FP16 underflow shows here.</summary>
     public required double GradientZeroFraction { get; init; }
     public required bool Diverged { get; init; }
+    /// <summary>Share of parameter elements with a nonzero gradient that an applied step left unchanged (see <see cref="LostUpdates"/>).</summary>
+    public required double LostUpdateFraction { get; init; }
+    /// <summary>For a `--failure-modes` run: the failure it shows or recovers from; otherwise null.</summary>
+    public string? FailureMode { get; init; }
     /// <summary>Stopped early by Ctrl+C: fewer steps than asked.</summary>
     public required bool Interrupted { get; init; }
     public required string GemmMode { get; init; }
-    /// <summary>With --trace-numerics: every intercepted call site's statistics over the run; otherwise null.</summary>
+    /// <summary>With --trace-numerics (or for a traced run): every intercepted call site's statistics over the run; otherwise null.</summary>
     public IReadOnlyList<SiteNumerics>? Numerics { get; init; }
-    /// <summary>With --trace-numerics: the per-site statistics of each report window, for the plot over steps.</summary>
+    /// <summary>With --trace-numerics (or for a traced run): the per-site statistics of each report window, for the plot over steps.</summary>
     public IReadOnlyList<NumericsReport>? NumericsReports { get; init; }
-    /// <summary>With --trace-numerics: where the first skipped step's inf/NaN came from (file(line,col) op, direction, step).</summary>
+    /// <summary>With --trace-numerics (or for a traced run): where the first skipped step's inf/NaN came from (file(line,col) op, direction, step).</summary>
     public string? FirstFailingSite { get; init; }
 }

@@ -29,15 +29,16 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
         var random = new Random(options.Seed);
         var memory = TensorMemory.Start();
 
-        var config = new GptConfig(AdditionTask.VocabularySize, task.ContextLength, options.Width, options.Layers, options.Heads);
+        var config = new GptConfig(AdditionTask.VocabularySize, task.ContextLength, options.Width, options.Layers, options.Heads,
+            kind.AttentionGainLog2, kind.ScoresInFp32);
         using var model = new TinyGpt(config);
         model.to(device);
         model.ApplyPrecisionPolicy();
-        using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, options.LearningRate, weight_decay: 0.01),
-            new MasterWeightOptions { Scaling = kind.Scaling, MaxGradNorm = 1.0, TrackGradientStatistics = true });
-        Fp8Context.AttachAll(model, optimizer); // FP8 scaling state follows steps and checkpoints
+        using ParameterUpdate update = kind.Update == UpdateRule.InPlaceSgd ? new InPlaceSgdUpdate(model, options) : new MasterWeightUpdate(model, kind, options);
         NumericsTrace.Reset(); // each run's sites and statistics are its own
-        if (options.TraceNumerics) NumericsTrace.Enable(reportEvery: Math.Max(1, options.Steps / NumericsReportsPerRun));
+        var traced = options.TraceNumerics || kind.Traced;
+        if (traced) NumericsTrace.Enable(reportEvery: Math.Max(1, options.Steps / NumericsReportsPerRun));
+        using var lossWeight = kind.LossWeight.ToScalar(); // held: see Scalars
         string? firstFailingSite = null;
 
         var losses = new List<double>();
@@ -61,7 +62,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             StepOutcome outcome;
             try
             {
-                outcome = optimizer.Step(loss);
+                outcome = update.Step(kind.LossWeight == 1 ? loss : loss.mul(lossWeight));
             }
             catch (LossScaleException)
             {
@@ -76,11 +77,11 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             if (outcome.Gradients is { } g) zeroFractions.Add(g.ZeroFraction);
             progress(step + 1, losses[^1]);
         }
-        var numerics = options.TraceNumerics ? NumericsTrace.Summary() : null;
-        var numericsReports = options.TraceNumerics ? NumericsTrace.Reports : null;
+        var numerics = traced ? NumericsTrace.Summary() : null;
+        var numericsReports = traced ? NumericsTrace.Reports : null;
         NumericsTrace.Reset();
         if (losses.Count == 0 && interrupted) return null;
-        var scaled = optimizer.Scaler.Enabled;
+        var scaled = update.FinalScale is not null;
 
         var (heldOutLoss, exactMatch) = Evaluate(model, device);
         var tail = losses.Skip(losses.Count - Math.Max(1, losses.Count / 10)).ToArray();
@@ -96,9 +97,11 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             ExactMatch = exactMatch,
             MedianStepMilliseconds = Median(stepTimes),
             PeakTensorBytes = memory.PeakBytes,
-            BytesByRole = MemoryByRole.Of(model, optimizer, task, options),
-            SkippedSteps = (int)optimizer.Scaler.State.TotalSkips,
-            FinalScale = scaled ? optimizer.Scaler.Scale : null,
+            BytesByRole = MemoryByRole.Of(model, update.Memory(), task, options),
+            SkippedSteps = update.SkippedSteps,
+            FinalScale = update.FinalScale,
+            LostUpdateFraction = update.LostUpdateFraction,
+            FailureMode = kind.FailureMode,
             GradientZeroFraction = zeroFractions.Count == 0 ? double.NaN : zeroFractions.Average(),
             Diverged = diverged || !double.IsFinite(heldOutLoss),
             Interrupted = interrupted,

@@ -9,7 +9,10 @@ public sealed record TrainingOptions
     public int Width { get; init; } = 64;
     public int Layers { get; init; } = 2;
     public int Heads { get; init; } = 4;
+    /// <summary>AdamW's learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
+    /// <summary>Plain SGD's learning rate, for the runs that show lost updates.</summary>
+    public double SgdLearningRate { get; init; } = 0.5;
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "cpu";
     /// <summary>`--trace-numerics`: record per-call-site amax, underflow and overflow (NumericsTrace) in every run.</summary>
