@@ -25,7 +25,7 @@ public static class ResultsTable
         foreach (var role in results.First().BytesByRole.Keys)
             Row(role, r => Bytes(r.BytesByRole[role]));
         Row("zero gradients (mean)", r => ZeroGradients(r, reference));
-        Row("lost updates", r => LostUpdates(r));
+        if (results.Any(r => double.IsFinite(r.LostUpdateFraction))) Row("lost updates", r => LostUpdates(r));
         Row("skipped steps", r => r.SkippedSteps.ToString());
         Row("final loss scale", r => r.FinalScale is { } scale ? scale.ToString("G6") : "off");
         Row("diverged", r => r.Diverged ? "[red]yes[/]" : "no");

@@ -16,6 +16,7 @@ public sealed class InPlaceSgdUpdate : ParameterUpdate
     private readonly SGD optimizer;
 
     public InPlaceSgdUpdate(TinyGpt model, TrainingOptions options)
+        : base(countLostUpdates: true)
     {
         parameters = model.parameters().Where(p => p.requires_grad).ToArray();
         optimizer = optim.SGD(parameters, options.SgdLearningRate);
@@ -28,7 +29,7 @@ public sealed class InPlaceSgdUpdate : ParameterUpdate
         var gradients = parameters.Select(p => p.grad!).ToArray();
         var snapshot = LostUpdates.Before(parameters.Select(p => ((Tensor)p, p.grad!)));
         optimizer.step();
-        Lost.After(snapshot, applied: true);
+        Lost!.After(snapshot, applied: true);
         NumericsTrace.EndStep(); // no MasterWeightOptimizer ends the trace's step here
         return new StepOutcome(true, 1.0, double.NaN, null, 1) { Gradients = Statistics(gradients) };
     }

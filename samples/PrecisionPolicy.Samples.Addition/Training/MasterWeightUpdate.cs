@@ -13,6 +13,7 @@ public sealed class MasterWeightUpdate : ParameterUpdate
     private readonly MasterWeightOptimizer optimizer;
 
     public MasterWeightUpdate(TinyGpt model, RunKind kind, TrainingOptions options)
+        : base(kind.CountsLostUpdates)
     {
         // AdamW's eps and the clipping norm follow the loss weight: see RunKind.LossWeight.
         Func<IEnumerable<Parameter>, OptimizerHelper> factory = kind.Update == UpdateRule.MastersSgd
@@ -31,6 +32,7 @@ public sealed class MasterWeightUpdate : ParameterUpdate
     public override StepOutcome Step(Tensor loss)
     {
         optimizer.Backward(loss);
+        if (Lost is null) return optimizer.Step();
         var snapshot = LostUpdates.Before(optimizer.ParameterNames.Select(n => (optimizer.MasterOf(n), optimizer.GradientOf(n))));
         var outcome = optimizer.Step();
         Lost.After(snapshot, outcome.Applied);

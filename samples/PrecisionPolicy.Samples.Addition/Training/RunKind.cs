@@ -40,6 +40,9 @@ public sealed record RunKind(string Name, string Description, Precision Precisio
     /// <summary>How the parameters are updated.</summary>
     public UpdateRule Update { get; init; } = UpdateRule.MastersAdamW;
 
+    /// <summary>The SGD pair counts lost updates (w + lr·g == w); the other runs leave the count out of their steps.</summary>
+    public bool CountsLostUpdates => Update is UpdateRule.InPlaceSgd or UpdateRule.MastersSgd;
+
     /// <summary>
     /// The loss is multiplied by this before backward. AdamW's eps and the clipping norm are multiplied by
     /// it too, so in exact arithmetic the run trains exactly as with weight 1: only FP16's range tells them apart.
