@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
+using static TorchSharp.torch;
 
 namespace PrecisionPolicy;
 
@@ -20,4 +21,7 @@ internal static class Fp32AccumulateBackwardFailure
 
     /// <summary>The failure of a backward since the last call, or null; clears it.</summary>
     public static Exception? Take() => Interlocked.Exchange(ref failure, null);
+
+    /// <summary>The gradient a failed node returns for an operand: NaN everywhere, so no step applies it.</summary>
+    public static Tensor NaNGradient(long[] shape, ScalarType dtype, Device device) => full(shape, float.NaN, dtype: dtype, device: device);
 }

@@ -53,8 +53,8 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
         catch (ExternalException e)
         {
             Fp32AccumulateBackwardFailure.Record("Linear", e);
-            grads = [NaNs(shapes.Input, shapes.Dtype, grad_output.device), NaNs(shapes.Weight, shapes.Dtype, grad_output.device)];
-            if (shapes.Bias is { } b) grads.Add(NaNs(b, shapes.Dtype, grad_output.device));
+            grads = [Fp32AccumulateBackwardFailure.NaNGradient(shapes.Input, shapes.Dtype, grad_output.device), Fp32AccumulateBackwardFailure.NaNGradient(shapes.Weight, shapes.Dtype, grad_output.device)];
+            if (shapes.Bias is { } b) grads.Add(Fp32AccumulateBackwardFailure.NaNGradient(b, shapes.Dtype, grad_output.device));
         }
         foreach (var g in grads) g.MoveToOuterDisposeScope();
         return grads;
@@ -70,8 +70,6 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
         var gradWeight = rows.t().mm(input.to(ScalarType.Float32).reshape(-1, input.shape[^1])).to(weight.dtype);
         return hasBias ? [gradInput, gradWeight, rows.sum(0L).to(weight.dtype)] : [gradInput, gradWeight];
     }
-
-    private static Tensor NaNs(long[] shape, ScalarType dtype, Device device) => full(shape, float.NaN, dtype: dtype, device: device);
 
     private sealed record GradientShapes(long[] Input, long[] Weight, long[]? Bias, ScalarType Dtype);
 }

@@ -58,13 +58,11 @@ internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFun
         catch (ExternalException e)
         {
             Fp32AccumulateBackwardFailure.Record(Name, e);
-            grads = [NaNs(shapes.Left, shapes.Dtype, grad_output.device), NaNs(shapes.Right, shapes.Dtype, grad_output.device)];
+            grads = [Fp32AccumulateBackwardFailure.NaNGradient(shapes.Left, shapes.Dtype, grad_output.device), Fp32AccumulateBackwardFailure.NaNGradient(shapes.Right, shapes.Dtype, grad_output.device)];
         }
         foreach (var g in grads) g.MoveToOuterDisposeScope();
         return grads;
     }
-
-    private static Tensor NaNs(long[] shape, ScalarType dtype, Device device) => full(shape, float.NaN, dtype: dtype, device: device);
 
     private sealed record OperandShapes(long[] Left, long[] Right, ScalarType Dtype);
 }
