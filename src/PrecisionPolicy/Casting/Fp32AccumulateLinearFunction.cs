@@ -14,6 +14,7 @@ namespace PrecisionPolicy;
 /// multiplies in FP32 and rounds the result to the operands' dtype; backward widens the saved operands
 /// again and computes the gradients in FP32 as linear's own backward does (grad·W, gradᵀ·X, the sum
 /// over rows), each rounded to its operand's dtype.
+/// Its output is not held twice (<see cref="CustomNodeOutputCache"/>).
 /// A failure in backward gives NaN gradients and is kept by <see cref="Fp32AccumulateBackwardFailure"/>.
 /// </summary>
 internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFunction<Fp32AccumulateLinearFunction>
@@ -24,7 +25,7 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
 
     /// <summary>The FP32-accumulated <c>linear</c> of 16-bit operands, rounded to their dtype.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
-        bias is null ? apply(input, weight) : apply(input, weight, bias);
+        CustomNodeOutputCache.Release(bias is null ? apply(input, weight) : apply(input, weight, bias));
 
     /// <summary>vars: input and weight in the compute dtype, then the bias (same dtype) when there is one.</summary>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
@@ -32,6 +33,7 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
         var input = (Tensor)vars[0];
         var weight = (Tensor)vars[1];
         var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
+        CustomNodeOutputCache.Remember(ctx);
         ctx.save_for_backward([input, weight]);
         ctx.save_data(Shapes, new GradientShapes(input.shape, weight.shape, bias?.shape, input.dtype));
         using var scope = NewDisposeScope();
@@ -44,6 +46,7 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         var shapes = (GradientShapes)ctx.get_data(Shapes);
+        if (grad_output.IsInvalid) return shapes.Bias is null ? [null!, null!] : [null!, null!, null!]; // no gradient reached the output: CustomNodeOutputCache
         using var scope = NewDisposeScope();
         List<Tensor> grads;
         try

@@ -13,7 +13,7 @@ namespace PrecisionPolicy;
 /// operands' dtype. Backward widens the saved operands again, runs the op once more on them and lets
 /// autograd differentiate that FP32 op (its own backward, so broadcast and 1-D operands give exactly the
 /// composite's gradients), each gradient rounded to its operand's dtype: one extra FP32 GEMM per node
-/// for holding half the bytes. A failure in backward gives NaN gradients and is kept by
+/// for holding half the bytes. Its output is not held twice (<see cref="CustomNodeOutputCache"/>). A failure in backward gives NaN gradients and is kept by
 /// <see cref="Fp32AccumulateBackwardFailure"/>.
 /// </summary>
 internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFunction<T> where T : Fp32AccumulateGemmFunction<T>, new()
@@ -21,7 +21,7 @@ internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFun
     private const string Shapes = "shapes";
 
     /// <summary>The FP32-accumulated op of two 16-bit operands of one dtype, rounded to it.</summary>
-    public static Tensor Apply(Tensor left, Tensor right) => apply(left, right);
+    public static Tensor Apply(Tensor left, Tensor right) => CustomNodeOutputCache.Release(apply(left, right));
 
     /// <summary>The op itself (on FP32 operands).</summary>
     protected abstract Tensor Multiply(Tensor left, Tensor right);
@@ -31,6 +31,7 @@ internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFun
     {
         var left = (Tensor)vars[0];
         var right = (Tensor)vars[1];
+        CustomNodeOutputCache.Remember(ctx);
         ctx.save_for_backward([left, right]);
         ctx.save_data(Shapes, new OperandShapes(left.shape, right.shape, left.dtype));
         using var scope = NewDisposeScope();
@@ -42,6 +43,7 @@ internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFun
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         var shapes = (OperandShapes)ctx.get_data(Shapes);
+        if (grad_output.IsInvalid) return [null!, null!]; // no gradient reached the output: CustomNodeOutputCache
         using var scope = NewDisposeScope();
         List<Tensor> grads;
         try

@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Reflection;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy;
+
+/// <summary>
+/// Frees the output-sized buffer TorchSharp 0.107 keeps beside each output of a C# autograd node.
+/// <c>Function&lt;T&gt;.apply</c> stores <c>empty_like(output)</c> per output in the node
+/// (<c>Node&lt;T&gt;._outputCache</c>) for the node's lifetime, only to build zeros when backward brings no
+/// gradient for that output. For an Fp32Accumulate GEMM node that is a second copy of its result, alive
+/// until the graph is freed: BF16 attention scores and MLP activations would cost twice their bytes.
+/// <see cref="Release"/> frees the buffers and nulls the entries, which TorchSharp's backward reads as
+/// "pass the missing gradient on as undefined": the node's backward then gets an invalid
+/// <c>grad_output</c> and returns no gradients (what zeros would have given, without allocating them).
+/// When TorchSharp's internals differ (another version), nothing is freed: the node only holds more memory.
+/// </summary>
+internal static class CustomNodeOutputCache
+{
+    private static readonly FieldInfo? ContextNode = typeof(autograd.AutogradContext).GetField("_node", BindingFlags.NonPublic | BindingFlags.Instance);
+    private static readonly ConcurrentDictionary<Type, FieldInfo?> CacheFields = new();
+
+    // The context of the node whose forward ran last on this thread: apply builds the cache after forward returns.
+    [ThreadStatic] private static autograd.AutogradContext? pending;
+
+    /// <summary>Called by a node's forward: its context, for the <see cref="Release"/> after apply.</summary>
+    public static void Remember(autograd.AutogradContext ctx) => pending = ctx;
+
+    /// <summary>Frees the output cache of the node whose forward ran last on this thread; returns <paramref name="output"/>.</summary>
+    public static Tensor Release(Tensor output)
+    {
+        var ctx = pending;
+        pending = null;
+        if (ctx is not null && Cache(ctx) is { } cache)
+        {
+            for (var i = 0; i < cache.Count; i++)
+            {
+                cache[i]?.Dispose();
+                cache[i] = null;
+            }
+        }
+        return output;
+    }
+
+    /// <summary>True when a node's cache is there and holds no buffer: what tests check against an upgrade of TorchSharp.</summary>
+    internal static bool IsReleased(autograd.AutogradContext ctx) => Cache(ctx) is { } cache && cache.TrueForAll(static t => t is null);
+
+    private static List<Tensor?>? Cache(autograd.AutogradContext ctx)
+    {
+        if (ContextNode?.GetValue(ctx) is not { } node) return null;
+        var field = CacheFields.GetOrAdd(node.GetType(), static type => type.GetField("_outputCache", BindingFlags.NonPublic | BindingFlags.Instance));
+        return field?.GetValue(node) as List<Tensor?>;
+    }
+}
