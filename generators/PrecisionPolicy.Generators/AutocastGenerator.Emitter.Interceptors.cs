@@ -147,27 +147,52 @@ public sealed partial class AutocastGenerator
                 w.Line("    " + SiteId(spec.Fp8Site, input) + ", " + SiteId(spec.Fp8Site, "weight") + ", compute);");
                 return;
             }
+            // An FP32 op's widened inputs are freed once it returns (autograd holds its own reference to what its
+            // backward needs): left to the caller's dispose scope, each would cost twice a 16-bit activation's bytes.
+            var copies = ReleasesFloat32Copies(spec);
+            var selfCopy = copies && spec.ThisCast == ArgumentCast.Float32 && spec.ThisType == Tensor;
+            if (selfCopy) w.Line("var selfFp32 = " + CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site) + ";" + comment);
+            var copied = copies ? spec.Parameters.Where(IsReleasedFloat32Copy).ToList() : new List<ParameterSpec>();
+            foreach (var p in copied) w.Line("var " + CopyName(p.Name) + " = " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + ";" + comment);
+
             var target = spec.ThisType.Length > 0
-                ? (spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site)) + "." + spec.MethodName
+                ? (selfCopy ? "selfFp32" : spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site)) + "." + spec.MethodName
                 : spec.StaticContainingType + "." + spec.MethodName;
-            var call = spec.ResultCast == ResultCast.LowPrecisionResult ? "var result = " : "return ";
+            var call = spec.ResultCast == ResultCast.LowPrecisionResult || copies ? "var result = " : "return ";
+            var targetComment = spec.ThisCast != ArgumentCast.None && !selfCopy ? comment : "";
             if (spec.Parameters.Count == 0)
             {
-                w.Line(call + target + "();" + (spec.ThisCast != ArgumentCast.None ? comment : ""));
+                w.Line(call + target + "();" + targetComment);
             }
             else
             {
-                w.Line(call + target + "(" + (spec.ThisCast != ArgumentCast.None ? comment : ""));
+                w.Line(call + target + "(" + targetComment);
                 for (var i = 0; i < spec.Parameters.Count; i++)
                 {
                     var p = spec.Parameters[i];
                     var end = i == spec.Parameters.Count - 1 ? ");" : ",";
-                    w.Line("    " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + end + (p.Cast != ArgumentCast.None ? comment : ""));
+                    w.Line("    " + (copied.Contains(p) ? CopyName(p.Name) + end : CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + end + (p.Cast != ArgumentCast.None ? comment : "")));
                 }
             }
             if (spec.ResultCast == ResultCast.LowPrecisionResult)
                 w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+            if (!copies) return;
+            const string released = " // the FP32 copy is freed now; autograd keeps what backward needs";
+            if (selfCopy) w.Line(Autocast + ".ReleaseFloat32Copy(selfFp32, self, result);" + released);
+            foreach (var p in copied) w.Line(Autocast + ".ReleaseFloat32Copy(" + CopyName(p.Name) + ", " + p.Name + ", result);" + released);
+            w.Line("return result;");
         }
+
+        // A TorchSharp op (not a module call: a module may keep its input) of an FP32 row returning one tensor, with a
+        // tensor input it widens: what its widened copies can be freed for as soon as it returns.
+        private static bool ReleasesFloat32Copies(InterceptorSpec spec) =>
+            spec.Category == CastCategory.Float32 && spec.ReturnType == Tensor && spec.ResultCast == ResultCast.None
+            && ((spec.ThisCast == ArgumentCast.Float32 && spec.ThisType == Tensor) || spec.Parameters.Any(IsReleasedFloat32Copy));
+
+        private static bool IsReleasedFloat32Copy(ParameterSpec p) =>
+            !p.IsParams && (p.Cast == ArgumentCast.Float32 || p.Cast == ArgumentCast.Float32Optional) && IsTensor(p.Type);
+
+        private static string CopyName(string parameter) => parameter.TrimStart('@') + "Fp32";
 
         // The runtime helper of a two-operand matmul or bmm site (PolicyCasts.MatMul/Bmm), or null for any other site.
         private static string? GemmOpHelper(InterceptorSpec spec)

@@ -59,6 +59,19 @@ public static class Autocast
     /// <summary><see cref="Float32(Tensor)"/> for optional inputs (weights of norms, loss weights).</summary>
     public static Tensor? Float32Optional(Tensor? tensor) => tensor is null ? null : Float32(tensor);
 
+    /// <summary>
+    /// Frees <paramref name="widened"/>, the float32 copy <see cref="Float32(Tensor)"/> made of <paramref name="original"/>
+    /// for a TorchSharp op that has returned <paramref name="result"/>. Autograd holds its own reference to an input its
+    /// backward needs (layer_norm's, pow's), so only this handle goes; an input it does not need (softmax's, log_softmax's)
+    /// is freed now instead of when the caller's dispose scope ends, where a 16-bit model would hold it at twice its
+    /// bytes. Nothing happens when no copy was made (the input was float32 already, or null) or the op returned it.
+    /// </summary>
+    public static void ReleaseFloat32Copy(Tensor? widened, Tensor? original, Tensor result)
+    {
+        if (widened is null || ReferenceEquals(widened, original) || ReferenceEquals(widened, result)) return;
+        widened.Dispose();
+    }
+
     /// <summary>The widest castable floating dtype among the tensors (for promote ops), or null if none.</summary>
     public static ScalarType? Widest(params Tensor?[] tensors)
     {
