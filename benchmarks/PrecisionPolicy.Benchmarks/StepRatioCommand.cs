@@ -9,7 +9,8 @@ namespace PrecisionPolicy.Benchmarks;
 /// The toolkit FP32 step against plain TorchSharp's, interleaved: each round times one step of each
 /// (order alternating), so a load change on a shared machine hits both sides of a round alike, and the
 /// median of the per-round ratios is reported per width. BenchmarkDotNet measures the variants one after
-/// another, which on a loaded machine spreads the ratio by tens of percent.
+/// another, which on a loaded machine spreads the ratio by tens of percent. Each step is timed twice:
+/// wall clock, and the thread's CPU time (<see cref="ThreadCpuClock"/>), which the load barely moves.
 /// Run: ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]
 /// </summary>
 internal static class StepRatioCommand
@@ -25,29 +26,46 @@ internal static class StepRatioCommand
             var toolkit = new StepVsTorchSharpBenchmarks { Width = width };
             plain.SetupPlain();
             toolkit.SetupToolkitFp32();
-            var ratios = new double[rounds];
-            var (plainTimes, toolkitTimes) = (new double[rounds], new double[rounds]);
+            var (wall, cpu) = (new Timings(rounds), new Timings(rounds));
             for (var round = -3; round < rounds; round++)
             {
-                double p, t;
+                StepTime p, t;
                 if ((round & 1) == 0) (p, t) = (Time(() => plain.PlainTorchSharpFp32()), Time(() => toolkit.ToolkitFp32()));
                 else (t, p) = (Time(() => toolkit.ToolkitFp32()), Time(() => plain.PlainTorchSharpFp32()));
                 if (round < 0) continue;
-                (plainTimes[round], toolkitTimes[round], ratios[round]) = (p, t, t / p);
+                wall.Add(round, p.Wall, t.Wall);
+                cpu.Add(round, p.Cpu, t.Cpu);
             }
             plain.Cleanup();
             toolkit.Cleanup();
-            Console.WriteLine(FormattableString.Invariant(
-                $"width {width}: ratio {Median(ratios):F3} (quartiles {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3}); plain {Median(plainTimes):F1} ms, toolkit {Median(toolkitTimes):F1} ms"));
+            Console.WriteLine($"width {width}: wall clock {wall}");
+            if (ThreadCpuClock.IsAvailable) Console.WriteLine($"width {width}: thread CPU {cpu}");
         }
         return 0;
     }
 
-    private static double Time(Action step)
+    private static StepTime Time(Action step)
     {
+        var cpuStart = ThreadCpuClock.IsAvailable ? ThreadCpuClock.Milliseconds() : 0;
         var clock = Stopwatch.StartNew();
         step();
-        return clock.Elapsed.TotalMilliseconds;
+        var wall = clock.Elapsed.TotalMilliseconds;
+        return new StepTime(wall, ThreadCpuClock.IsAvailable ? ThreadCpuClock.Milliseconds() - cpuStart : double.NaN);
+    }
+
+    private readonly record struct StepTime(double Wall, double Cpu);
+
+    private sealed class Timings(int rounds)
+    {
+        private readonly double[] plain = new double[rounds];
+        private readonly double[] toolkit = new double[rounds];
+        private readonly double[] ratios = new double[rounds];
+
+        public void Add(int round, double plainMs, double toolkitMs) =>
+            (plain[round], toolkit[round], ratios[round]) = (plainMs, toolkitMs, toolkitMs / plainMs);
+
+        public override string ToString() => FormattableString.Invariant(
+            $"ratio {Median(ratios):F3} (quartiles {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3}); plain {Median(plain):F1} ms, toolkit {Median(toolkit):F1} ms");
     }
 
     private static double Median(double[] values) => Quantile(values, 0.5);
