@@ -13,7 +13,7 @@ namespace PrecisionPolicy;
 /// gradient for that output. For an Fp32Accumulate GEMM node that is a second copy of its result, alive
 /// until the graph is freed: BF16 attention scores and MLP activations would cost twice their bytes.
 /// <see cref="Release"/> frees the buffers and nulls the entries, which TorchSharp's backward reads as
-/// "pass the missing gradient on as undefined": the node's backward then gets an invalid
+/// "pass the missing gradient on as undefined": <see cref="GuardedAutogradFunction{T}"/> then gets an invalid
 /// <c>grad_output</c> and returns no gradients (what zeros would have given, without allocating them).
 /// When TorchSharp's internals differ (another version), nothing is freed: the node only holds more memory.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class CustomNodeOutputCache
     // The context of the node whose forward ran last on this thread: apply builds the cache after forward returns.
     [ThreadStatic] private static autograd.AutogradContext? pending;
 
-    /// <summary>Called by a node's forward: its context, for the <see cref="Release"/> after apply.</summary>
+    /// <summary>Called by a node's forward once it has run: its context, for the <see cref="Release"/> after apply.</summary>
     public static void Remember(autograd.AutogradContext ctx) => pending = ctx;
 
     /// <summary>Frees the output cache of the node whose forward ran last on this thread; returns <paramref name="output"/>.</summary>
@@ -43,9 +43,6 @@ internal static class CustomNodeOutputCache
         }
         return output;
     }
-
-    /// <summary>True when a node's cache is there and holds no buffer: what tests check against an upgrade of TorchSharp.</summary>
-    internal static bool IsReleased(autograd.AutogradContext ctx) => Cache(ctx) is { } cache && cache.TrueForAll(static t => t is null);
 
     private static List<Tensor?>? Cache(autograd.AutogradContext ctx)
     {
