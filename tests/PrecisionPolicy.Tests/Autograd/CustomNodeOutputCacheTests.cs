@@ -2,12 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Tests.Casting;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace PrecisionPolicy.Tests.Casting;
+namespace PrecisionPolicy.Tests.Autograd;
 
 /// <summary>
 /// The Fp32Accumulate nodes free the <c>empty_like</c> copy TorchSharp keeps of each C# node's output,
