@@ -16,7 +16,7 @@ public static class FailureModesPlot
     private const int ImageWidth = 1000, PanelHeight = 380;
 
     /// <summary>Title of the lost-updates panel below a failure's loss panel.</summary>
-    public const string LostUpdatesTitle = "lost updates per step";
+    public const string LostUpdatesTitle = "share of the nonzero-gradient elements each step left unchanged";
 
     public static void Save(IReadOnlyList<RunResult> results, RunResult? reference, string path)
     {
@@ -49,7 +49,7 @@ public static class FailureModesPlot
                 line.LegendText = $"{runs[j].Name} ({runs[j].LostUpdateFraction:P1} of all)";
                 Style(line, RunColor(j), RunWidth(j));
             }
-            Label(lost, $"{mode.Key}: {LostUpdatesTitle}", "% of nonzero-gradient elements unchanged");
+            Label(lost, $"{mode.Key}: {LostUpdatesTitle}", "% lost");
         }
         return multiplot;
     }
