@@ -12,7 +12,7 @@ namespace PrecisionPolicy;
 /// (<c>Node&lt;T&gt;._outputCache</c>) for the node's lifetime, only to build zeros when backward brings no
 /// gradient for that output. For an Fp32Accumulate GEMM node that is a second copy of its result, alive
 /// until the graph is freed: BF16 attention scores and MLP activations would cost twice their bytes.
-/// <see cref="Release"/> frees the buffers and nulls the entries, which TorchSharp's backward reads as
+/// <see cref="Apply"/> frees the buffers and nulls the entries, which TorchSharp's backward reads as
 /// "pass the missing gradient on as undefined": <see cref="GuardedAutogradFunction{T}"/> then gets an invalid
 /// <c>grad_output</c> and returns no gradients (what zeros would have given, without allocating them).
 /// When TorchSharp's internals differ (another version), nothing is freed: the node only holds more memory.
@@ -22,26 +22,38 @@ internal static class CustomNodeOutputCache
     private static readonly FieldInfo? ContextNode = typeof(autograd.AutogradContext).GetField("_node", BindingFlags.NonPublic | BindingFlags.Instance);
     private static readonly ConcurrentDictionary<Type, FieldInfo?> CacheFields = new();
 
-    // The context of the node whose forward ran last on this thread: apply builds the cache after forward returns.
+    // The context of the node whose forward ran last on this thread inside Apply (apply builds the cache after
+    // forward returns); null outside Apply, so no other node's context is kept alive here.
     [ThreadStatic] private static autograd.AutogradContext? pending;
+    [ThreadStatic] private static bool applying;
 
-    /// <summary>Called by a node's forward once it has run: its context, for the <see cref="Release"/> after apply.</summary>
-    public static void Remember(autograd.AutogradContext ctx) => pending = ctx;
-
-    /// <summary>Frees the output cache of the node whose forward ran last on this thread; returns <paramref name="output"/>.</summary>
-    public static Tensor Release(Tensor output)
+    /// <summary>Runs <paramref name="apply"/> (TorchSharp's apply of a node) and frees the output cache of its node.</summary>
+    public static Tensor Apply(Func<Tensor> apply)
     {
-        var ctx = pending;
-        pending = null;
-        if (ctx is not null && Cache(ctx) is { } cache)
+        applying = true;
+        try
         {
-            for (var i = 0; i < cache.Count; i++)
+            var output = apply();
+            if (pending is { } ctx && Cache(ctx) is { } cache)
             {
-                cache[i]?.Dispose();
-                cache[i] = null;
+                for (var i = 0; i < cache.Count; i++)
+                {
+                    cache[i]?.Dispose();
+                    cache[i] = null;
+                }
             }
+            return output;
         }
-        return output;
+        finally
+        {
+            (applying, pending) = (false, null);
+        }
+    }
+
+    /// <summary>Called by a node's forward once it has run: its context, for <see cref="Apply"/> to free the cache of.</summary>
+    public static void Remember(autograd.AutogradContext ctx)
+    {
+        if (applying) pending = ctx;
     }
 
     private static List<Tensor?>? Cache(autograd.AutogradContext ctx)

@@ -30,7 +30,7 @@ internal abstract class GuardedAutogradFunction<T> : autograd.SingleTensorFuncti
     /// TorchSharp's <c>apply</c>, then the copy it keeps of the output freed (<see cref="CustomNodeOutputCache"/>): for nodes
     /// whose output is an activation the size of a layer's (the Fp32Accumulate GEMMs).
     /// </summary>
-    internal static Tensor ApplyReleasingOutputCopy(params object[] vars) => CustomNodeOutputCache.Release(apply(vars));
+    internal static Tensor ApplyReleasingOutputCopy(params object[] vars) => CustomNodeOutputCache.Apply(() => apply(vars));
 
     public sealed override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
