@@ -236,7 +236,18 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
         public Finiteness(MethodBlock block, CancellationToken cancellationToken)
         {
             this.cancellationToken = cancellationToken;
-            var assignments = block.Operations.SelectMany(Operations.Assignments).Where(static a => a.Target is ILocalSymbol).ToList();
+            var assignments = new List<(ISymbol Target, IOperation Value)>();
+            foreach (var operation in block.Operations)
+            {
+                foreach (var assignment in Operations.Assignments(operation))
+                {
+                    if (assignment.Target is ILocalSymbol)
+                    {
+                        assignments.Add(assignment);
+                    }
+                }
+            }
+
             for (var changed = true; changed;)
             {
                 changed = false;
