@@ -70,7 +70,13 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
 
             // The control flow graph only where the body's structure leaves the sequence open.
             IReadOnlyList<SyntaxNode> secondUnscales = [], uncheckedSteps = [];
-            if (!ScalerOutline.TrySettle(graphRoot, block.Operations, events, finiteness.IsRead, out var updatedAfterBackward))
+            var settled = ScalerOutline.TrySettle(graphRoot, block.Operations, events, finiteness.IsRead, out var updatedAfterBackward);
+            if (!settled && ScalerOutline.TrySettleUnchecked(graphRoot, block.Operations, events, finiteness.IsRead, out var steps, out updatedAfterBackward))
+            {
+                (settled, uncheckedSteps) = (true, steps);
+            }
+
+            if (!settled)
             {
                 graph ??= context.GetControlFlowGraph(graphRoot);
                 var sequence = new ScalerSequence(graph, events, finiteness.IsRead, cancellationToken);
