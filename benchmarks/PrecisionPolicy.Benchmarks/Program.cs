@@ -34,6 +34,14 @@ if (args.Length > 0 && args[0] == "step-ratio")
     return StepRatioCommand.Run(args.Skip(1).ToArray());
 }
 
+// The toolkit optimizer step / TorchSharp's AdamW, interleaved rounds: ... -- optimizer-ratio [rounds, default 21] [elements, default 1048576,4194304]
+if (args.Length > 0 && args[0] == "optimizer-ratio")
+{
+    TorchSharp.torch.set_num_threads(1);
+    Console.WriteLine(HostReport.Text());
+    return OptimizerRatioCommand.Run(args.Skip(1).ToArray());
+}
+
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
 if (Environment.GetEnvironmentVariable(GemmModes.CacheEnvironmentVariable) is null)
     Environment.SetEnvironmentVariable(GemmModes.CacheEnvironmentVariable, "off");

@@ -1,6 +1,4 @@
-using System;
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,26 +12,28 @@ namespace PrecisionPolicy;
 /// multiplies in FP32 and rounds the result to the operands' dtype; backward widens the saved operands
 /// again and computes the gradients in FP32 as linear's own backward does (grad·W, gradᵀ·X, the sum
 /// over rows), each rounded to its operand's dtype.
-/// A failure in backward gives NaN gradients and is kept by <see cref="Fp32AccumulateBackwardFailure"/>.
+/// A failure in backward (a saved operand changed in place since forward) fails that backward (<see cref="GuardedAutogradFunction{T}"/>).
 /// </summary>
-internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFunction<Fp32AccumulateLinearFunction>
+internal sealed class Fp32AccumulateLinearFunction : GuardedAutogradFunction<Fp32AccumulateLinearFunction>
 {
-    private const string Shapes = "shapes";
+    private const string HasBias = "bias";
 
     public override string Name => nameof(Fp32AccumulateLinearFunction);
+
+    protected override string Describe(autograd.AutogradContext ctx) => "a Linear in Fp32Accumulate mode";
 
     /// <summary>The FP32-accumulated <c>linear</c> of 16-bit operands, rounded to their dtype.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
         bias is null ? apply(input, weight) : apply(input, weight, bias);
 
     /// <summary>vars: input and weight in the compute dtype, then the bias (same dtype) when there is one.</summary>
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
         var input = (Tensor)vars[0];
         var weight = (Tensor)vars[1];
         var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
         ctx.save_for_backward([input, weight]);
-        ctx.save_data(Shapes, new GradientShapes(input.shape, weight.shape, bias?.shape, input.dtype));
+        ctx.save_data(HasBias, bias is not null);
         using var scope = NewDisposeScope();
         var result = nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32));
         return result.to(input.dtype).MoveToOuterDisposeScope();
@@ -41,21 +41,10 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
 
     // Temporaries are disposed here rather than left to the finalizer: an FP32 copy of a gradient or an
     // operand would otherwise outlive the node and count against the memory this node saves.
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        var shapes = (GradientShapes)ctx.get_data(Shapes);
         using var scope = NewDisposeScope();
-        List<Tensor> grads;
-        try
-        {
-            grads = Gradients(ctx, grad_output, shapes.Bias is not null);
-        }
-        catch (ExternalException e)
-        {
-            Fp32AccumulateBackwardFailure.Record("Linear", e);
-            grads = [Fp32AccumulateBackwardFailure.NaNGradient(shapes.Input, shapes.Dtype, grad_output.device), Fp32AccumulateBackwardFailure.NaNGradient(shapes.Weight, shapes.Dtype, grad_output.device)];
-            if (shapes.Bias is { } b) grads.Add(Fp32AccumulateBackwardFailure.NaNGradient(b, shapes.Dtype, grad_output.device));
-        }
+        var grads = Gradients(ctx, gradOutput, (bool)ctx.get_data(HasBias));
         foreach (var g in grads) g.MoveToOuterDisposeScope();
         return grads;
     }
@@ -70,6 +59,4 @@ internal sealed class Fp32AccumulateLinearFunction : autograd.SingleTensorFuncti
         var gradWeight = rows.t().mm(input.to(ScalarType.Float32).reshape(-1, input.shape[^1])).to(weight.dtype);
         return hasBias ? [gradInput, gradWeight, rows.sum(0L).to(weight.dtype)] : [gradInput, gradWeight];
     }
-
-    private sealed record GradientShapes(long[] Input, long[] Weight, long[]? Bias, ScalarType Dtype);
 }

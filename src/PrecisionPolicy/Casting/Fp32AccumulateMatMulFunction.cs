@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,12 +12,12 @@ namespace PrecisionPolicy;
 /// operands' dtype. Backward widens the saved operands again, runs the op once more on them and lets
 /// autograd differentiate that FP32 op (its own backward, so broadcast and 1-D operands give exactly the
 /// composite's gradients), each gradient rounded to its operand's dtype: one extra FP32 GEMM per node
-/// for holding half the bytes. A failure in backward gives NaN gradients and is kept by
-/// <see cref="Fp32AccumulateBackwardFailure"/>.
+/// for holding half the bytes. A failure in backward (a saved operand changed in place since forward) fails that
+/// backward (<see cref="GuardedAutogradFunction{T}"/>).
 /// </summary>
-internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFunction<T> where T : Fp32AccumulateGemmFunction<T>, new()
+internal abstract class Fp32AccumulateGemmFunction<T> : GuardedAutogradFunction<T> where T : Fp32AccumulateGemmFunction<T>, new()
 {
-    private const string Shapes = "shapes";
+    private const string Dtype = "dtype";
 
     /// <summary>The FP32-accumulated op of two 16-bit operands of one dtype, rounded to it.</summary>
     public static Tensor Apply(Tensor left, Tensor right) => apply(left, right);
@@ -26,45 +25,36 @@ internal abstract class Fp32AccumulateGemmFunction<T> : autograd.SingleTensorFun
     /// <summary>The op itself (on FP32 operands).</summary>
     protected abstract Tensor Multiply(Tensor left, Tensor right);
 
+    protected override string Describe(autograd.AutogradContext ctx) => $"a {Name} in Fp32Accumulate mode";
+
     /// <summary>vars: the two operands, in the compute dtype.</summary>
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
         var left = (Tensor)vars[0];
         var right = (Tensor)vars[1];
         ctx.save_for_backward([left, right]);
-        ctx.save_data(Shapes, new OperandShapes(left.shape, right.shape, left.dtype));
+        ctx.save_data(Dtype, left.dtype);
         using var scope = NewDisposeScope();
         return Multiply(left.to(ScalarType.Float32), right.to(ScalarType.Float32)).to(left.dtype).MoveToOuterDisposeScope();
     }
 
     // Temporaries are disposed here rather than left to the finalizer: an FP32 copy would otherwise outlive
     // the node and count against the memory this node saves.
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        var shapes = (OperandShapes)ctx.get_data(Shapes);
+        var dtype = (ScalarType)ctx.get_data(Dtype);
         using var scope = NewDisposeScope();
-        List<Tensor> grads;
-        try
-        {
-            var saved = ctx.get_saved_variables();
-            var (left, right) = (saved[0], saved[1]);
-            using var enabled = enable_grad();
-            var left32 = left.detach().to(ScalarType.Float32).requires_grad_(true);
-            var right32 = right.detach().to(ScalarType.Float32).requires_grad_(true);
-            var product = Multiply(left32, right32);
-            var widened = autograd.grad([product], [left32, right32], [grad_output.to(ScalarType.Float32)]);
-            grads = [widened[0].to(shapes.Dtype), widened[1].to(shapes.Dtype)];
-        }
-        catch (ExternalException e)
-        {
-            Fp32AccumulateBackwardFailure.Record(Name, e);
-            grads = [Fp32AccumulateBackwardFailure.NaNGradient(shapes.Left, shapes.Dtype, grad_output.device), Fp32AccumulateBackwardFailure.NaNGradient(shapes.Right, shapes.Dtype, grad_output.device)];
-        }
+        var saved = ctx.get_saved_variables();
+        var (left, right) = (saved[0], saved[1]);
+        using var enabled = enable_grad();
+        var left32 = left.detach().to(ScalarType.Float32).requires_grad_(true);
+        var right32 = right.detach().to(ScalarType.Float32).requires_grad_(true);
+        var product = Multiply(left32, right32);
+        var widened = autograd.grad([product], [left32, right32], [gradOutput.to(ScalarType.Float32)]);
+        List<Tensor> grads = [widened[0].to(dtype), widened[1].to(dtype)];
         foreach (var g in grads) g.MoveToOuterDisposeScope();
         return grads;
     }
-
-    private sealed record OperandShapes(long[] Left, long[] Right, ScalarType Dtype);
 }
 
 /// <summary><c>matmul</c> as an <see cref="Fp32AccumulateGemmFunction{T}"/>.</summary>

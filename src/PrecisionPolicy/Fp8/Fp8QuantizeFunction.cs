@@ -8,9 +8,10 @@ namespace PrecisionPolicy;
 /// <summary>
 /// The autograd node of <see cref="Fp8Autocast.Operand"/>: forward quantizes the operand, backward
 /// quantizes its incoming gradient. TorchSharp 0.107 has no tensor gradient hooks, so a custom
-/// <see cref="autograd.SingleTensorFunction{T}"/> is the one place to touch the gradient.
+/// autograd function is the one place to touch the gradient. A failure in backward fails that backward
+/// (<see cref="GuardedAutogradFunction{T}"/>).
 /// </summary>
-internal sealed class Fp8QuantizeFunction : autograd.SingleTensorFunction<Fp8QuantizeFunction>
+internal sealed class Fp8QuantizeFunction : GuardedAutogradFunction<Fp8QuantizeFunction>
 {
     private const string Key = "fp8";
 
@@ -19,7 +20,10 @@ internal sealed class Fp8QuantizeFunction : autograd.SingleTensorFunction<Fp8Qua
 
     public override string Name => nameof(Fp8QuantizeFunction);
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override string Describe(autograd.AutogradContext ctx) =>
+        $"the FP8 cast of operand '{(((Sites Sites, ScalarType))ctx.get_data(Key)).Sites.Backward.Site}'";
+
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
         var tensor = (Tensor)vars[0];
         var sites = (Sites)vars[1];
@@ -27,11 +31,11 @@ internal sealed class Fp8QuantizeFunction : autograd.SingleTensorFunction<Fp8Qua
         return Fp8Autocast.Quantize(sites.Context, sites.Forward, tensor, sites.Output);
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var (sites, inputDtype) = ((Sites, ScalarType))ctx.get_data(Key);
         // The gradient leaves in the operand's dtype, as autograd expects of an input's gradient.
-        var grad = Fp8Autocast.Quantize(sites.Context, sites.Backward, grad_output, inputDtype);
+        var grad = Fp8Autocast.Quantize(sites.Context, sites.Backward, gradOutput, inputDtype);
         return [grad, null!];
     }
 }

@@ -134,7 +134,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// accumulators. The scale stays the same across the micro-batches of one step.
     /// </summary>
     /// <exception cref="InvalidOperationException">
-    /// Backward fails (the loss's graph was already backpropagated, say); the gradients accumulated
+    /// Backward fails (the loss's graph was already backpropagated, or an activation a node of the toolkit
+    /// saved was changed in place since forward, say; the message names the node); the gradients accumulated
     /// for this step are dropped, so the next step starts clean.
     /// </exception>
     public void Backward(Tensor loss)
@@ -156,6 +157,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
         using var scale = Scaler.Scale.ToScalar(); // held: see RootedScalars
         var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss.mul(scale) : fp32Loss;
+        using var call = BackwardFailures.Begin();
         try
         {
             scaled.backward();
@@ -164,18 +166,17 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             // Autograd may have written some gradients before it failed: drop them all rather than step on a part.
             DropGradients();
-            var first = e.Message.Split('\n', 2)[0];
+            // A failed node of the toolkit made the engine refuse its gradients; what failed in the node is the cause.
+            var failure = call.Failure;
+            Exception cause = failure?.Cause ?? e;
             throw new InvalidOperationException(
-                e.Message.Contains("backward through the graph a second time", StringComparison.OrdinalIgnoreCase)
+                cause.Message.Contains("backward through the graph a second time", StringComparison.OrdinalIgnoreCase)
                     ? "Backward(loss) was given a loss whose graph was already backpropagated (its saved tensors are freed): every loss can " +
                       "be backpropagated once. Compute it again with a new forward pass for each Backward/Step call. The gradients accumulated " +
                       "for this step were dropped."
-                    : $"Backward(loss) failed in TorchSharp ({first}). The gradients accumulated for this step were dropped.", e);
-        }
-        if (Fp32AccumulateBackwardFailure.Take() is { } failure)
-        {
-            DropGradients();
-            throw new InvalidOperationException(failure.Message + " The gradients accumulated for this step were dropped.", failure.InnerException);
+                    : failure is not null
+                        ? $"Backward(loss) failed: {failure.Message} The gradients accumulated for this step were dropped."
+                        : $"Backward(loss) failed in TorchSharp ({e.Message.Split('\n', 2)[0]}). The gradients accumulated for this step were dropped.", cause);
         }
         WarnOnceIfFp16Unscaled();
         FoldWorkingGradients();

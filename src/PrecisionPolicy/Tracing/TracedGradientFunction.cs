@@ -7,15 +7,19 @@ namespace PrecisionPolicy;
 
 /// <summary>
 /// An identity autograd node on a traced site's output: backward records the gradient that reaches the
-/// output and passes it on unchanged. TorchSharp 0.107 has no tensor gradient hooks.
+/// output and passes it on unchanged. TorchSharp 0.107 has no tensor gradient hooks. A failure in backward
+/// fails that backward (<see cref="GuardedAutogradFunction{T}"/>).
 /// </summary>
-internal sealed class TracedGradientFunction : autograd.SingleTensorFunction<TracedGradientFunction>
+internal sealed class TracedGradientFunction : GuardedAutogradFunction<TracedGradientFunction>
 {
     private const string Key = "site";
 
     public override string Name => nameof(TracedGradientFunction);
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override string Describe(autograd.AutogradContext ctx) =>
+        $"the numerics trace of {(NumericsSite)ctx.get_data(Key)}";
+
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
         var tensor = (Tensor)vars[0];
         ctx.save_data(Key, vars[1]);
@@ -23,9 +27,9 @@ internal sealed class TracedGradientFunction : autograd.SingleTensorFunction<Tra
         return tensor.clone();
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        NumericsTrace.RecordGradient((NumericsSite)ctx.get_data(Key), grad_output);
-        return [grad_output, null!];
+        NumericsTrace.RecordGradient((NumericsSite)ctx.get_data(Key), gradOutput);
+        return [gradOutput, null!];
     }
 }
