@@ -52,6 +52,19 @@ public sealed class FailureModeTests : IDisposable
     }
 
     [Fact]
+    public void The_lost_update_share_of_every_step_is_recorded_high_in_place_and_near_zero_on_masters()
+    {
+        var runs = Train(seed: 1, steps: 20, ["--sgd-lr", "0.01"], "fp16-inplace-sgd", "fp16-masters-sgd");
+
+        var inPlace = PerStep(runs["fp16-inplace-sgd"]);
+        var masters = PerStep(runs["fp16-masters-sgd"]);
+        Assert.Equal(20, inPlace.Length);
+        Assert.Equal(20, masters.Length);
+        Assert.True(Median(inPlace) > 0.1, $"in place: {string.Join(", ", inPlace)}");
+        Assert.All(masters, f => Assert.True(f < 0.01, $"masters: {string.Join(", ", masters)}"));
+    }
+
+    [Fact]
     public void The_fp16_overflow_is_located_at_the_attention_score_matmul_and_fp32_scores_recover()
     {
         var runs = Train(seed: 1, steps: 4, "hot-attention-fp16", "hot-attention-fp32-scores");
@@ -76,6 +89,11 @@ public sealed class FailureModeTests : IDisposable
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output.FullName, "results.json")));
         return json.RootElement.GetProperty("runs").EnumerateArray().ToDictionary(r => r.GetProperty("Name").GetString()!, r => r.Clone());
     }
+
+    private static double[] PerStep(JsonElement run) =>
+        run.GetProperty("LostUpdateFractionPerStep").EnumerateArray().Select(f => f.GetDouble()).ToArray();
+
+    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
     private static double Number(JsonElement run, string property) => run.GetProperty(property).GetDouble();
 

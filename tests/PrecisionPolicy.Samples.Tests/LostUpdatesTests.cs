@@ -27,9 +27,30 @@ public sealed class LostUpdatesTests
     }
 
     [Fact]
+    public void Each_step_has_its_own_fraction_and_a_skipped_step_none()
+    {
+        using var lost = new LostUpdates();
+        using var scope = NewDisposeScope();
+        var weight = ones(4, ScalarType.Float16);
+        var gradient = tensor(new[] { 1e-2f, 1e-4f, 0f, 1e-4f }).to(ScalarType.Float16);
+
+        var first = LostUpdates.Before([(weight, gradient)]);
+        weight.sub_(gradient); // 2 of 3 lost, as above
+        lost.After(first, applied: true);
+        lost.After(LostUpdates.Before([(weight, gradient)]), applied: false);
+        var third = LostUpdates.Before([(weight, gradient.mul(100))]);
+        weight.sub_(gradient.mul(100)); // 1 and 1e-2 are far above half the spacing: none lost
+        lost.After(third, applied: true);
+
+        Assert.Equal([2.0 / 3, double.NaN, 0.0], lost.PerStep);
+        Assert.Equal(2.0 / 6, lost.Fraction, 15);
+    }
+
+    [Fact]
     public void No_applied_step_is_no_fraction()
     {
         using var lost = new LostUpdates();
         Assert.True(double.IsNaN(lost.Fraction));
+        Assert.Empty(lost.PerStep);
     }
 }

@@ -8,30 +8,71 @@ namespace PrecisionPolicy.Samples.Addition.Reporting;
 /// <summary>
 /// `--failure-modes`: one PNG, a panel per failure with the training loss of the run that shows it
 /// (red) and of the run with the recipe's fix (green), over the FP32 reference as a pale band when it
-/// ran. A run that diverged stops where its loss went non-finite.
+/// ran. A run that diverged stops where its loss went non-finite. Runs that count lost updates get a
+/// second panel with the share lost at every step: the failure the loss alone may not show.
 /// </summary>
 public static class FailureModesPlot
 {
-    private const int Width = 1000, PanelHeight = 380;
+    private const int ImageWidth = 1000, PanelHeight = 380;
+
+    /// <summary>Title of the lost-updates panel below a failure's loss panel.</summary>
+    public const string LostUpdatesTitle = "share of the nonzero-gradient elements each step left unchanged";
 
     public static void Save(IReadOnlyList<RunResult> results, RunResult? reference, string path)
     {
-        var modes = results.Where(r => r.FailureMode is not null).GroupBy(r => r.FailureMode!).ToArray();
-        var multiplot = new Multiplot();
-        multiplot.AddPlots(modes.Length);
-        for (var i = 0; i < modes.Length; i++)
+        var multiplot = Build(results, reference);
+        multiplot.SavePng(path, ImageWidth, PanelHeight * multiplot.Count());
+    }
+
+    /// <summary>The panels, top to bottom: each failure's loss, and below it its lost updates when its runs count them.</summary>
+    public static Multiplot Build(IReadOnlyList<RunResult> results, RunResult? reference)
+    {
+        var multiplot = new Multiplot(); // starts with one empty plot: the first panel
+        var panels = 0;
+        Plot Panel() => panels++ == 0 ? multiplot.GetPlot(0) : multiplot.AddPlot();
+        foreach (var mode in results.Where(r => r.FailureMode is not null).GroupBy(r => r.FailureMode!))
         {
-            var plot = multiplot.GetPlot(i);
-            if (reference is not null) Line(plot, reference, Colors.Gray.WithAlpha(0.4), 9);
-            var runs = modes[i].ToArray();
+            var runs = mode.ToArray(); // the failing run comes first
+            var title = $"{mode.Key}: {string.Join(" vs ", runs.Select(r => r.Name))}";
+            var losses = Panel();
+            if (reference is not null) Line(losses, reference, Colors.Gray.WithAlpha(0.4), 9);
             for (var j = 0; j < runs.Length; j++)
-                Line(plot, runs[j], j == 0 ? Colors.Red : Colors.Green, j == 0 ? 3 : 2); // the failing run comes first
-            plot.Title($"{modes[i].Key}: {string.Join(" vs ", runs.Select(r => r.Name))}");
-            plot.XLabel("step");
-            plot.YLabel("cross-entropy");
-            plot.ShowLegend(Edge.Right);
+                Line(losses, runs[j], RunColor(j), RunWidth(j));
+            Label(losses, title, "cross-entropy");
+
+            if (runs.All(r => r.LostUpdateFractionPerStep is null)) continue;
+            var lost = Panel();
+            for (var j = 0; j < runs.Length; j++)
+            {
+                if (runs[j].LostUpdateFractionPerStep is not { } perStep) continue;
+                var line = lost.Add.ScatterLine(Steps(perStep.Count), perStep.Select(f => 100 * f).ToArray());
+                line.LegendText = $"{runs[j].Name} ({runs[j].LostUpdateFraction:P1} of all)";
+                Style(line, RunColor(j), RunWidth(j));
+            }
+            Label(lost, $"{mode.Key}: {LostUpdatesTitle}", "% lost");
         }
-        multiplot.SavePng(path, Width, PanelHeight * modes.Length);
+        return multiplot;
+    }
+
+    private static Color RunColor(int index) => index == 0 ? Colors.Red : Colors.Green;
+
+    private static float RunWidth(int index) => index == 0 ? 3 : 2;
+
+    private static double[] Steps(int count) => Enumerable.Range(1, count).Select(i => (double)i).ToArray();
+
+    private static void Label(Plot plot, string title, string yLabel)
+    {
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Edge.Right);
+    }
+
+    private static void Style(ScottPlot.Plottables.Scatter line, Color color, float width)
+    {
+        line.MarkerSize = 0;
+        line.LineWidth = width;
+        line.Color = color;
     }
 
     private static void Line(Plot plot, RunResult run, Color color, float width)
@@ -46,10 +87,8 @@ public static class FailureModesPlot
             stop.LegendText = label;
             return;
         }
-        var line = plot.Add.ScatterLine(Enumerable.Range(1, finite).Select(i => (double)i).ToArray(), run.Losses.Take(finite).ToArray());
+        var line = plot.Add.ScatterLine(Steps(finite), run.Losses.Take(finite).ToArray());
         line.LegendText = label;
-        line.MarkerSize = 0;
-        line.LineWidth = width;
-        line.Color = color;
+        Style(line, color, width);
     }
 }

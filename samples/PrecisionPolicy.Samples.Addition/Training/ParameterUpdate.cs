@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Samples.Addition.Training;
@@ -30,6 +31,9 @@ public abstract class ParameterUpdate : IDisposable
 
     /// <summary>See <see cref="LostUpdates.Fraction"/>; NaN when the run does not count them.</summary>
     public double LostUpdateFraction => Lost?.Fraction ?? double.NaN;
+
+    /// <summary>See <see cref="LostUpdates.PerStep"/>; null when the run does not count them.</summary>
+    public IReadOnlyList<double>? LostUpdateFractionPerStep => Lost?.PerStep;
 
     public virtual void Dispose()
     {

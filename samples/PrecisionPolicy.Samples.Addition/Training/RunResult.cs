@@ -30,6 +30,8 @@ public sealed record RunResult
     public required bool Diverged { get; init; }
     /// <summary>Share of parameter elements with a nonzero gradient that an applied step left unchanged (see <see cref="LostUpdates"/>).</summary>
     public required double LostUpdateFraction { get; init; }
+    /// <summary>The same share step by step, one value per step run (NaN for a skipped step); null when the run does not count lost updates.</summary>
+    public required IReadOnlyList<double>? LostUpdateFractionPerStep { get; init; }
     /// <summary>For a `--failure-modes` run: the failure it shows or recovers from; otherwise null.</summary>
     public string? FailureMode { get; init; }
     /// <summary>Stopped early by Ctrl+C: fewer steps than asked.</summary>

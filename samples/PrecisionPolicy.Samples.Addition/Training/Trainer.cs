@@ -101,6 +101,7 @@ public sealed class Trainer(AdditionTask task, TrainingOptions options)
             SkippedSteps = update.SkippedSteps,
             FinalScale = update.FinalScale,
             LostUpdateFraction = update.LostUpdateFraction,
+            LostUpdateFractionPerStep = update.LostUpdateFractionPerStep,
             FailureMode = kind.FailureMode,
             GradientZeroFraction = zeroFractions.Count == 0 ? double.NaN : zeroFractions.Average(),
             Diverged = diverged || !double.IsFinite(heldOutLoss),
