@@ -182,7 +182,142 @@ public sealed class ScalerOutlineTests
         Assert.Empty(graph.UncheckedSteps);
     }
 
+    [Theory]
+    [InlineData("""
+        double Epoch(Linear model, optim.Optimizer opt, System.Collections.Generic.IReadOnlyList<(Tensor X, Tensor Y)> batches, int accumulation, LossScaler scaler)
+        {
+            var running = 0.0;
+            for (var i = 0; i < batches.Count; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var (x, y) = batches[i];
+                var loss = nn.functional.cross_entropy(model.call(x), y) / accumulation;
+                (loss * scaler.Scale).backward();
+                running += loss.item<float>();
+                if ((i + 1) % accumulation != 0) continue;
+
+                foreach (var p in model.parameters()) p.grad!.div_(scaler.Scale);
+                var skip = false;
+                if (!skip)
+                {
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                    opt.step();
+                }
+
+                scaler.Update(skip);
+                opt.zero_grad();
+            }
+
+            return running;
+        }
+        """, true)]
+    [InlineData("""
+        void BranchOnAParameter(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler, bool ready)
+        {
+            if (ready)
+            {
+                (loss * scaler.Scale).backward();
+                opt.step();
+            }
+
+            scaler.Update(!ready);
+        }
+        """, true)]
+    [InlineData("""
+        void NoUpdateAtAll(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            (loss * scaler.Scale).backward();
+            using (torch.no_grad()) { opt.step(); }
+            opt.step();
+        }
+        """, false)]
+    public void Bodies_that_read_no_finiteness_settle_with_every_step_unchecked_as_the_graph_finds(string method, bool updatedAfterBackward)
+    {
+        var (settled, steps, updated, graph) = AnalyzeUnchecked(method);
+
+        Assert.True(settled);
+        Assert.NotEmpty(steps);
+        Assert.Equal(graph.UncheckedSteps.OrderBy(static s => s.SpanStart), steps);
+        Assert.Equal(updatedAfterBackward, updated);
+        Assert.Equal(graph.UpdatedAfterBackward, updated);
+        Assert.Empty(graph.SecondUnscales);
+    }
+
+    [Theory]
+    [InlineData("""
+        void StepBeforeTheBackwardInALoop(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                opt.step();
+                (loss * scaler.Scale).backward();
+            }
+
+            scaler.Update(false);
+        }
+        """)]
+    [InlineData("""
+        void UpdateBetween(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            (loss * scaler.Scale).backward();
+            scaler.Update(false);
+            opt.step();
+        }
+        """)]
+    [InlineData("""
+        void UpdateInTheLoopHeader(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            for (var i = 0; i < 3; scaler.Update(false))
+            {
+                (loss * scaler.Scale).backward();
+                i++;
+            }
+
+            opt.step();
+        }
+        """)]
+    [InlineData("""
+        void ChecksFiniteness(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            (loss * scaler.Scale).backward();
+            var checkedOnce = torch.isfinite(loss).all().item<bool>();
+            opt.step();
+            scaler.Update(!checkedOnce);
+        }
+        """)]
+    [InlineData("""
+        void UnscaledTwice(Linear model, optim.Optimizer opt, Tensor loss, LossScaler scaler)
+        {
+            (loss * scaler.Scale).backward();
+            foreach (var p in model.parameters()) p.grad!.div_(scaler.Scale);
+            foreach (var p in model.parameters()) p.grad!.div_(scaler.Scale);
+            opt.step();
+        }
+        """)]
+    public void Unchecked_steps_the_structure_cannot_prove_are_left_to_the_graph(string method)
+    {
+        var (settled, _, _, _) = AnalyzeUnchecked(method);
+
+        Assert.False(settled);
+    }
+
+    private static (bool Settled, List<SyntaxNode> Steps, bool UpdatedAfterBackward, ScalerSequence Graph) AnalyzeUnchecked(string method)
+    {
+        var (root, operations, events) = Prepare(method);
+        var settled = ScalerOutline.TrySettleUnchecked(root, operations, events, ReadsFiniteness, out var steps, out var updated);
+        var graph = new ScalerSequence(ControlFlowGraph.Create((IMethodBodyOperation)root), events, ReadsFiniteness, default);
+        return (settled, steps, updated, graph);
+    }
+
     private static (bool Settled, bool UpdatedAfterBackward, ScalerSequence Graph) Analyze(string method)
+    {
+        var (root, operations, events) = Prepare(method);
+        var settled = ScalerOutline.TrySettle(root, operations, events, ReadsFiniteness, out var updated);
+        var graph = new ScalerSequence(ControlFlowGraph.Create((IMethodBodyOperation)root), events, ReadsFiniteness, default);
+        return (settled, updated, graph);
+    }
+
+    private static (IOperation Root, List<IOperation> Operations, Dictionary<SyntaxNode, ScalerEvent> Events) Prepare(string method)
     {
         var tree = CSharpSyntaxTree.ParseText(Usings + "class Loops\n{\n" + method + "\n}\n");
         var compilation = CSharpCompilation.Create(
@@ -208,9 +343,7 @@ public sealed class ScalerOutlineTests
             }
         }
 
-        var settled = ScalerOutline.TrySettle(root, operations, events, ReadsFiniteness, out var updated);
-        var graph = new ScalerSequence(ControlFlowGraph.Create((IMethodBodyOperation)root), events, ReadsFiniteness, default);
-        return (settled, updated, graph);
+        return (root, operations, events);
     }
 
     private static bool ReadsFiniteness(IOperation value) => value.DescendantsAndSelf().Any(static o => o switch

@@ -94,9 +94,12 @@ internal sealed class DtypeFlow
         }
 
         // Evaluated outside the table's lock; a cancelled evaluation throws and stores nothing.
-        var fact = evaluate(this, value, new Context(cancellationToken));
-        return facts.GetValue(value, _ => new StrongBox<DtypeFact>(fact)).Value;
+        return Store(facts, value, evaluate(this, value, new Context(cancellationToken)));
     }
+
+    // Apart from Memoized: the lambda's closure would be allocated on every query, answered from the table or not.
+    private static DtypeFact Store(ConditionalWeakTable<IOperation, StrongBox<DtypeFact>> facts, IOperation value, DtypeFact fact) =>
+        facts.GetValue(value, _ => new StrongBox<DtypeFact>(fact)).Value;
 
     /// <summary>An explicit <c>dtype:</c> argument that names a low precision, through constants, fields and locals.</summary>
     public bool HasLowPrecisionDtypeArgument(IInvocationOperation invocation, CancellationToken cancellationToken, out LowPrecisionSite site)
@@ -136,6 +139,12 @@ internal sealed class DtypeFlow
             root = root.Parent;
         }
 
+        // The lookup first, and the creating lambda in another method: its closure would be allocated on every call.
+        return indexes.TryGetValue(root, out var known) ? known : CreateIndex(root, cancellationToken);
+    }
+
+    private FlowIndex CreateIndex(IOperation root, CancellationToken cancellationToken)
+    {
         return indexes.GetValue(root, r => new FlowIndex(r, symbols, cancellationToken));
     }
 
@@ -446,30 +455,32 @@ internal sealed class DtypeFlow
     /// </summary>
     private static List<IOperation> Reaching(FlowIndex index, ISymbol symbol, IOperation use, bool elements, out bool dominated)
     {
-        // Called for every variable a query meets: plain loops, no LINQ chains.
+        // Called for every variable a query meets: plain loops, no LINQ chains, one list.
         var writes = elements ? BySource(index.ElementWritesOf(symbol), index.WritesOf(symbol)) : index.WritesOf(symbol);
         var position = use.Syntax.SpanStart;
-        var before = new List<IOperation>();
-        foreach (var write in writes)
-        {
-            if (write.Syntax.SpanStart < position && !Contains(write, use))
-            {
-                before.Add(write);
-            }
-        }
 
-        var killing = -1;
-        for (var i = before.Count - 1; !elements && i >= 0; i--)
+        // The killing write: the last write before the use that dominates it (never for elements).
+        var from = 0;
+        dominated = false;
+        for (var i = writes.Count - 1; !elements && i >= 0; i--)
         {
-            if (Dominates(before[i], use))
+            if (IsBefore(writes[i], use, position) && Dominates(writes[i], use))
             {
-                killing = i;
+                from = i;
+                dominated = true;
                 break;
             }
         }
 
-        dominated = killing >= 0;
-        var reaching = dominated ? before.GetRange(killing, before.Count - killing) : before;
+        var reaching = new List<IOperation>();
+        for (var i = from; i < writes.Count; i++)
+        {
+            if (IsBefore(writes[i], use, position))
+            {
+                reaching.Add(writes[i]);
+            }
+        }
+
         foreach (var loop in Loops(use))
         {
             foreach (var write in writes)
@@ -483,6 +494,9 @@ internal sealed class DtypeFlow
 
         return reaching;
     }
+
+    private static bool IsBefore(IOperation write, IOperation use, int position) =>
+        write.Syntax.SpanStart < position && !Contains(write, use);
 
     /// <summary>Both lists in one, ordered by start position (stable: the first list first on equal starts).</summary>
     private static IReadOnlyList<IOperation> BySource(IReadOnlyList<IOperation> first, IReadOnlyList<IOperation> second)
@@ -815,7 +829,8 @@ internal sealed class DtypeFlow
     /// <summary>One evaluation's recursion guard and cancellation.</summary>
     private sealed class Context(CancellationToken cancellationToken)
     {
-        private readonly HashSet<(ISymbol, bool)> inProgress = new();
+        // Created by the first symbol or summary the evaluation enters: many queries end before any.
+        private HashSet<(ISymbol, bool)>? inProgress;
         private int depth;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
@@ -834,9 +849,9 @@ internal sealed class DtypeFlow
 
         public void Exit() => depth--;
 
-        public bool Begin(ISymbol symbol, bool elements) => inProgress.Add((symbol, elements));
+        public bool Begin(ISymbol symbol, bool elements) => (inProgress ??= new()).Add((symbol, elements));
 
-        public void End(ISymbol symbol, bool elements) => inProgress.Remove((symbol, elements));
+        public void End(ISymbol symbol, bool elements) => inProgress?.Remove((symbol, elements));
     }
 
     /// <summary>A method's bodies, indexed once per compilation.</summary>

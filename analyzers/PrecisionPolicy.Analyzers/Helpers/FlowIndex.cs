@@ -74,8 +74,8 @@ internal sealed class FlowIndex
                 when Operations.ReferencedSymbol(add.Instance) is { } collection:
                 Add(elementWrites, collection, add.Arguments[add.Arguments.Length - 1].Value);
                 break;
-            case IInvocationOperation invocation when LowPrecision.IsDtypeCast(invocation, symbols, out _) &&
-                invocation.Parent is IExpressionStatementOperation &&
+            case IInvocationOperation invocation when invocation.Parent is IExpressionStatementOperation &&
+                LowPrecision.IsDtypeCast(invocation, symbols, out _) &&
                 LowPrecision.Receiver(invocation) is { } receiver && symbols.IsModule(receiver.Type) &&
                 Operations.ReferencedSymbol(receiver) is { } module:
                 Add(writes, module, invocation);

@@ -129,13 +129,21 @@ internal static class LowPrecision
     public static bool IsDtypeCast(IInvocationOperation invocation, TorchSymbols symbols, out LowPrecisionSite site)
     {
         site = default;
+
+        // The name first: asked of every invocation by several rules, and most are no cast.
+        var name = invocation.TargetMethod.Name;
+        if (name is not ("half" or "bfloat16" or "float" or "double" or "to" or "to_type" or "type"))
+        {
+            return false;
+        }
+
         var receiver = Receiver(invocation);
         if (receiver is null || !(symbols.IsTensor(receiver.Type) || symbols.IsModule(receiver.Type)))
         {
             return false;
         }
 
-        switch (invocation.TargetMethod.Name)
+        switch (name)
         {
             case "half":
                 site = new LowPrecisionSite(invocation, LowPrecisionKind.Float16);

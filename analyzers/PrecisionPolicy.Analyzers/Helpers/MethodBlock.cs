@@ -11,7 +11,7 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// <summary>
 /// One analyzed body (the operation blocks of a method, accessor or initializer): its operations in
 /// source order, lambdas and local functions included, the names of the methods it calls and the
-/// properties it reads, and the objects it creates. Walked once per body and shared by every rule with
+/// properties it reads, and the objects it creates. Built once per body and shared by every rule with
 /// an operation block action (the compiler hands each rule the same operation tree), so a rule first
 /// asks for the names its pattern needs and returns, before any flow analysis, from the many bodies
 /// that have none of them.
@@ -24,19 +24,19 @@ internal sealed class MethodBlock
 
     private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
     private readonly List<IObjectCreationOperation> creations = [];
-
-    // In walk order (parents before their children); sorted into source order on first use.
-    private readonly List<IOperation> walked = [];
+    private readonly ImmutableArray<IOperation> blocks;
+    private int count;
     private IOperation[]? operations;
 
     private MethodBlock(ImmutableArray<IOperation> blocks, CancellationToken cancellationToken)
     {
+        this.blocks = blocks;
         foreach (var block in blocks)
         {
             foreach (var operation in block.DescendantsAndSelf())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                walked.Add(operation);
+                count++;
                 switch (operation)
                 {
                     case IInvocationOperation invocation:
@@ -53,38 +53,47 @@ internal sealed class MethodBlock
         }
     }
 
-    /// <summary>Every operation of the body in source order, sorted on first use (most bodies never get past the name checks).</summary>
-    public IReadOnlyList<IOperation> Operations => LazyInitializer.EnsureInitialized(ref operations, SortBySource)!;
+    /// <summary>
+    /// Every operation of the body in source order, collected and sorted on first use: most bodies never
+    /// get past the name checks, and a second walk of the few that do costs less than keeping every body's list.
+    /// </summary>
+    public IReadOnlyList<IOperation> Operations => Volatile.Read(ref operations) ?? LazyInitializer.EnsureInitialized(ref operations, SortBySource)!;
 
     /// <summary>The object creations of the body (lambdas included), in walk order.</summary>
     public IReadOnlyList<IObjectCreationOperation> Creations => creations;
 
-    public static MethodBlock Of(OperationBlockAnalysisContext context) =>
-        context.OperationBlocks.IsEmpty
-            ? Empty
-            : Cache.GetValue(context.OperationBlocks[0], _ => new MethodBlock(context.OperationBlocks, context.CancellationToken));
+    public static MethodBlock Of(OperationBlockAnalysisContext context)
+    {
+        if (context.OperationBlocks.IsEmpty)
+        {
+            return Empty;
+        }
+
+        // The lookup first, and the creating lambda in another method: its closure would be allocated on every call.
+        return Cache.TryGetValue(context.OperationBlocks[0], out var known) ? known : Create(context);
+    }
+
+    private static MethodBlock Create(OperationBlockAnalysisContext context) =>
+        Cache.GetValue(context.OperationBlocks[0], _ => new MethodBlock(context.OperationBlocks, context.CancellationToken));
 
     /// <summary>True if the body calls a method or reads a property of this name (any type).</summary>
     public bool Mentions(string name) => names.Contains(name);
 
-    /// <summary>True if the body calls a method or reads a property of one of these names.</summary>
-    public bool MentionsAny(params string[] candidates)
+    // A stable sort by start position: on equal starts the parent (walked first) stays before its children.
+    // The walk repeats the constructor's over the same immutable trees (so it yields `count` operations); it
+    // checks no cancellation token: the block is shared by rules whose tokens may differ, and the walk is short.
+    private IOperation[] SortBySource()
     {
-        foreach (var candidate in candidates)
+        var sorted = new IOperation[count];
+        var next = 0;
+        foreach (var block in blocks)
         {
-            if (names.Contains(candidate))
+            foreach (var operation in block.DescendantsAndSelf())
             {
-                return true;
+                sorted[next++] = operation;
             }
         }
 
-        return false;
-    }
-
-    // A stable sort by start position: on equal starts the parent (walked first) stays before its children.
-    private IOperation[] SortBySource()
-    {
-        var sorted = walked.ToArray();
         var keys = new long[sorted.Length];
         for (var i = 0; i < sorted.Length; i++)
         {

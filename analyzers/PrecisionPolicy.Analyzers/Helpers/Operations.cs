@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -18,32 +19,15 @@ internal static class Operations
     ];
 
     /// <summary>The variables an assignment, declarator or member initializer stores into, with the stored value.</summary>
-    public static IEnumerable<(ISymbol Target, IOperation Value)> Assignments(IOperation operation)
+    /// <remarks>Asked of every operation of a body by several rules: a struct, so that asking allocates nothing.</remarks>
+    public static AssignmentTargets Assignments(IOperation operation) => operation switch
     {
-        switch (operation)
-        {
-            case ISimpleAssignmentOperation assignment when ReferencedSymbol(assignment.Target) is { } target:
-                yield return (target, assignment.Value);
-                break;
-            case IVariableDeclaratorOperation declarator when declarator.GetVariableInitializer() is { Value: { } value }:
-                yield return (declarator.Symbol, value);
-                break;
-            case IFieldInitializerOperation fieldInitializer:
-                foreach (var field in fieldInitializer.InitializedFields)
-                {
-                    yield return (field, fieldInitializer.Value);
-                }
-
-                break;
-            case IPropertyInitializerOperation propertyInitializer:
-                foreach (var property in propertyInitializer.InitializedProperties)
-                {
-                    yield return (property, propertyInitializer.Value);
-                }
-
-                break;
-        }
-    }
+        ISimpleAssignmentOperation assignment when ReferencedSymbol(assignment.Target) is { } target => new(target, [], assignment.Value),
+        IVariableDeclaratorOperation declarator when declarator.GetVariableInitializer() is { Value: { } value } => new(declarator.Symbol, [], value),
+        IFieldInitializerOperation fieldInitializer => new(null, ImmutableArray<ISymbol>.CastUp(fieldInitializer.InitializedFields), fieldInitializer.Value),
+        IPropertyInitializerOperation propertyInitializer => new(null, ImmutableArray<ISymbol>.CastUp(propertyInitializer.InitializedProperties), propertyInitializer.Value),
+        _ => default,
+    };
 
     /// <summary>The local, parameter, field or (non-indexer) property an expression names, or null.</summary>
     public static ISymbol? ReferencedSymbol(IOperation? operation) => LowPrecision.Unwrap(operation) switch
@@ -104,5 +88,20 @@ internal static class Operations
         }
 
         return false;
+    }
+}
+
+/// <summary>The targets of one assignment, declarator or member initializer, each with the stored value; enumerable without allocating.</summary>
+internal readonly struct AssignmentTargets(ISymbol? single, ImmutableArray<ISymbol> several, IOperation? value)
+{
+    public Enumerator GetEnumerator() => new(single, several, value);
+
+    public struct Enumerator(ISymbol? single, ImmutableArray<ISymbol> several, IOperation? value)
+    {
+        private int index = -1;
+
+        public readonly (ISymbol Target, IOperation Value) Current => (single ?? several[index], value!);
+
+        public bool MoveNext() => value is not null && ++index < (single is not null ? 1 : several.IsDefault ? 0 : several.Length);
     }
 }

@@ -12,8 +12,9 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// call (no second one can follow a different one); every optimizer step inside an <c>if</c> whose simple
 /// condition reads a finiteness result, with no backward inside that branch (every path to the step
 /// crosses the check after the last backward); and either no Update at all, or an Update that a
-/// reachable backward reaches through statements that complete normally. Each test only ever concludes
-/// what the graph analysis would; whatever it cannot prove is left to the graph.
+/// reachable backward reaches through statements that complete normally. A body that reads no finiteness
+/// result at all settles too when every step is reached, uncheckedly, from a backward (<see cref="TrySettleUnchecked"/>).
+/// Each test only ever concludes what the graph analysis would; whatever it cannot prove is left to the graph.
 /// </summary>
 /// <remarks>
 /// Like the graph analysis, it ignores calls inside lambdas and local functions (they are other graphs).
@@ -88,6 +89,123 @@ internal static class ScalerOutline
                     updatedAfterBackward = true;
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True if the sequence is settled with every step unchecked: nothing in the body reads a finiteness
+    /// result (no branch of the graph is a guard), at most one unscale call, every Update a statement of a
+    /// block, and every step reached from a reached backward along the straight path between them, which no
+    /// Update statement interrupts. Then <paramref name="uncheckedSteps"/> are the steps, in source order,
+    /// and <paramref name="updatedAfterBackward"/> is settled as by <see cref="TrySettle"/>.
+    /// </summary>
+    /// <remarks>
+    /// The graph also branches where the tree has no condition: a foreach calls MoveNext. A collection
+    /// whose type is declared in the compilation (its MoveNext might check finiteness) is left to the graph.
+    /// </remarks>
+    public static bool TrySettleUnchecked(
+        IOperation root, IReadOnlyList<IOperation> operations, IReadOnlyDictionary<SyntaxNode, ScalerEvent> events,
+        System.Func<IOperation, bool> readsFiniteness, out List<SyntaxNode> uncheckedSteps, out bool updatedAfterBackward)
+    {
+        uncheckedSteps = [];
+        updatedAfterBackward = false;
+        if (readsFiniteness(root))
+        {
+            return false;
+        }
+
+        var backwards = new List<IOperation>();
+        var updates = new List<IOperation>();
+        var steps = new List<IOperation>();
+        SyntaxNode? unscale = null;
+        foreach (var operation in operations)
+        {
+            if (operation is IForEachLoopOperation loop && LowPrecision.Unwrap(loop.Collection)?.Type is not { DeclaringSyntaxReferences.Length: 0 })
+            {
+                return false;
+            }
+
+            if (operation is not IInvocationOperation || !events.TryGetValue(operation.Syntax, out var kind) || !IsInGraph(operation, root))
+            {
+                continue;
+            }
+
+            switch (kind)
+            {
+                case ScalerEvent.ScaledBackward:
+                    if (Reaches(root, operation))
+                    {
+                        backwards.Add(operation);
+                    }
+
+                    break;
+                case ScalerEvent.Update when operation.Parent is IExpressionStatementOperation { Parent: IBlockOperation }:
+                    updates.Add(operation);
+                    break;
+                case ScalerEvent.Update:
+                    return false;
+                case ScalerEvent.Step:
+                    steps.Add(operation);
+                    break;
+                case ScalerEvent.Unscale when unscale is null || unscale == operation.Syntax:
+                    unscale = operation.Syntax;
+                    break;
+                case ScalerEvent.Unscale:
+                    return false;
+            }
+        }
+
+        foreach (var step in steps)
+        {
+            if (!IsReachedUnchecked(step, backwards, updates))
+            {
+                return false;
+            }
+
+            uncheckedSteps.Add(step.Syntax);
+        }
+
+        foreach (var backward in backwards)
+        {
+            foreach (var update in updates)
+            {
+                if (ReachesFrom(backward, update))
+                {
+                    updatedAfterBackward = true;
+                    return true;
+                }
+            }
+        }
+
+        // No Update is reached from a backward: settled only when there is none.
+        return updates.Count == 0;
+    }
+
+    /// <summary>
+    /// A backward reaches the step along the straight path ReachesFrom follows, whose statements are the
+    /// ones between the two calls in source order: no Update statement may lie there.
+    /// </summary>
+    private static bool IsReachedUnchecked(IOperation step, List<IOperation> backwards, List<IOperation> updates)
+    {
+        foreach (var backward in backwards)
+        {
+            if (!ReachesFrom(backward, step))
+            {
+                continue;
+            }
+
+            var interrupted = false;
+            foreach (var update in updates)
+            {
+                interrupted |= update.Syntax.SpanStart >= backward.Syntax.Span.End && update.Syntax.SpanStart < step.Syntax.SpanStart;
+            }
+
+            if (!interrupted)
+            {
+                return true;
             }
         }
 

@@ -1,4 +1,4 @@
-using System.Linq;
+using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -48,7 +48,7 @@ internal static class TensorRoles
         {
             // m.mul_(b).add_(g, ...), v.mul_(b).addcmul_(g, g, ...)
             case IInvocationOperation { TargetMethod.Name: "add_" or "addcmul_" or "addcdiv_", Instance: IInvocationOperation { TargetMethod.Name: "mul_" } decay } update
-                when symbols.IsTensor(decay.Instance?.Type) && update.Arguments.Any(a => ReadsGradient(a.Value, flow, cancellationToken)):
+                when symbols.IsTensor(decay.Instance?.Type) && AnyReadsGradient(update.Arguments, flow, cancellationToken):
                 return decay.Instance;
             case IInvocationOperation { TargetMethod.Name: "lerp_", Arguments.Length: > 0 } lerp
                 when symbols.IsTensor(lerp.Instance?.Type) && ReadsGradient(lerp.Arguments[0].Value, flow, cancellationToken):
@@ -65,6 +65,20 @@ internal static class TensorRoles
         }
     }
 
+    // A loop, not Any with a lambda: asked of every invocation, and the lambda's closure would be allocated on each.
+    private static bool AnyReadsGradient(ImmutableArray<IArgumentOperation> arguments, DtypeFlow flow, CancellationToken cancellationToken)
+    {
+        foreach (var argument in arguments)
+        {
+            if (ReadsGradient(argument.Value, flow, cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True if the value reads a gradient: <c>p.grad</c>, or a local assigned one.</summary>
     public static bool ReadsGradient(IOperation value, DtypeFlow flow, CancellationToken cancellationToken) =>
         ReadsGradient(value, flow, cancellationToken, depth: 0);
@@ -78,10 +92,16 @@ internal static class TensorRoles
                 return true;
             }
 
-            if (depth < 3 && operation is ILocalReferenceOperation local && flow.Symbols.IsTensor(local.Type) &&
-                flow.ValuesOf(local.Local, local, cancellationToken).Any(v => ReadsGradient(v, flow, cancellationToken, depth + 1)))
+            if (depth < 3 && operation is ILocalReferenceOperation local && flow.Symbols.IsTensor(local.Type))
             {
-                return true;
+                // A loop, not Any with a lambda: its closure would be allocated on every call of this method.
+                foreach (var written in flow.ValuesOf(local.Local, local, cancellationToken))
+                {
+                    if (ReadsGradient(written, flow, cancellationToken, depth + 1))
+                    {
+                        return true;
+                    }
+                }
             }
         }
 

@@ -1,6 +1,8 @@
-using System.Collections.Immutable;
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using PrecisionPolicy.Catalog;
 
@@ -12,7 +14,12 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// </summary>
 internal sealed class TorchSymbols
 {
-    private static readonly ConditionalWeakTable<Compilation, StrongBox<TorchSymbols?>> Instances = new();
+    // Lazy: every rule asks at its compilation start, often at the same time on several threads, and a
+    // table's factory alone would run the lookups once per asking thread.
+    private static readonly ConditionalWeakTable<Compilation, Lazy<TorchSymbols?>> Instances = new();
+
+    // The norm layer types of the catalogue's module rows.
+    private readonly HashSet<ISymbol> normLayers;
 
     private TorchSymbols(Compilation compilation, INamedTypeSymbol torch)
     {
@@ -37,10 +44,9 @@ internal sealed class TorchSymbols
         Fp8Recipe = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
         MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
         LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
-        NormLayers = CastCatalog.ModulesOf(ModuleFamily.Normalization)
-            .Select(row => torchSharp.GetTypeByMetadataName(row.TypeName))
-            .OfType<INamedTypeSymbol>()
-            .ToImmutableArray();
+        normLayers = new HashSet<ISymbol>(
+            CastCatalog.ModulesOf(ModuleFamily.Normalization).Select(row => torchSharp.GetTypeByMetadataName(row.TypeName)).OfType<INamedTypeSymbol>(),
+            SymbolEqualityComparer.Default);
     }
 
     public INamedTypeSymbol Torch { get; }
@@ -62,13 +68,25 @@ internal sealed class TorchSymbols
     public INamedTypeSymbol? MasterWeightOptimizer { get; }
     public INamedTypeSymbol? LossScaler { get; }
 
-    /// <summary>The norm layer types of the catalogue's module rows.</summary>
-    public ImmutableArray<INamedTypeSymbol> NormLayers { get; }
+    /// <summary>True for a norm layer type of the catalogue's module rows or a type derived from one (one walk up the bases, one set lookup per base).</summary>
+    public bool IsNormLayer(ITypeSymbol? type)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (normLayers.Contains(t.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Null unless the compilation references TorchSharp: every rule is silent then. One instance per compilation.</summary>
     public static TorchSymbols? TryCreate(Compilation compilation) =>
-        Instances.GetValue(compilation, static c => new StrongBox<TorchSymbols?>(
-            c.GetTypeByMetadataName("TorchSharp.torch") is { } torch ? new TorchSymbols(c, torch) : null)).Value;
+        Instances.GetValue(compilation, static c => new Lazy<TorchSymbols?>(
+            () => c.GetTypeByMetadataName("TorchSharp.torch") is { } torch ? new TorchSymbols(c, torch) : null,
+            LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     public bool IsTensor(ITypeSymbol? type) => Derives(type, Tensor);
 

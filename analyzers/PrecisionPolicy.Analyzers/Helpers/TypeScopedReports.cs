@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -14,7 +15,9 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// </summary>
 internal sealed class TypeScopedReports(ConcurrentDictionary<string, bool> reported)
 {
-    private readonly ConcurrentQueue<(IOperation Site, IOperation Use, Func<Location, Diagnostic> Create)> pending = new();
+    // Created on the first report: most types have none, and a concurrent queue costs a kilobyte per type and rule.
+    private readonly object gate = new();
+    private List<(IOperation Site, IOperation Use, Func<Location, Diagnostic> Create)>? pending;
 
     /// <summary>
     /// Runs <paramref name="analyze"/> on the <paramref name="kinds"/> of operations of each type, with that
@@ -33,12 +36,30 @@ internal sealed class TypeScopedReports(ConcurrentDictionary<string, bool> repor
             SymbolKind.NamedType);
     }
 
-    public void Add(IOperation site, IOperation use, Func<Location, Diagnostic> create) => pending.Enqueue((site, use, create));
+    public void Add(IOperation site, IOperation use, Func<Location, Diagnostic> create)
+    {
+        lock (gate)
+        {
+            (pending ??= []).Add((site, use, create));
+        }
+    }
 
     public void Flush(SymbolAnalysisContext context)
     {
+        // The symbol end runs after every operation action of the type: no report is added any more.
+        List<(IOperation Site, IOperation Use, Func<Location, Diagnostic> Create)>? reports;
+        lock (gate)
+        {
+            reports = pending;
+        }
+
+        if (reports is null)
+        {
+            return;
+        }
+
         var declarations = context.Symbol.DeclaringSyntaxReferences;
-        foreach (var (site, use, create) in pending.OrderBy(static p => p.Site.Syntax.SpanStart).ThenBy(static p => p.Use.Syntax.SpanStart))
+        foreach (var (site, use, create) in reports.OrderBy(static p => p.Site.Syntax.SpanStart).ThenBy(static p => p.Use.Syntax.SpanStart))
         {
             var local = declarations.Any(d => d.SyntaxTree == site.Syntax.SyntaxTree && d.Span.Contains(site.Syntax.Span));
             var location = (local ? site : use).Syntax.GetLocation();

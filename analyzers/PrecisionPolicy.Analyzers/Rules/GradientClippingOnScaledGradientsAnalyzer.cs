@@ -32,7 +32,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
     private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
         var block = MethodBlock.Of(context);
-        if (!block.MentionsAny("clip_grad_norm_", "clip_grad_value_") || !block.Mentions("backward") && !block.Mentions("Backward"))
+        if (!block.Mentions("clip_grad_norm_") && !block.Mentions("clip_grad_value_") || !block.Mentions("backward") && !block.Mentions("Backward"))
         {
             return;
         }

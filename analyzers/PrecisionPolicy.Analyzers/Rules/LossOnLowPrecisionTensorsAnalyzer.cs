@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -33,7 +32,7 @@ public sealed class LossOnLowPrecisionTensorsAnalyzer : TorchAnalyzer
             return;
         }
 
-        var input = invocation.Instance ?? invocation.Arguments.FirstOrDefault(a => symbols.IsTensor(a.Parameter?.Type))?.Value;
+        var input = invocation.Instance ?? FirstTensorArgument(invocation, symbols);
         if (input is null ||
             LowPrecision.Unwrap(input) is IInvocationOperation direct && LowPrecision.IsLowPrecisionCast(direct, symbols, out _))
         {
@@ -45,6 +44,20 @@ public sealed class LossOnLowPrecisionTensorsAnalyzer : TorchAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.LossOnLowPrecisionTensors, invocation.Syntax.GetLocation(), invocation.TargetMethod.Name, LowPrecision.Describe(fact.Kind)));
         }
+    }
+
+    // A loop, not FirstOrDefault with a lambda: the lambda's closure would be allocated for every invocation.
+    private static IOperation? FirstTensorArgument(IInvocationOperation invocation, TorchSymbols symbols)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (symbols.IsTensor(argument.Parameter?.Type))
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsInPolicyRegion(ISymbol? symbol, TorchSymbols symbols)

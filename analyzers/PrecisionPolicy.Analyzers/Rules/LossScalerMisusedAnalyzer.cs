@@ -70,7 +70,13 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
 
             // The control flow graph only where the body's structure leaves the sequence open.
             IReadOnlyList<SyntaxNode> secondUnscales = [], uncheckedSteps = [];
-            if (!ScalerOutline.TrySettle(graphRoot, block.Operations, events, finiteness.IsRead, out var updatedAfterBackward))
+            var settled = ScalerOutline.TrySettle(graphRoot, block.Operations, events, finiteness.IsRead, out var updatedAfterBackward);
+            if (!settled && ScalerOutline.TrySettleUnchecked(graphRoot, block.Operations, events, finiteness.IsRead, out var steps, out updatedAfterBackward))
+            {
+                (settled, uncheckedSteps) = (true, steps);
+            }
+
+            if (!settled)
             {
                 graph ??= context.GetControlFlowGraph(graphRoot);
                 var sequence = new ScalerSequence(graph, events, finiteness.IsRead, cancellationToken);
@@ -236,7 +242,18 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
         public Finiteness(MethodBlock block, CancellationToken cancellationToken)
         {
             this.cancellationToken = cancellationToken;
-            var assignments = block.Operations.SelectMany(Operations.Assignments).Where(static a => a.Target is ILocalSymbol).ToList();
+            var assignments = new List<(ISymbol Target, IOperation Value)>();
+            foreach (var operation in block.Operations)
+            {
+                foreach (var assignment in Operations.Assignments(operation))
+                {
+                    if (assignment.Target is ILocalSymbol)
+                    {
+                        assignments.Add(assignment);
+                    }
+                }
+            }
+
             for (var changed = true; changed;)
             {
                 changed = false;

@@ -29,15 +29,10 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, DtypeFlow flow)
     {
-        var symbols = flow.Symbols;
-        var cancellationToken = context.CancellationToken;
+        // The gates capture nothing: a lambda's closure would be allocated for every body, gated or not.
         var block = MethodBlock.Of(context);
-        if (block.MentionsAny("CreateMixedPrecisionOptimizer", "ApplyPrecisionPolicy"))
-        {
-            return;
-        }
-
-        if (block.Creations.Any(c => symbols.IsMasterWeightOptimizer(c.Type)))
+        if (block.Mentions("CreateMixedPrecisionOptimizer") || block.Mentions("ApplyPrecisionPolicy") ||
+            Creates(block, flow.Symbols, masterWeightOptimizer: true))
         {
             return;
         }
@@ -46,14 +41,35 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
         // A hand-written update reads a gradient in this body (ReadsGradient follows locals only).
         var readsGradients = block.Mentions("grad");
         var setsDefaultDtype = block.Mentions("set_default_dtype");
-        var createsOptimizer = block.Creations.Any(c => symbols.IsOptimizerClass(c.Type));
-        if (!readsGradients && !setsDefaultDtype && !createsOptimizer)
+        var createsOptimizer = Creates(block, flow.Symbols, masterWeightOptimizer: false);
+        if (readsGradients || setsDefaultDtype || createsOptimizer)
         {
-            return;
+            Analyze(context, flow, block, readsGradients, setsDefaultDtype, createsOptimizer);
+        }
+    }
+
+    private static bool Creates(MethodBlock block, TorchSymbols symbols, bool masterWeightOptimizer)
+    {
+        var creations = block.Creations;
+        for (var i = 0; i < creations.Count; i++)
+        {
+            var type = creations[i].Type;
+            if (masterWeightOptimizer ? symbols.IsMasterWeightOptimizer(type) : symbols.IsOptimizerClass(type))
+            {
+                return true;
+            }
         }
 
+        return false;
+    }
+
+    private static void Analyze(
+        OperationBlockAnalysisContext context, DtypeFlow flow, MethodBlock block, bool readsGradients, bool setsDefaultDtype, bool createsOptimizer)
+    {
+        var symbols = flow.Symbols;
+        var cancellationToken = context.CancellationToken;
         var operations = block.Operations;
-        var trains = setsDefaultDtype && (block.MentionsAny("backward", "step") || createsOptimizer ||
+        var trains = setsDefaultDtype && (block.Mentions("backward") || block.Mentions("step") || createsOptimizer ||
             operations.Any(o => o is IInvocationOperation factory && symbols.IsOptimizerFactory(factory)));
         foreach (var operation in operations)
         {
@@ -102,15 +118,28 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
                 (compound.Target, compound.Value),
             _ => (null, null),
         };
-        if (parameter is null || update is null || !IsParameter(parameter, flow, cancellationToken))
-        {
-            return null;
-        }
-
-        var arguments = update is IInvocationOperation invocation ? invocation.Arguments.Select(static a => a.Value) : [update];
-        return arguments.Any(a => TensorRoles.ReadsGradient(a, flow, cancellationToken)) &&
-            flow.Of(parameter, cancellationToken) is { IsLow: true }
+        return parameter is not null && update is not null && IsParameter(parameter, flow, cancellationToken) &&
+            ReadsGradient(update, flow, cancellationToken) && flow.Of(parameter, cancellationToken) is { IsLow: true }
             ? parameter
             : null;
+    }
+
+    /// <summary>Any argument of the update call, or the compound assignment's value, reads a gradient (loops: asked of every operation of a training body).</summary>
+    private static bool ReadsGradient(IOperation update, DtypeFlow flow, System.Threading.CancellationToken cancellationToken)
+    {
+        if (update is not IInvocationOperation invocation)
+        {
+            return TensorRoles.ReadsGradient(update, flow, cancellationToken);
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (TensorRoles.ReadsGradient(argument.Value, flow, cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -29,13 +29,13 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
         var invocation = (IInvocationOperation)context.Operation;
         if (LowPrecision.IsLowPrecisionCast(invocation, symbols, out var cast) &&
             LowPrecision.Receiver(invocation) is { } receiver &&
-            (IsNormLayer(receiver.Type, symbols) || IsRunningStatistic(receiver, symbols)))
+            (symbols.IsNormLayer(receiver.Type) || IsRunningStatistic(receiver, symbols)))
         {
             Report(context, receiver.Syntax.ToString(), cast);
         }
         else if (invocation.Arguments.Length > 0 &&
             symbols.IsInTorch(invocation.TargetMethod.ContainingType) &&
-            IsNormLayer(invocation.TargetMethod.ReturnType, symbols) &&
+            symbols.IsNormLayer(invocation.TargetMethod.ReturnType) &&
             flow.HasLowPrecisionDtypeArgument(invocation, context.CancellationToken, out var dtype))
         {
             Report(context, invocation.TargetMethod.Name, dtype);
@@ -49,17 +49,4 @@ public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
     private static bool IsRunningStatistic(IOperation receiver, TorchSymbols symbols) =>
         receiver is IPropertyReferenceOperation { Property.Name: "running_mean" or "running_var" } property &&
         TorchSymbols.Derives(property.Property.ContainingType, symbols.NormBase);
-
-    private static bool IsNormLayer(ITypeSymbol? type, TorchSymbols symbols)
-    {
-        foreach (var norm in symbols.NormLayers)
-        {
-            if (TorchSymbols.Derives(type, norm))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
