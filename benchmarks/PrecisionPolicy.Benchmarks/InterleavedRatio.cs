@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 
 namespace PrecisionPolicy.Benchmarks;
@@ -38,6 +39,11 @@ internal sealed class InterleavedRatio
     /// <summary>One line per clock, each starting with <paramref name="label"/>.</summary>
     public string Lines(string label) =>
         $"{label}: wall clock {wall}" + (ThreadCpuClock.IsAvailable ? $"{Environment.NewLine}{label}: thread CPU {cpu}" : "");
+
+    /// <summary>A command's arguments: the rounds (default 21), then a comma-separated list of sizes.</summary>
+    public static (int Rounds, int[] Sizes) Arguments(string[] args, int[] defaultSizes) =>
+        (args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 21,
+         args.Length > 1 ? args[1].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray() : defaultSizes);
 
     /// <summary>What the header of a report says about the rounds.</summary>
     public static string Describe(int rounds) => $"median of {rounds} interleaved rounds after {WarmUpRounds} warm-up rounds";

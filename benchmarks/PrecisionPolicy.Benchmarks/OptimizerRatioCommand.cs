@@ -1,6 +1,4 @@
 using System;
-using System.Globalization;
-using System.Linq;
 
 namespace PrecisionPolicy.Benchmarks;
 
@@ -14,8 +12,7 @@ internal static class OptimizerRatioCommand
 {
     public static int Run(string[] args)
     {
-        var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 21;
-        var sizes = args.Length > 1 ? args[1].Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture)).ToArray() : [1 << 20, 1 << 22];
+        var (rounds, sizes) = InterleavedRatio.Arguments(args, [1 << 20, 1 << 22]);
         Console.WriteLine($"toolkit BF16 mixed-precision optimizer step / TorchSharp AdamW per parameter, 1000 tensors; {InterleavedRatio.Describe(rounds)}");
         foreach (var elements in sizes)
         {

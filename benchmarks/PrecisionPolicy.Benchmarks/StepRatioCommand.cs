@@ -1,6 +1,4 @@
 using System;
-using System.Globalization;
-using System.Linq;
 
 namespace PrecisionPolicy.Benchmarks;
 
@@ -13,8 +11,7 @@ internal static class StepRatioCommand
 {
     public static int Run(string[] args)
     {
-        var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 21;
-        var widths = args.Length > 1 ? args[1].Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray() : [128, 256, 512];
+        var (rounds, widths) = InterleavedRatio.Arguments(args, [128, 256, 512]);
         Console.WriteLine($"toolkit FP32 step / plain TorchSharp FP32 step (optim.AdamW), sample GPT, 2 layers, batch 128; {InterleavedRatio.Describe(rounds)}");
         foreach (var width in widths)
         {
