@@ -81,6 +81,9 @@ public sealed partial class MasterWeightOptimizer
     private void Exit()
     {
         Volatile.Write(ref running, null);
+        // Cleared, not left stale: a thread refused just after another entered (before its id is written)
+        // would otherwise read its own id from its last call and report a re-entrant call instead.
+        Volatile.Write(ref runningThread, 0);
         Volatile.Write(ref busy, 0);
     }
 
