@@ -7,7 +7,11 @@
 # Prints, as medians over the repetitions: the analyzers' execution time and each rule's (summed over
 # threads, as the compiler reports it, so an upper bound on what they add), the Csc task time, the
 # build's elapsed time, and the analyzers' share of each. The first recompile of each kind is a warm-up
-# (the compiler server loads and JITs the analyzer assembly once) and is not counted.
+# and is not counted.
+# The compiler: as the environment says (UseSharedCompilation=false, as on the shared development
+# machine, runs a new compiler process per recompile, which JIT-compiles the analyzers every time);
+# COMPILER_SERVER=1 uses the compiler server, as dotnet build does by default (the server then stays up
+# until it has been idle for a while). The output names the one used.
 # The times are wall-clock times (the compiler's): on a shared machine they grow with the load, so the
 # CPU and the load averages at the start and end are printed with them.
 set -euo pipefail
@@ -18,10 +22,13 @@ reps=${2:-5}
 cd "$out"
 dotnet build -c Release -v:q -nologo >/dev/null
 
+server=()
+[ "${COMPILER_SERVER:-0}" = 1 ] && server=(-p:UseSharedCompilation=true)
+
 compile() { # $1 log file, $2.. extra msbuild arguments
   local log=$1
   shift
-  dotnet build -c Release --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "$@" >"$log" 2>&1
+  dotnet build -c Release --no-restore --no-dependencies --no-incremental -nologo -v:d -clp:PerformanceSummary "${server[@]}" "$@" >"$log" 2>&1
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -42,6 +49,8 @@ python3 - "$reps" "$load_before" "$load_after" "$cpu ($(nproc) cores)" <<'EOF'
 import re, statistics, sys
 reps = int(sys.argv[1])
 print(f"cpu: {sys.argv[4]}; load average (1, 5, 15 min): {sys.argv[2]} at the start, {sys.argv[3]} at the end")
+mode = re.search(r"CompilerServer: (\w+)", open(f"logs/with-{reps}.log").read())
+print(f"compiler: {'compiler server' if mode and mode.group(1) == 'server' else 'a new compiler process per build'}")
 
 def parse(path):
     text = open(path).read()

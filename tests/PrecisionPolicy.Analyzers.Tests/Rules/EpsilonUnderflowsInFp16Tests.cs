@@ -85,4 +85,33 @@ public sealed class EpsilonUnderflowsInFp16Tests
                 Tensor LargeEps() => v.sqrt().add_(1e-4);
             }
             """);
+
+    // The field's writes in other members are found by searching the members' text for its name; a
+    // member that may spell the name otherwise (\u0076 for v) is searched by binding it.
+    [Fact]
+    public Task Eps_added_to_float16_state_written_in_the_constructor_is_reported_however_the_constructor_spells_it() =>
+        Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            class Rms
+            {
+                private Tensor v;
+                private Tensor vw;
+                private Tensor w;
+
+                public Rms()
+                {
+                    \u0076 = torch.zeros(4, dtype: ScalarType.Float16);
+                    vw = torch.zeros(4, dtype: ScalarType.Float16);
+                    w = torch.zeros(4, dtype: ScalarType.Float32);
+                }
+
+                Tensor Escaped() => v.sqrt().add_({|PP0009:1e-8|});
+
+                Tensor Longer() => vw.sqrt().add_({|PP0009:1e-8|});
+
+                Tensor Float32State() => w.sqrt().add_(1e-8);
+            }
+            """);
 }
