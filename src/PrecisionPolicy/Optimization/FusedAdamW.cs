@@ -46,11 +46,13 @@ internal static class FusedAdamW
         if (!IsFlatCpuFloat(parameter, length) || !IsFlatCpuFloat(grad, length) || !IsFlatCpuFloat(state.exp_avg, length) || !IsFlatCpuFloat(state.exp_avg_sq, length))
             return false;
 
-        state.step += 1;
+        // Every hyperparameter is read before the state changes: a missing one fails with nothing stepped.
         var lr = options.LearningRate!.Value;
-        var (beta1, beta2) = (options.beta1!.Value, options.beta2!.Value);
-        var moments = new Moments((float)(1 - lr * options.weight_decay!.Value), (float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), options.maximize == true);
-        var update = new Update((float)Math.Sqrt(1 - Math.Pow(beta2, state.step)), (float)options.eps!.Value, (float)-(lr / (1 - Math.Pow(beta1, state.step))));
+        var (beta1, beta2, decay, eps) = (options.beta1!.Value, options.beta2!.Value, options.weight_decay!.Value, options.eps!.Value);
+        var step = state.step + 1;
+        var moments = new Moments((float)(1 - lr * decay), (float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), options.maximize == true);
+        var update = new Update((float)Math.Sqrt(1 - Math.Pow(beta2, step)), (float)eps, (float)-(lr / (1 - Math.Pow(beta1, step))));
+        state.step = step;
 
         using var root = scratch.narrow(0, 0, length);
         var p = Floats(parameter);
@@ -62,8 +64,8 @@ internal static class FusedAdamW
         return true;
     }
 
-    private static bool IsFlatCpuFloat(Tensor t, long length) =>
-        t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.numel() == length && t.is_contiguous();
+    private static bool IsFlatCpuFloat(Tensor? t, long length) =>
+        t is not null && t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.numel() == length && t.is_contiguous();
 
     // The tensor's elements in place: a contiguous CPU tensor's storage from its first element.
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
