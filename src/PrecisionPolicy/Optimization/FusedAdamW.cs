@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -73,6 +74,9 @@ internal static class FusedAdamW
     /// <summary>The first pass: decay, both moments, and the second moment copied out for the square root.</summary>
     private readonly record struct Moments(float Decay, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, bool Maximize)
     {
+        // Optimized at the first call: the tiered JIT would run these loops unoptimized for the first
+        // steps, several times slower, and tier them up late in a process that keeps compiling.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Apply(Span<float> p, Span<float> g, Span<float> m, Span<float> v, Span<float> root)
         {
             var i = 0;
@@ -104,6 +108,7 @@ internal static class FusedAdamW
     /// <summary>The second pass: the denominator from the square root, and the parameter update.</summary>
     private readonly record struct Update(float BiasCorrection2Root, float Eps, float StepSize)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Apply(Span<float> p, Span<float> m, Span<float> root)
         {
             var i = 0;
