@@ -23,8 +23,8 @@ namespace PrecisionPolicy;
 /// step() calls) is stepped once over all chunks, then every chunk is written back and cleared.
 /// </para>
 /// <para>
-/// TorchSharp's AdamW on the CPU is stepped by <see cref="FusedAdamW"/> instead, with the same result
-/// and state, in two passes over each chunk instead of its nine ops.
+/// TorchSharp's AdamW and Adam on the CPU are stepped by <see cref="FusedAdam"/> instead, with the
+/// same result and state, in two passes over each chunk instead of their nine ops.
 /// </para>
 /// </summary>
 internal sealed class ChunkedUpdate : IDisposable
@@ -38,7 +38,7 @@ internal sealed class ChunkedUpdate : IDisposable
     private readonly OptimizerHelper inner;
     private readonly ParamGroup? group;
     private readonly Chunk[] chunks;
-    private readonly Tensor? fusedScratch; // FusedAdamW's square roots, one chunk long; null when the inner optimizer is not AdamW on the CPU
+    private readonly Tensor? fusedScratch; // FusedAdam's square roots, one chunk long; null when the inner optimizer is not one it covers on the CPU
 
     /// <summary>One chunk: its inner parameter (alone, as the narrowed group's list), its gradient view and its write-backs.</summary>
     private sealed record Chunk(Parameter[] Parameter, Tensor Grad, (Tensor Working, Tensor Master)[] WriteBacks);
@@ -52,11 +52,11 @@ internal sealed class ChunkedUpdate : IDisposable
         this.inner = inner;
         group = SteppableByChunk(inner, parameters.Select(p => p.Parameter).ToArray());
         chunks = parameters.Select(p => new Chunk(new[] { p.Parameter }, p.Grad, WriteBacks(p.Start, p.Length, masters, groups))).ToArray();
-        if (group is not null && inner.GetType() == typeof(AdamW) && masters.device_type == DeviceType.CPU)
+        if (group is not null && FusedAdam.Covers(inner) && masters.device_type == DeviceType.CPU)
             fusedScratch = empty(FlatChunks.Elements, ScalarType.Float32).DetachFromDisposeScope();
     }
 
-    /// <summary>How many chunk steps <see cref="FusedAdamW"/> has taken, for the tests that it did.</summary>
+    /// <summary>How many chunk steps <see cref="FusedAdam"/> has taken, for the tests that it did.</summary>
     public long FusedChunkSteps { get; private set; }
 
     /// <summary>Inner step, masters into the working weights, gradients cleared.</summary>
@@ -75,8 +75,7 @@ internal sealed class ChunkedUpdate : IDisposable
             for (var i = 0; i < chunks.Length; i++)
             {
                 var chunk = chunks[i];
-                if (states is null || group.Options is not AdamW.Options options || states[i] is not AdamW.State state ||
-                    !FusedAdamW.TryStep(options, state, chunk.Parameter[0], chunk.Grad, fusedScratch!))
+                if (states is null || !FusedAdam.TryStep(group.Options, states[i], chunk.Parameter[0], chunk.Grad, fusedScratch!))
                 {
                     group.Parameters = chunk.Parameter;
                     inner.step();
