@@ -10,8 +10,8 @@ namespace PrecisionPolicy.Benchmarks;
 /// The optimizer step alone, 1000 parameter tensors of 2^20 or 2^22 elements in all, side by side:
 /// TorchSharp's <c>optim.AdamW</c> stepping each FP32 parameter (the baseline), and the toolkit's
 /// whole mixed-precision step over BF16 working weights (fold the BF16 gradients into the FP32
-/// accumulators, one finiteness+norm reduction, then per 2^17-element chunk: AdamW, cast the masters
-/// back to BF16, clear the gradients). Each iteration backpropagates a one-element loss of the first
+/// accumulators, one finiteness+norm reduction, then per 2^17-element chunk: AdamW, run by the toolkit
+/// in two passes with TorchSharp's result bitwise, cast the masters back to BF16, clear the gradients). Each iteration backpropagates a one-element loss of the first
 /// tensor; the other gradients stay as set. Target: toolkit ≤ 0.7×.
 /// <para>
 /// The floor: AdamW must read master, gradient and both moments and write master and moments, 28 B
@@ -21,21 +21,21 @@ namespace PrecisionPolicy.Benchmarks;
 /// <para>
 /// Bytes per element the toolkit's step moves to and from memory, from its op list: the fold reads
 /// the BF16 gradient (2), writes the FP32 accumulator (4) and clears the BF16 gradient (2); the norm
-/// reads the accumulator (4); each chunk's update reads master, gradient and moments and writes master
-/// and moments (28), writes the BF16 weight (2) and clears the accumulator (4): 46 B, 1.6× the floor.
-/// In cache, TorchSharp's AdamW runs 9 ops per chunk that move 88 B per element (mul_ 8, mul_ 8,
-/// add_ 12, mul_ 8, addcmul_ 12, sqrt 8, div 8, add_ 8, addcdiv_ 16); the baseline runs the same
-/// 9 ops per tensor, 9000 ops a step.
+/// reads the accumulator (4); each chunk's AdamW (the toolkit's two passes, bitwise TorchSharp's
+/// AdamW) reads master, gradient and moments and writes master and moments (28), then the chunk writes
+/// the BF16 weight (2) and clears the accumulator (4): 46 B, 1.6× the floor. In cache, per chunk,
+/// the first pass moves 36 B per element (it also copies the second moment out), libtorch's square
+/// root 8, the second pass 16: 60 B, where TorchSharp's nine AdamW ops move 88 (mul_ 8, mul_ 8,
+/// add_ 12, mul_ 8, addcmul_ 12, sqrt 8, div 8, add_ 8, addcdiv_ 16); the baseline runs those nine
+/// ops per tensor, 9000 ops a step.
 /// </para>
 /// <para>
-/// Measured (AMD EPYC, 2 cores, AVX2+FMA, libtorch 2.10, one torch thread, two runs of 15 iterations,
-/// load average ~30 on the 2 cores): toolkit / TorchSharp = 0.31 and 0.25 at 2^20 (18–25 / 76–82 ms),
-/// 0.58 and 0.79 at 2^22 (79–98 / 128–144 ms, ratio SD 0.17); in thread CPU time, interleaved, 0.29
-/// and 0.59. The copy takes 3.6–3.8 / 15.4–15.6 ms (7.5 GB/s), so the toolkit's step costs what
-/// 140–185 B per element would at that bandwidth: 3–4× the bytes it moves, the rest is AdamW's
-/// in-cache ops. Before the step ran chunk by chunk (one step() over all chunks, the write-back
-/// and clear over whole buffers) it was 0.99 at 2^22 in a short job: AdamW's temporaries of the whole
-/// buffer were freed together and page-faulted afresh every step. The numbers come from
+/// Measured (AMD EPYC, 2 cores, AVX2+FMA, libtorch 2.10, one torch thread), in thread CPU time,
+/// interleaved (<c>-- optimizer-ratio</c>): see the README's table. Before the toolkit ran AdamW's
+/// arithmetic itself (TorchSharp's nine ops per chunk) the ratio was 0.24 / 0.71 at 2^20 / 2^22 on the
+/// quiet machine; before the step ran chunk by chunk (one step() over all chunks, the write-back and
+/// clear over whole buffers) it was 0.99 at 2^22: AdamW's temporaries of the whole buffer were freed
+/// together and page-faulted afresh every step. BenchmarkDotNet's own numbers come from
 /// <c>-- --filter '*OptimizerVsTorchSharp*' --iterationCount 15 --warmupCount 3</c>.
 /// </para>
 /// </summary>
@@ -48,6 +48,7 @@ public class OptimizerVsTorchSharpBenchmarks
     private MasterWeightOptimizer? toolkit;
     private Tensor? copySource;
     private Tensor? copyTarget;
+    private readonly Scalar gradient = 0.01.ToScalar(); // held: TorchSharp 0.107 can finalize a temporary Scalar while an op still reads it
 
     [Params(1 << 20, 1 << 22)]
     public int Elements { get; set; }
@@ -57,7 +58,7 @@ public class OptimizerVsTorchSharpBenchmarks
     {
         TorchThreads.UseOne();
         parameters = Build(ScalarType.Float32);
-        foreach (var p in parameters) p.grad = full_like(p, 0.01f).DetachFromDisposeScope();
+        foreach (var p in parameters) p.grad = zeros_like(p).DetachFromDisposeScope();
         plain = optim.AdamW(parameters, 1e-3);
     }
 
@@ -81,6 +82,7 @@ public class OptimizerVsTorchSharpBenchmarks
     public void TorchSharpAdamWPerParameter()
     {
         using var scope = NewDisposeScope();
+        SetGradients();
         parameters[0].sum().backward();
         plain!.step();
     }
@@ -89,6 +91,7 @@ public class OptimizerVsTorchSharpBenchmarks
     public bool ToolkitBf16MixedPrecisionStep()
     {
         using var scope = NewDisposeScope();
+        SetGradients();
         return toolkit!.Step(parameters[0].sum()).Applied;
     }
 
@@ -110,6 +113,15 @@ public class OptimizerVsTorchSharpBenchmarks
         copyTarget?.Dispose();
     }
 
+    // The same nonzero gradient everywhere on both sides. Gradients left at zero keep the moments at
+    // zero, and libtorch's square root of zero runs ~7x slower than of other values (measured on a
+    // 2^17-element chunk): the side that kept zeros would time that path instead of its optimizer.
+    // Before its first step the toolkit's parameters have no gradient; from then on their gradients
+    // are views of its BF16 gradient buffer, which its fold reads.
+    private void SetGradients()
+    {
+        foreach (var p in parameters) p.grad?.fill_(gradient);
+    }
 
     private Parameter[] Build(ScalarType dtype)
     {

@@ -34,6 +34,14 @@ if (args.Length > 0 && args[0] == "step-ratio")
     return StepRatioCommand.Run(args.Skip(1).ToArray());
 }
 
+// Toolkit BF16 step / toolkit FP32 step, interleaved rounds: ... -- bf16-step-ratio [rounds, default 21] [widths, default 128,256,512]
+if (args.Length > 0 && args[0] == "bf16-step-ratio")
+{
+    TorchSharp.torch.set_num_threads(1);
+    Console.WriteLine(HostReport.Text());
+    return StepRatioCommand.RunBf16(args.Skip(1).ToArray());
+}
+
 // The toolkit optimizer step / TorchSharp's AdamW, interleaved rounds: ... -- optimizer-ratio [rounds, default 21] [elements, default 1048576,4194304]
 if (args.Length > 0 && args[0] == "optimizer-ratio")
 {

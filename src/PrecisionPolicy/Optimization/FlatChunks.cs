@@ -21,7 +21,8 @@ internal static class FlatChunks
     /// state (64 MiB) is not. Smaller chunks would fit L2 but multiply the per-op cost of TorchSharp's
     /// optimizer loop (several µs per op, ~8 ops per parameter): at 2^22 elements this is 32 chunks,
     /// against the 1000 parameters a per-tensor step walks. Measured for the whole mixed-precision
-    /// step at 2^22 elements (thread CPU time): 2^15 to 2^17 alike, 2^14 and 2^18 slower.
+    /// step at 2^22 elements (thread CPU time): 2^15 to 2^17 alike, 2^14 and 2^18 slower. With AdamW
+    /// run by the toolkit (two passes per chunk), 2^15 to 2^18 measure alike.
     /// </summary>
     public const long Elements = 1L << 17;
 

@@ -94,6 +94,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary>Micro-batches accumulated since the last step.</summary>
     public int PendingMicroBatches => microBatches;
 
+    /// <summary>The chunk steps the flat layout's update ran through <see cref="FusedAdam"/>.</summary>
+    internal long FusedChunkSteps => chunkedUpdate?.FusedChunkSteps ?? 0;
+
     /// <summary>The FP32 master of a parameter: a detached tensor sharing the flat buffer's storage.</summary>
     public Tensor MasterOf(string name) => SlotOf(name).Master.detach();
 
