@@ -40,16 +40,15 @@ internal sealed class DtypeFlow
 
     private readonly Compilation compilation;
     private readonly TorchSymbols symbols;
-    // Computed once each, however many rules and threads ask at the same time (OnceTable).
-    private readonly OnceTable<IOperation, FlowIndex> indexes = new();
+    private readonly ConditionalWeakTable<IOperation, FlowIndex> indexes = new();
     private readonly ConditionalWeakTable<SyntaxTree, SemanticModel> models = new();
-    private readonly OnceTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
-    private readonly OnceTable<IMethodSymbol, Summary> summaries = new();
-    private readonly OnceTable<SyntaxNode, MemberText> memberTexts = new();
+    private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
+    private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
+    private readonly ConditionalWeakTable<SyntaxNode, HashSet<string>> memberIdentifiers = new();
 
     // The writes of a field or property in the members of its type, per symbol (values, elements).
-    private readonly OnceTable<ISymbol, List<IOperation>> typeWrites = new();
-    private readonly OnceTable<ISymbol, List<IOperation>> typeElementWrites = new();
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeWrites = new();
+    private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeElementWrites = new();
 
     // The answers to the three queries, per operation: several rules ask about the same values, and an
     // answer does not depend on who asks (each query starts from a fresh Context).
@@ -140,7 +139,13 @@ internal sealed class DtypeFlow
             root = root.Parent;
         }
 
-        return indexes.Get(root, (symbols, cancellationToken), static (r, s) => new FlowIndex(r, s.symbols, s.cancellationToken));
+        // The lookup first, and the creating lambda in another method: its closure would be allocated on every call.
+        return indexes.TryGetValue(root, out var known) ? known : CreateIndex(root, cancellationToken);
+    }
+
+    private FlowIndex CreateIndex(IOperation root, CancellationToken cancellationToken)
+    {
+        return indexes.GetValue(root, r => new FlowIndex(r, symbols, cancellationToken));
     }
 
     private DtypeFact Eval(IOperation? value, Context context)
@@ -519,7 +524,7 @@ internal sealed class DtypeFlow
     /// whose text names the symbol are bound (once per compilation each), to keep the cost down.
     /// </summary>
     private IReadOnlyList<IOperation> TypeWrites(ISymbol symbol, Context context, bool elements) =>
-        (elements ? typeElementWrites : typeWrites).Get(symbol, (this, context.CancellationToken, elements), static (s, a) => a.Item1.FindTypeWrites(s, a.CancellationToken, a.elements));
+        (elements ? typeElementWrites : typeWrites).GetValue(symbol, s => FindTypeWrites(s, context.CancellationToken, elements));
 
     private List<IOperation> FindTypeWrites(ISymbol symbol, CancellationToken cancellationToken, bool elements)
     {
@@ -562,46 +567,24 @@ internal sealed class DtypeFlow
         return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
     }
 
-    /// <summary>
-    /// True if the member's text may name <paramref name="name"/>: wherever the name stands as an identifier
-    /// would (a comment or string holding it counts too), and always for a text with an escape or a non-ASCII
-    /// character (an identifier may spell itself as <c>\u0076</c>). One member too many is bound then, and its
-    /// writes of the symbol are none: the answer is the one a token-by-token check gives, at the cost of a text search.
-    /// </summary>
-    private bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken)
-    {
-        var member = memberTexts.Get(reference.GetSyntax(cancellationToken), 0, static (node, _) => new MemberText(node.ToString()));
-        if (member.MaySpellNamesOtherwise || name.Length == 0)
+    private bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
+        memberIdentifiers.GetValue(reference.GetSyntax(cancellationToken), static node =>
         {
-            return true;
-        }
-
-        var text = member.Text;
-        for (var i = text.IndexOf(name, System.StringComparison.Ordinal); i >= 0; i = text.IndexOf(name, i + 1, System.StringComparison.Ordinal))
-        {
-            // Before the name, a digit may end a number token (incomplete code: 5v); after it, any identifier character extends it.
-            var end = i + name.Length;
-            if ((i == 0 || !(char.IsLetter(text[i - 1]) || text[i - 1] == '_')) &&
-                (end == text.Length || !(char.IsLetterOrDigit(text[end]) || text[end] == '_')))
+            var identifiers = new HashSet<string>(System.StringComparer.Ordinal);
+            foreach (var token in node.DescendantTokens())
             {
-                return true;
+                if (token.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.IdentifierToken))
+                {
+                    identifiers.Add(token.ValueText);
+                }
             }
-        }
 
-        return false;
-    }
+            return identifiers;
+        }).Contains(name);
 
     private List<FlowIndex> IndexesOf(SyntaxReference reference, CancellationToken cancellationToken) =>
-        memberIndexes.Get(reference.GetSyntax(cancellationToken), (this, reference, cancellationToken), static (_, a) =>
-        {
-            var list = new List<FlowIndex>();
-            foreach (var root in a.Item1.RootsOf(a.reference, a.cancellationToken))
-            {
-                list.Add(a.Item1.IndexOf(root, a.cancellationToken));
-            }
-
-            return list;
-        });
+        memberIndexes.GetValue(reference.GetSyntax(cancellationToken), _ =>
+            RootsOf(reference, cancellationToken).Select(root => IndexOf(root, cancellationToken)).ToList());
 
     /// <summary>The writes still standing when the body ends: from the last one made at the body's top level on.</summary>
     private static IEnumerable<IOperation> AtEndOfBody(IReadOnlyList<IOperation> writes)
@@ -619,7 +602,7 @@ internal sealed class DtypeFlow
     }
 
     private Summary SummaryOf(IMethodSymbol method, Context context) =>
-        summaries.Get(method.OriginalDefinition, (this, context.CancellationToken), static (m, a) => new Summary(m, a.Item1, a.CancellationToken));
+        summaries.GetValue(method.OriginalDefinition, m => new Summary(m, this, context.CancellationToken));
 
     /// <summary>A call of a summarized method: its result, with "the dtype of parameter i" replaced by the argument's.</summary>
     private DtypeFact Substitute(Summary summary, IInvocationOperation invocation, Context context)
@@ -841,29 +824,6 @@ internal sealed class DtypeFlow
                 yield return loop;
             }
         }
-    }
-
-    /// <summary>A member's source text, searched for the names of fields and properties it may write.</summary>
-    private sealed class MemberText
-    {
-        public MemberText(string text)
-        {
-            Text = text;
-            foreach (var c in text)
-            {
-                // An identifier may spell a letter as an escape (\u0076) or use letters beyond ASCII.
-                if (c == '\\' || c > '\u007f')
-                {
-                    MaySpellNamesOtherwise = true;
-                    break;
-                }
-            }
-        }
-
-        public string Text { get; }
-
-        /// <summary>True if a name may stand in the text other than as its own characters: every name counts as mentioned then.</summary>
-        public bool MaySpellNamesOtherwise { get; }
     }
 
     /// <summary>One evaluation's recursion guard and cancellation.</summary>

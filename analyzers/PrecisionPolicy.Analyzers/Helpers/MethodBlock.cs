@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -17,17 +18,11 @@ namespace PrecisionPolicy.Analyzers.Helpers;
 /// </summary>
 internal sealed class MethodBlock
 {
-    private static readonly OnceTable<IOperation, MethodBlock> Cache = new();
-
-    // The names the rules ask about, one bit each: the walk records which of them the body uses instead
-    // of a set of every name it uses (a set per body, most of it never asked about).
-    private static readonly Dictionary<string, ulong> Watched = WatchList(
-        "backward", "Backward", "step", "grad", "clip_grad_norm_", "clip_grad_value_", "set_default_dtype",
-        "CreateMixedPrecisionOptimizer", "ApplyPrecisionPolicy", "AttachScheduler");
+    private static readonly ConditionalWeakTable<IOperation, MethodBlock> Cache = new();
 
     private static readonly MethodBlock Empty = new([], CancellationToken.None);
 
-    private readonly ulong mentioned;
+    private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
     private readonly List<IObjectCreationOperation> creations = [];
     private readonly ImmutableArray<IOperation> blocks;
     private int count;
@@ -45,10 +40,10 @@ internal sealed class MethodBlock
                 switch (operation)
                 {
                     case IInvocationOperation invocation:
-                        mentioned |= Watched.TryGetValue(invocation.TargetMethod.Name, out var method) ? method : 0;
+                        names.Add(invocation.TargetMethod.Name);
                         break;
                     case IPropertyReferenceOperation property:
-                        mentioned |= Watched.TryGetValue(property.Property.Name, out var read) ? read : 0;
+                        names.Add(property.Property.Name);
                         break;
                     case IObjectCreationOperation creation:
                         creations.Add(creation);
@@ -74,51 +69,15 @@ internal sealed class MethodBlock
             return Empty;
         }
 
-        // Every rule with an operation block action asks for the same body, often at the same time: it is walked once.
-        return Cache.Get(context.OperationBlocks[0], context, static (_, c) => new MethodBlock(c.OperationBlocks, c.CancellationToken));
+        // The lookup first, and the creating lambda in another method: its closure would be allocated on every call.
+        return Cache.TryGetValue(context.OperationBlocks[0], out var known) ? known : Create(context);
     }
+
+    private static MethodBlock Create(OperationBlockAnalysisContext context) =>
+        Cache.GetValue(context.OperationBlocks[0], _ => new MethodBlock(context.OperationBlocks, context.CancellationToken));
 
     /// <summary>True if the body calls a method or reads a property of this name (any type).</summary>
-    /// <remarks>A name off the watch list is looked for by walking the body again.</remarks>
-    public bool Mentions(string name) =>
-        Watched.TryGetValue(name, out var bit) ? (mentioned & bit) != 0 : Walks(name);
-
-    private bool Walks(string name)
-    {
-        foreach (var block in blocks)
-        {
-            foreach (var operation in block.DescendantsAndSelf())
-            {
-                if (operation is IInvocationOperation { TargetMethod.Name: var method } && method == name ||
-                    operation is IPropertyReferenceOperation { Property.Name: var property } && property == name)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private static Dictionary<string, ulong> WatchList(params string[] names)
-    {
-        var watched = new Dictionary<string, ulong>(System.StringComparer.Ordinal);
-        foreach (var name in names)
-        {
-            watched[name] = 1UL << watched.Count;
-        }
-
-        // What scales the loss, per scaler shape (LossScalerMisused asks for it).
-        foreach (var shape in ScalerShape.Known)
-        {
-            if (!watched.ContainsKey(shape.ScaleMember))
-            {
-                watched[shape.ScaleMember] = 1UL << watched.Count;
-            }
-        }
-
-        return watched;
-    }
+    public bool Mentions(string name) => names.Contains(name);
 
     // A stable sort by start position: on equal starts the parent (walked first) stays before its children.
     // The walk repeats the constructor's over the same immutable trees (so it yields `count` operations); it
