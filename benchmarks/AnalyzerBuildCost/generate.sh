@@ -26,7 +26,10 @@ cat > "$out/AnalyzerCost.csproj" <<EOF
     <ProjectReference Include="$repo/src/PrecisionPolicy/PrecisionPolicy.csproj" />
     <ProjectReference Include="$repo/analyzers/PrecisionPolicy.Analyzers/PrecisionPolicy.Analyzers.csproj"
                       OutputItemType="Analyzer" ReferenceOutputAssembly="false"
-                      Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false'" />
+                      Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' == ''" />
+    <!-- Another build of the analyzers (measure.sh READY_TO_RUN=1: compiled ahead of time). -->
+    <Analyzer Include="\$(PrecisionPolicyAnalyzerPath)"
+              Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' != ''" />
   </ItemGroup>
 </Project>
 EOF
