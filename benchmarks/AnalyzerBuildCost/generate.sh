@@ -27,10 +27,18 @@ cat > "$out/AnalyzerCost.csproj" <<EOF
     <ProjectReference Include="$repo/analyzers/PrecisionPolicy.Analyzers/PrecisionPolicy.Analyzers.csproj"
                       OutputItemType="Analyzer" ReferenceOutputAssembly="false"
                       Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' == ''" />
-    <!-- Another build of the analyzers (measure.sh READY_TO_RUN=1: compiled ahead of time). -->
-    <Analyzer Include="\$(PrecisionPolicyAnalyzerPath)"
-              Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' != ''" />
   </ItemGroup>
+  <!--
+    Another build of the analyzers (measure.sh READY_TO_RUN=1: compiled ahead of time), added last, as the
+    project reference's is added after the SDK's analyzers: the compiler charges lazy work of its own to
+    the first analyzer callback that needs it (0.25 s to PP0010 when ours came first).
+  -->
+  <Target Name="UsePrecisionPolicyAnalyzerPath" BeforeTargets="CoreCompile"
+          Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' != ''">
+    <ItemGroup>
+      <Analyzer Include="\$(PrecisionPolicyAnalyzerPath)" />
+    </ItemGroup>
+  </Target>
 </Project>
 EOF
 
