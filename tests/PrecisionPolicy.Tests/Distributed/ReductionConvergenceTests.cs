@@ -14,6 +14,7 @@ namespace PrecisionPolicy.Tests.Distributed;
 /// FP32, over five seeds. The tolerance (median final loss within 5%) is wide against the measured gap
 /// (docs/distributed-precision.md) and narrow against a broken reduction, which leaves the loss where it started.
 /// </summary>
+[Collection(GlobalRngCollection.Name)]
 public sealed class ReductionConvergenceTests
 {
     private const int Ranks = 4;
