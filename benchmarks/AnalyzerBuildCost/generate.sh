@@ -29,9 +29,10 @@ cat > "$out/AnalyzerCost.csproj" <<EOF
                       Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' == ''" />
   </ItemGroup>
   <!--
-    Another build of the analyzers (measure.sh READY_TO_RUN=1: compiled ahead of time), added last, as the
-    project reference's is added after the SDK's analyzers: the compiler charges lazy work of its own to
-    the first analyzer callback that needs it (0.25 s to PP0010 when ours came first).
+    Another build of the analyzers (measure.sh: the image compiled ahead of time that the package gives a
+    compiler on .NET on Linux x64), added last, as the package's build targets and the project reference add
+    theirs after the SDK's analyzers: the compiler charges lazy work of its own to the first analyzer callback
+    that needs it (0.25 s to PP0010 when ours came first).
   -->
   <Target Name="UsePrecisionPolicyAnalyzerPath" BeforeTargets="CoreCompile"
           Condition="'\$(WithPrecisionPolicyAnalyzers)' != 'false' and '\$(PrecisionPolicyAnalyzerPath)' != ''">

@@ -12,9 +12,9 @@
 # machine, runs a new compiler process per recompile, which JIT-compiles the analyzers every time);
 # COMPILER_SERVER=1 uses the compiler server, as dotnet build does by default (the server then stays up
 # until it has been idle for a while). The output names the one used.
-# READY_TO_RUN=1 measures the analyzers compiled ahead of time for this machine's runtime (crossgen2,
-# restored from NuGet at the runtime's version), so that the compiler runs their native code instead
-# of JIT-compiling them in every build; the package does not ship them that way.
+# The analyzers: as the package gives them to a compiler running on .NET 10 or later on Linux x64, compiled
+# ahead of time (build/PrecisionPolicy.ReadyToRun, published here); IL=1 measures the IL copy, which every
+# other host gets.
 # The times are wall-clock times (the compiler's): on a shared machine they grow with the load, so the
 # CPU and the load averages at the start and end are printed with them.
 set -euo pipefail
@@ -29,23 +29,10 @@ server=()
 [ "${COMPILER_SERVER:-0}" = 1 ] && server=(-p:UseSharedCompilation=true)
 
 analyzers=()
-if [ "${READY_TO_RUN:-0}" = 1 ]; then
-  runtime_dir=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" { v = $2; d = $3 } END { gsub(/[][]/, "", d); print d "/" v }')
-  version=$(basename "$runtime_dir")
-  rid=$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')
-  sdk_dir=$(dotnet --list-sdks | tail -1 | awk '{ gsub(/[][]/, "", $2); print $2 "/" $1 }')
-  mkdir -p crossgen2 ready-to-run
-  printf '%s\n' '<Project Sdk="Microsoft.NET.Sdk">' \
-    '  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>' \
-    "  <ItemGroup><PackageDownload Include=\"Microsoft.NETCore.App.Crossgen2.$rid\" Version=\"[$version]\" /></ItemGroup>" \
-    '</Project>' > crossgen2/crossgen2.csproj
-  dotnet restore crossgen2 -v:q >/dev/null
-  packages=$(dotnet nuget locals global-packages -l | sed 's/^[^:]*: //')
-  "$packages/microsoft.netcore.app.crossgen2.$rid/$version/tools/crossgen2" \
-    "$here/../../analyzers/PrecisionPolicy.Analyzers/bin/Release/netstandard2.0/PrecisionPolicy.Analyzers.dll" \
-    -o ready-to-run/PrecisionPolicy.Analyzers.dll -r "$runtime_dir/*.dll" -r "$sdk_dir/Roslyn/bincore/*.dll" \
-    --targetos "${rid%-*}" --targetarch "${rid##*-}" -O >/dev/null
-  analyzers=(-p:PrecisionPolicyAnalyzerPath="$out/ready-to-run/PrecisionPolicy.Analyzers.dll")
+if [ "${IL:-0}" != 1 ]; then
+  image=$(dotnet msbuild "$here/../../build/PrecisionPolicy.ReadyToRun" -restore -t:GetReadyToRunImages -p:Configuration=Release \
+    -getTargetResult:GetReadyToRunImages | python3 -c 'import json, sys; print(next(i["FullPath"] for i in json.load(sys.stdin)["TargetResults"]["GetReadyToRunImages"]["Items"] if i["Filename"] == "PrecisionPolicy.Analyzers"))')
+  analyzers=(-p:PrecisionPolicyAnalyzerPath="$image")
 fi
 
 compile() { # $1 log file, $2.. extra msbuild arguments
@@ -68,7 +55,7 @@ done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
-if [ "${READY_TO_RUN:-0}" = 1 ]; then echo "analyzers: compiled ahead of time (crossgen2 $version, $rid)"; else echo "analyzers: IL, as the package ships them"; fi
+if [ "${IL:-0}" != 1 ]; then echo "analyzers: compiled ahead of time, as the package gives them to the compiler on .NET on Linux x64"; else echo "analyzers: IL (IL=1)"; fi
 python3 - "$reps" "$load_before" "$load_after" "$cpu ($(nproc) cores)" <<'EOF'
 import re, statistics, sys
 reps = int(sys.argv[1])

@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace PrecisionPolicy.Samples.Tests;
@@ -114,6 +117,77 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
         Assert.Contains("PrecisionPolicy.CodeFixes.dll", analyzers);
         Assert.DoesNotContain("PrecisionPolicy.Generators.dll", analyzers);
     }
+
+    [Fact]
+    public void The_compiler_runs_the_ahead_of_time_components_and_the_switch_keeps_the_il()
+    {
+        var project = work.CreateSubdirectory("ready-to-run").FullName;
+        // No libtorch and no TreatWarningsAsErrors: the project is only compiled, and its mistake is reported.
+        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RestoreAdditionalProjectSources>{package.Feed}</RestoreAdditionalProjectSources>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PrecisionPolicy" Version="{package.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Net.cs"), """
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            public sealed class Net : nn.Module<Tensor, Tensor>
+            {
+                private readonly BatchNorm1d bn = nn.BatchNorm1d(8, dtype: ScalarType.Float16);
+                public Net() : base(nameof(Net)) => RegisterComponents();
+                public override Tensor forward(Tensor x) => bn.call(x);
+            }
+            """);
+
+        var (nativeItems, nativeWarnings, nativeJitted) = Compile(project, "true");
+        var (ilItems, ilWarnings, ilJitted) = Compile(project, "false");
+
+        string[] components = ["PrecisionPolicy.Analyzers.dll", "PrecisionPolicy.CodeFixes.dll", "PrecisionPolicy.Generators.dll"];
+        Assert.Equal(components.Select(c => $"/build/ready-to-run/linux-x64/{c}"), nativeItems.Select(Tail));
+        Assert.Equal(components.Select(c => $"/analyzers/dotnet/cs/{c}"), ilItems.Select(Tail));
+        // Both run the rules and report the same mistake.
+        Assert.Contains("Net.cs(6,", nativeWarnings);
+        Assert.Equal(ilWarnings, nativeWarnings);
+        // The compiler ran the images' native code: it JIT-compiled almost none of the analyzers' methods.
+        Assert.True(ilJitted > 100, $"the IL build JIT-compiled {ilJitted} analyzer methods");
+        Assert.True(nativeJitted < ilJitted / 10, $"the ahead-of-time build JIT-compiled {nativeJitted} analyzer methods, the IL build {ilJitted}");
+
+        var (exitCode, output) = DotnetCli.Run(project, "build", project, "-p:PrecisionPolicyReadyToRun=maybe");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("PrecisionPolicyReadyToRun='maybe' is not known: use 'true' (default) or 'false'.", output);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="project"/> in a compiler process of its own, whose JIT lists every method it
+    /// compiles; returns the PrecisionPolicy components the compiler was given, the PP warnings it reported and
+    /// how many methods of the analyzers it JIT-compiled.
+    /// </summary>
+    private static (string[] Components, string Warnings, int AnalyzerMethodsJitted) Compile(string project, string readyToRun)
+    {
+        var switchValue = $"-p:PrecisionPolicyReadyToRun={readyToRun}";
+        var items = Run(project, "msbuild", project, "-restore", "-t:ResolveReferences", "-getItem:Analyzer", switchValue);
+        var components = Regex.Matches(items, @"""Identity"": ""(?<path>[^""]*PrecisionPolicy\.[^""]*)""").Select(m => m.Groups["path"].Value).Order().ToArray();
+
+        var jitLog = Path.Combine(project, $"jit-{readyToRun}.txt");
+        var environment = new Dictionary<string, string> { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" };
+        var (exitCode, output) = DotnetCli.Run(project, environment, "build", project, "--no-incremental", "-p:UseSharedCompilation=false", switchValue);
+        Assert.True(exitCode == 0, $"the build failed:\n{output}");
+        var warnings = string.Join("\n", Regex.Matches(output, @"\S+\.cs\(\d+,\d+\): warning PP\d+").Select(m => Path.GetFileName(m.Value)).Distinct().Order());
+        var jitted = File.ReadLines(jitLog).Count(line => line.Contains("PrecisionPolicy.Analyzers.", StringComparison.Ordinal));
+        return (components, warnings, jitted);
+    }
+
+    /// <summary>The part of a path inside the restored package's folder (named by its version).</summary>
+    private string Tail(string path) =>
+        path[(path.IndexOf($"/{package.Version}/", StringComparison.OrdinalIgnoreCase) + package.Version.Length + 1)..];
 
     private static string Run(string directory, params string[] arguments)
     {

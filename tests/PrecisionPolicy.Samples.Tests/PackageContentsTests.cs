@@ -3,6 +3,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Xml.Linq;
 using Xunit;
@@ -11,8 +12,8 @@ namespace PrecisionPolicy.Samples.Tests;
 
 /// <summary>
 /// What the packed .nupkg and .snupkg hold: the metadata a package page shows, both runtime builds,
-/// the Roslyn components, the build targets and their task, and symbols whose sources SourceLink
-/// maps to the repository, under deterministic paths.
+/// the Roslyn components (as IL and compiled ahead of time), the build targets and their task, and
+/// symbols whose sources SourceLink maps to the repository, under deterministic paths.
 /// </summary>
 [Collection(SampleCollection.Name)]
 [Trait(PackedPackage.CostTrait, PackedPackage.Packaging)]
@@ -65,6 +66,9 @@ public sealed class PackageContentsTests : IClassFixture<PackedPackage>
             "analyzers/dotnet/cs/PrecisionPolicy.Generators.dll",
             "analyzers/dotnet/cs/PrecisionPolicy.Analyzers.dll",
             "analyzers/dotnet/cs/PrecisionPolicy.CodeFixes.dll",
+            "build/ready-to-run/linux-x64/PrecisionPolicy.Generators.dll",
+            "build/ready-to-run/linux-x64/PrecisionPolicy.Analyzers.dll",
+            "build/ready-to-run/linux-x64/PrecisionPolicy.CodeFixes.dll",
         }.ToHashSet(), files);
         foreach (var folder in new[] { "build", "buildTransitive" })
         {
@@ -79,6 +83,25 @@ public sealed class PackageContentsTests : IClassFixture<PackedPackage>
         Assert.Equal(new[] { "net10.0", "net8.0" }, groups.Select(g => g.Attribute("targetFramework")!.Value).Order());
         Assert.All(groups, g => Assert.Equal(new[] { "Microsoft.Extensions.Logging.Abstractions", "TorchSharp" },
             g.Elements().Select(d => d.Attribute("id")!.Value).Order()));
+    }
+
+    [Theory]
+    [InlineData("PrecisionPolicy.Generators")]
+    [InlineData("PrecisionPolicy.Analyzers")]
+    [InlineData("PrecisionPolicy.CodeFixes")]
+    public void The_ready_to_run_image_of_each_roslyn_component_is_that_build_with_native_code(string component)
+    {
+        using var nupkg = ZipFile.OpenRead(package.Nupkg);
+        using var il = Image(nupkg, $"analyzers/dotnet/cs/{component}.dll");
+        using var native = Image(nupkg, $"build/ready-to-run/linux-x64/{component}.dll");
+
+        // A ReadyToRun image has a managed native header (its native code's directory); the IL copy has none.
+        Assert.Equal(0, il.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size);
+        Assert.NotEqual(0, native.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size);
+        // The same compilation: same module version id, same assembly identity.
+        var (ilMetadata, nativeMetadata) = (il.GetMetadataReader(), native.GetMetadataReader());
+        Assert.Equal(ilMetadata.GetGuid(ilMetadata.GetModuleDefinition().Mvid), nativeMetadata.GetGuid(nativeMetadata.GetModuleDefinition().Mvid));
+        Assert.Equal(ilMetadata.GetAssemblyDefinition().GetAssemblyName().FullName, nativeMetadata.GetAssemblyDefinition().GetAssemblyName().FullName);
     }
 
     [Fact]
@@ -101,6 +124,14 @@ public sealed class PackageContentsTests : IClassFixture<PackedPackage>
             Assert.Contains("/_/src/PrecisionPolicy/Optimization/MasterWeightOptimizer.cs", documents);
             Assert.DoesNotContain(documents, d => d.StartsWith(DotnetCli.RepositoryRoot(), StringComparison.Ordinal));
         }
+    }
+
+    private static PEReader Image(ZipArchive nupkg, string entry)
+    {
+        var bytes = new MemoryStream();
+        nupkg.GetEntry(entry)!.Open().CopyTo(bytes);
+        bytes.Position = 0;
+        return new PEReader(bytes);
     }
 
     private static XElement Nuspec(ZipArchive nupkg) =>
