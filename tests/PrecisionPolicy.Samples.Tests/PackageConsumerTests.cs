@@ -166,9 +166,10 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
     }
 
     /// <summary>
-    /// Compiles <paramref name="project"/> in a compiler process of its own, whose JIT lists every method it
-    /// compiles; returns the PrecisionPolicy components the compiler was given, the PP warnings it reported and
-    /// how many methods of the analyzers it JIT-compiled.
+    /// Compiles <paramref name="project"/>; returns the PrecisionPolicy components the compiler was given, the
+    /// PP warnings it reported and how many methods of the analyzers its JIT compiled. The compiler runs through
+    /// a script that turns on the JIT's list of compiled methods for that process only (MSBuild's own would
+    /// write into the same file).
     /// </summary>
     private static (string[] Components, string Warnings, int AnalyzerMethodsJitted) Compile(string project, string readyToRun)
     {
@@ -176,10 +177,12 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
         var items = Run(project, "msbuild", project, "-restore", "-t:ResolveReferences", "-getItem:Analyzer", switchValue);
         var components = Regex.Matches(items, @"""Identity"": ""(?<path>[^""]*PrecisionPolicy\.[^""]*)""").Select(m => m.Groups["path"].Value).Order().ToArray();
 
+        var roslyn = Run(project, "msbuild", project, "-getProperty:RoslynTargetsPath").Trim();
         var jitLog = Path.Combine(project, $"jit-{readyToRun}.txt");
-        var environment = new Dictionary<string, string> { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" };
-        var (exitCode, output) = DotnetCli.Run(project, environment, "build", project, "--no-incremental", "-p:UseSharedCompilation=false", switchValue);
-        Assert.True(exitCode == 0, $"the build failed:\n{output}");
+        var compiler = Path.Combine(project, $"csc-{readyToRun}.sh");
+        File.WriteAllText(compiler, $"#!/usr/bin/env bash\nDOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile='{jitLog}' exec '{roslyn}/bincore/csc' \"$@\"\n");
+        Assert.Equal(0, DotnetCli.Bash(project, $"chmod +x '{compiler}'", new Dictionary<string, string>()).ExitCode);
+        var output = Run(project, "build", project, "--no-incremental", $"-p:CscToolPath={project}", $"-p:CscToolExe={Path.GetFileName(compiler)}", switchValue);
         var warnings = string.Join("\n", Regex.Matches(output, @"\S+\.cs\(\d+,\d+\): warning PP\d+").Select(m => Path.GetFileName(m.Value)).Distinct().Order());
         var jitted = File.ReadLines(jitLog).Count(line => line.Contains("PrecisionPolicy.Analyzers.", StringComparison.Ordinal));
         return (components, warnings, jitted);
