@@ -27,23 +27,10 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
     [Fact]
     public void A_project_with_only_the_package_reference_builds_intercepts_and_trains()
     {
-        var (feed, version) = (package.Feed, package.Version);
-        var project = work.CreateSubdirectory("consumer").FullName;
-        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
+        var project = Consumer("consumer", """
                 <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <RestoreAdditionalProjectSources>{feed}</RestoreAdditionalProjectSources>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="PrecisionPolicy" Version="{version}" />
-                <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />
-              </ItemGroup>
-            </Project>
-            """);
+            """, """<PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />""");
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using PrecisionPolicy;
             using TorchSharp.Modules;
@@ -73,22 +60,11 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
     [Fact]
     public void The_generator_switch_set_to_false_builds_with_no_generated_code()
     {
-        var project = work.CreateSubdirectory("no-generator").FullName;
         // No libtorch: nothing here runs a torch op, so only the managed TorchSharp assembly is loaded.
-        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
+        var project = Consumer("no-generator", """
                 <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <RestoreAdditionalProjectSources>{package.Feed}</RestoreAdditionalProjectSources>
                 <EnablePrecisionPolicyGenerator>false</EnablePrecisionPolicyGenerator>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="PrecisionPolicy" Version="{package.Version}" />
-              </ItemGroup>
-            </Project>
             """);
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using PrecisionPolicy;
@@ -121,20 +97,8 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
     [Fact]
     public void The_compiler_runs_the_ahead_of_time_components_and_the_switch_keeps_the_il()
     {
-        var project = work.CreateSubdirectory("ready-to-run").FullName;
         // No libtorch and no TreatWarningsAsErrors: the project is only compiled, and its mistake is reported.
-        File.WriteAllText(Path.Combine(project, "consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <RestoreAdditionalProjectSources>{package.Feed}</RestoreAdditionalProjectSources>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="PrecisionPolicy" Version="{package.Version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        var project = Consumer("ready-to-run");
         File.WriteAllText(Path.Combine(project, "Net.cs"), """
             using TorchSharp.Modules;
             using static TorchSharp.torch;
@@ -186,6 +150,30 @@ public sealed class PackageConsumerTests : IClassFixture<PackedPackage>, IDispos
         var warnings = string.Join("\n", Regex.Matches(output, @"\S+\.cs\(\d+,\d+\): warning PP\d+").Select(m => Path.GetFileName(m.Value)).Distinct().Order());
         var jitted = File.ReadLines(jitLog).Count(line => line.Contains("PrecisionPolicy.Analyzers.", StringComparison.Ordinal));
         return (components, warnings, jitted);
+    }
+
+    /// <summary>
+    /// A folder with a net10.0 project that references the packed package (and <paramref name="items"/>), with
+    /// <paramref name="properties"/> added to its properties.
+    /// </summary>
+    private string Consumer(string name, string properties = "", string items = "")
+    {
+        var project = work.CreateSubdirectory(name).FullName;
+        File.WriteAllText(Path.Combine(project, $"{name}.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RestoreAdditionalProjectSources>{package.Feed}</RestoreAdditionalProjectSources>
+            {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PrecisionPolicy" Version="{package.Version}" />
+                {items}
+              </ItemGroup>
+            </Project>
+            """);
+        return project;
     }
 
     /// <summary>The part of a path inside the restored package's folder (named by its version).</summary>
