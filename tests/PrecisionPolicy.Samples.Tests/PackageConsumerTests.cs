@@ -10,8 +10,10 @@ namespace PrecisionPolicy.Samples.Tests;
 /// <summary>
 /// The package as a user gets it: a project outside this repository with one PackageReference
 /// builds its [Autocast] class (interceptors opted in by the package's build targets, nothing set
-/// by hand), loads libtorch on this libstdc++ (the package's native fix) and trains a step; and
-/// <c>EnablePrecisionPolicyGenerator=false</c> builds the same kind of class with no generated code.
+/// by hand), loads libtorch on this libstdc++ (the package's native fix) and trains a step;
+/// <c>EnablePrecisionPolicyGenerator=false</c> builds the same kind of class with no generated code; and
+/// the compiler runs the package's Roslyn components compiled ahead of time, or their IL with
+/// <c>PrecisionPolicyReadyToRun=false</c>.
 /// </summary>
 [Collection(SampleCollection.Name)]
 [Trait(PackedPackage.CostTrait, PackedPackage.Packaging)]
