@@ -26,28 +26,22 @@ if (args.Length > 0 && args[0] == "fidelity")
     return PrecisionPolicy.Fidelity.FidelityCommand.Run(args.Skip(1).ToArray());
 }
 
-// Toolkit FP32 step / plain TorchSharp step, interleaved rounds: ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]
-if (args.Length > 0 && args[0] == "step-ratio")
+// Interleaved ratios, on one torch thread after the host report:
+// ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]: toolkit FP32 step / plain TorchSharp step
+// ... -- bf16-step-ratio [rounds, default 21] [widths, default 128,256,512]: toolkit BF16 step / toolkit FP32 step
+// ... -- optimizer-ratio [rounds, default 21] [elements, default 1048576,4194304]: the toolkit optimizer step / TorchSharp's AdamW
+Func<string[], int>? ratioCommand = args.Length == 0 ? null : args[0] switch
+{
+    "step-ratio" => StepRatioCommand.Run,
+    "bf16-step-ratio" => StepRatioCommand.RunBf16,
+    "optimizer-ratio" => OptimizerRatioCommand.Run,
+    _ => null,
+};
+if (ratioCommand is not null)
 {
     TorchSharp.torch.set_num_threads(1);
     Console.WriteLine(HostReport.Text());
-    return StepRatioCommand.Run(args.Skip(1).ToArray());
-}
-
-// Toolkit BF16 step / toolkit FP32 step, interleaved rounds: ... -- bf16-step-ratio [rounds, default 21] [widths, default 128,256,512]
-if (args.Length > 0 && args[0] == "bf16-step-ratio")
-{
-    TorchSharp.torch.set_num_threads(1);
-    Console.WriteLine(HostReport.Text());
-    return StepRatioCommand.RunBf16(args.Skip(1).ToArray());
-}
-
-// The toolkit optimizer step / TorchSharp's AdamW, interleaved rounds: ... -- optimizer-ratio [rounds, default 21] [elements, default 1048576,4194304]
-if (args.Length > 0 && args[0] == "optimizer-ratio")
-{
-    TorchSharp.torch.set_num_threads(1);
-    Console.WriteLine(HostReport.Text());
-    return OptimizerRatioCommand.Run(args.Skip(1).ToArray());
+    return ratioCommand(args.Skip(1).ToArray());
 }
 
 // Calibrate afresh (not from the cache file), so the report shows this run's calibration time.
