@@ -10,9 +10,10 @@ namespace PrecisionPolicy.Benchmarks;
 /// The optimizer step alone, 1000 parameter tensors of 2^20 or 2^22 elements in all, side by side:
 /// TorchSharp's <c>optim.AdamW</c> stepping each FP32 parameter (the baseline), and the toolkit's
 /// whole mixed-precision step over BF16 working weights (fold the BF16 gradients into the FP32
-/// accumulators, one finiteness+norm reduction, then per 2^17-element chunk: AdamW, run by the toolkit
-/// in two passes with TorchSharp's result bitwise, cast the masters back to BF16, clear the gradients). Each iteration backpropagates a one-element loss of the first
-/// tensor; the other gradients stay as set. Target: toolkit ≤ 0.7×.
+/// accumulators, one finiteness+norm reduction, then per 2^17-element chunk: AdamW, run by the
+/// toolkit in two passes with TorchSharp's result bitwise, cast the masters back to BF16, clear the
+/// gradients). Each iteration sets every gradient to 0.01 on both sides, then backpropagates a
+/// one-element loss of the first tensor. Target: toolkit ≤ 0.7×.
 /// <para>
 /// The floor: AdamW must read master, gradient and both moments and write master and moments, 28 B
 /// per FP32 element; <see cref="Copy28BytesPerElement"/> moves exactly that much (a copy of 3.5
