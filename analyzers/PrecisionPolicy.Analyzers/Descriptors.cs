@@ -1,13 +1,11 @@
 using Microsoft.CodeAnalysis;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers;
 
 /// <summary>Every diagnostic the analyzers report, named after the problem it describes.</summary>
 internal static class Descriptors
 {
-    /// <summary>Each rule's page lives at <c>docs/rules/{id}.md</c> under this address.</summary>
-    public const string HelpLinkBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
-
     private static class Categories
     {
         public const string Correctness = "Correctness";
@@ -177,5 +175,5 @@ internal static class Descriptors
 
     private static DiagnosticDescriptor Create(
         string id, string title, string message, string category, DiagnosticSeverity severity, string description) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md");
+        new(id, title, message, category, severity, isEnabledByDefault: true, description, DocLinks.Rule(id));
 }

@@ -69,6 +69,18 @@ public sealed class RuleConventionsTests
         Assert.Contains($"| {descriptor.Category} | {descriptor.DefaultSeverity} |", readmeRow, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Analyzers_and_generator_build_help_links_on_one_base()
+    {
+        // Both compile catalog/DocLinks.cs in: every help link is that base plus rules/{id}.md.
+        var links = AllDescriptors().Concat(GeneratorDescriptors())
+            .Select(static d => d.HelpLinkUri.Substring(0, d.HelpLinkUri.Length - $"rules/{d.Id}.md".Length))
+            .Distinct()
+            .ToList();
+
+        Assert.Equal("https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/", Assert.Single(links));
+    }
+
     [Theory]
     [MemberData(nameof(Rules))]
     public void Rule_is_analyzer_owned_and_categorized(string id)
