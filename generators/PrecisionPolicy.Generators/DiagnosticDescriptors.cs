@@ -14,15 +14,15 @@ internal static class DiagnosticDescriptors
 {
     public static readonly DiagnosticDescriptor AutocastTypeGeneric = Create(
         "PP0102", "[Autocast] on a generic type", "Usage", DiagnosticSeverity.Error,
-        "'{0}' is generic or nested in a generic type, which the generator does not support: move the module to a non-generic type");
+        "'{0}' is generic or nested in a generic type, which the generator does not support; move the module to a non-generic type");
 
     public static readonly DiagnosticDescriptor OpaqueComposite = Create(
         "PP0103", "Built-in composite runs its sensitive ops in low precision", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is a built-in {1}: its inputs and weights are {2}, so its internal {3} run in {2} too; use the drop-in PrecisionPolicy.Modules.{4} (GEMMs in {2}, {3} in float32; same parameters), mark '{0}' [HighPrecision] to keep it all in float32, or suppress PP0103 here to accept low precision");
+        "'{0}' is a built-in {1} that computes its {3} in {2}; use PrecisionPolicy.Modules.{4} or mark it [HighPrecision]");
 
     public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
         "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is called from an autocast region but is outside it, so its {1} get no casts (autocast is lexical): add [Autocast] to '{0}' or to its class");
+        "'{0}' is called from an autocast region but is outside it, so its {1} get no casts; add [Autocast] to '{0}' or to its class");
 
     public static readonly DiagnosticDescriptor CallNotInterceptable = Create(
         "PP0105", "Catalogued call cannot be intercepted", "Usage", DiagnosticSeverity.Warning,
@@ -30,7 +30,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor Fp8NotSupported = Create(
         "PP0106", "FP8 autocast is not supported here", "Usage", DiagnosticSeverity.Error,
-        "'{0}' asks for Precision.FP8, but {1}: use Precision.BF16 there, or [Autocast(Precision.FP8)] on the module class");
+        "'{0}' asks for Precision.FP8, but {1}");
 
     /// <summary>Every descriptor, by id.</summary>
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]

@@ -69,6 +69,23 @@ public sealed class RuleConventionsTests
         Assert.Contains($"| {descriptor.Category} | {descriptor.DefaultSeverity} |", readmeRow, StringComparison.Ordinal);
     }
 
+    /// <summary>A message is what the IDE shows in a line: the why and the how live on the rule's page.</summary>
+    private const int MaxMessageLength = 150;
+
+    public static IEnumerable<object[]> AllRules() =>
+        AllDescriptors().Concat(GeneratorDescriptors()).Select(static d => new object[] { d.Id });
+
+    [Theory]
+    [MemberData(nameof(AllRules))]
+    public void Message_is_one_short_sentence(string id)
+    {
+        var message = AllDescriptors().Concat(GeneratorDescriptors()).Single(d => d.Id == id)
+            .MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(message.Length <= MaxMessageLength, $"{id}'s message has {message.Length} characters (at most {MaxMessageLength}): {message}");
+        Assert.DoesNotMatch(@"[.!?](\s|$)", message);
+    }
+
     [Fact]
     public void Analyzers_and_generator_build_help_links_on_one_base()
     {
