@@ -128,7 +128,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor StepInsideAccumulationLoop = Create(
         DiagnosticIds.StepInsideAccumulationLoop,
         "Optimizer step or clipping inside the gradient accumulation loop",
-        "'{0}' runs on every micro-batch of gradient accumulation; run it once per accumulated step (after the loop or under '% {1} == 0')",
+        "'{0}' runs on every accumulation micro-batch; run it once per accumulated step, after the loop or under '% {1} == 0'",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
         "With gradient accumulation the loss of each micro-batch is divided by the number of micro-batches and the gradients add up; the optimizer step, the gradient clipping and zero_grad belong to the accumulated step. Inside the micro-batch loop they step on partial gradients and clip each part separately.");

@@ -18,7 +18,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OpaqueComposite = Create(
         "PP0103", "Built-in composite runs its sensitive ops in low precision", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is a built-in {1} that computes its {3} in {2}; use PrecisionPolicy.Modules.{4} or mark it [HighPrecision]");
+        "'{0}', a built-in composite, runs its {3} in {2}; use PrecisionPolicy.Modules.{4} or [HighPrecision]");
 
     public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
         "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,

@@ -70,7 +70,7 @@ public sealed class RuleConventionsTests
     }
 
     /// <summary>A message is what the IDE shows in a line: the why and the how live on the rule's page.</summary>
-    private const int MaxMessageLength = 150;
+    internal const int MaxMessageLength = 150;
 
     public static IEnumerable<object[]> AllRules() =>
         AllDescriptors().Concat(GeneratorDescriptors()).Select(static d => new object[] { d.Id });
