@@ -41,9 +41,12 @@ public sealed partial class MasterWeightOptimizer
     /// Writes masters, inner optimizer state, loss-scaler state and companions to
     /// <paramref name="path"/> atomically: a temporary file beside it (<c>.NAME.HEX.tmp</c>),
     /// flushed to disk, renamed over the target, then the directory synced; a crash mid-write
-    /// leaves the previous checkpoint intact, and the next Save or Load of the same path removes
-    /// the temporary files such crashes left. Refused between micro-batches (their gradients are not
-    /// part of a checkpoint).
+    /// leaves the previous checkpoint intact. A save holds a lock on its temporary file until the
+    /// rename, and the system drops it when the process dies (a kill included): the next Save or Load
+    /// of the same path, in any process, removes at once every temporary file no live save holds, and
+    /// never one that a save still writes. (An empty temporary file, or any on a file system without
+    /// locks, is removed once it is a minute old.) Refused between micro-batches (their gradients are
+    /// not part of a checkpoint).
     /// </summary>
     public void Save(string path)
     {
