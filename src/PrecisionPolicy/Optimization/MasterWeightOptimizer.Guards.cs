@@ -75,6 +75,18 @@ public sealed partial class MasterWeightOptimizer
             Exit();
             ThrowIfDisposed();
         }
+        if (operation is nameof(Step) or nameof(Save) or nameof(Load))
+        {
+            try
+            {
+                ThrowIfParameterSetChanged(operation); // MasterWeightOptimizer.ParameterSet.cs
+            }
+            catch
+            {
+                Exit();
+                throw;
+            }
+        }
         return new CallGuard(this);
     }
 

@@ -42,6 +42,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
         : this(NamedParametersOf(module), factory, options)
     {
+        WatchParameterSet(module);
     }
 
     /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
