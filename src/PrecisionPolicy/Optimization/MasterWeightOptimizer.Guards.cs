@@ -19,8 +19,10 @@ public sealed partial class MasterWeightOptimizer
     private bool warnedFp16Unscaled;
 
     /// <summary>
-    /// Run-time warnings (once per optimizer): FP16 parameters trained without loss scaling. When no
-    /// handler is attached the warning goes to standard error, as Python's warnings do.
+    /// Run-time warnings, each at most once per optimizer: FP16 parameters trained without loss scaling;
+    /// training that has stopped learning (the dynamic loss scale below 1, or a stretch of applied steps
+    /// whose gradients are all zero), with what to do. When no handler is attached the warning goes to
+    /// standard error, as Python's warnings do.
     /// </summary>
     public event EventHandler<string>? Warning;
 

@@ -246,6 +246,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
         UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
+        WatchLearning(outcome); // MasterWeightOptimizer.LearningStall.cs
         NumericsTrace.EndStep();
         return outcome;
     }
