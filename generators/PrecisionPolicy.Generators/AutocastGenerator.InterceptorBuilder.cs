@@ -45,7 +45,8 @@ public sealed partial class AutocastGenerator
                 var thisCast = ArgumentCast.None;
                 if (!method.IsStatic)
                 {
-                    thisType = method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                    // The same format as the parameters: CS9148 unless the `this` type keeps the `?` of its type arguments.
+                    thisType = method.ContainingType.ToDisplayString(TypeFormat);
                     if (symbols.IsTensor(method.ContainingType))
                     {
                         thisCast = ScalarCast(category, optional: false);
