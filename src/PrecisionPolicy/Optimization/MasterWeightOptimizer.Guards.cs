@@ -77,7 +77,7 @@ public sealed partial class MasterWeightOptimizer
             Exit();
             ThrowIfDisposed();
         }
-        if (operation is nameof(Step) or nameof(Save) or nameof(Load))
+        if (operation is nameof(Step) or nameof(Save) or nameof(Load) or nameof(state_dict) or nameof(load_state_dict))
         {
             try
             {

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace PrecisionPolicy;
 
 /// <summary>
-/// The module's trainable parameters, compared at every Step, Save and Load with the ones the optimizer
+/// The module's trainable parameters, compared at every Step, Save and Load (and state_dict,
+/// load_state_dict) with the ones the optimizer
 /// was built over. A child module replaced (and the policy applied again), a parameter registered,
 /// unfrozen or frozen afterwards would otherwise go unnoticed: the new parameters never trained, their
 /// gradients piling up, and checkpoints that leave them out.

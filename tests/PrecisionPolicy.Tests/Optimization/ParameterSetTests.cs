@@ -98,6 +98,7 @@ public sealed class ParameterSetTests : IDisposable
         Assert.Equal(saved, File.ReadAllBytes(path));
         Assert.Equal(new[] { "model.ckpt" }, Directory.GetFiles(directory).Select(Path.GetFileName));
 
+        Assert.Contains("state_dict() refused", Assert.Throws<InvalidOperationException>(() => opt.state_dict()).Message);
         var load = Assert.Throws<InvalidOperationException>(() => opt.Load(path));
         Assert.Contains("Load() refused", load.Message);
         Assert.Contains("'temperature' (BFloat16[1,5]) was added", load.Message);
