@@ -87,7 +87,9 @@ internal static class CastPolicyPage
         s.Append("FP8 module classes (PP0106 elsewhere).\n\n");
         AppendConformanceReference(s);
         s.Append("## Known limits\n\n");
-        s.Append("- Autocast is lexical: ops in helpers outside every `[Autocast]` class or method get no casts (PP0104 says so).\n");
+        s.Append("- Decided where code runs: a region's call into a helper, an extension method or a module of your own enters the region, and the\n");
+        s.Append("  catalogued ops written outside every policy cast by the region in force when they run (untouched outside every region).\n");
+        s.Append("  Calls that cannot be intercepted (generic, by-ref, inaccessible, delegates) are PP0104/PP0105.\n");
         s.Append("- Operators (`a * b`, `a + b`) are not intercepted; they follow TorchSharp's type promotion.\n");
         s.Append("- Built-in composites run their internal softmax/LayerNorm in the compute dtype (PP0103).\n");
         s.Append("- Parameters registered directly on a module that also has child modules keep their dtype (interceptors still\n");
