@@ -1,6 +1,6 @@
 // Source: https://github.com/facebookresearch/fairseq/issues/3575
 // Encoder self-attention under fp16: the attention weights come from a projection made float16 in the constructor, and -1e8 overflows float16 (libtorch throws).
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

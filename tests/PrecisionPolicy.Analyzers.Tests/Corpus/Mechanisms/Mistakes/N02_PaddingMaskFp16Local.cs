@@ -1,6 +1,6 @@
 // Source: https://github.com/NVIDIA/apex/issues/93
 // Masking the padding before softmax with -1e15 in a float16 CNN: the fill becomes -inf in float16 and the gradients come back NaN.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

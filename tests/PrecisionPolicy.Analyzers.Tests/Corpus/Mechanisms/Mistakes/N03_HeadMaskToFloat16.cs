@@ -1,6 +1,6 @@
 // Source: https://github.com/NVIDIA/apex/issues/1105
 // attn_scores_head.masked_fill(head_mask == 0, -1e10) in mixed precision: value cannot be converted to type at::Half without overflow.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/NVIDIA/apex/issues/1052
 // scores.masked_fill(~path_mask, -1e9) where the scores are float16: -1e9 is far beyond float16's 65504; the dtype comes from a helper method.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/dotnet/TorchSharp/issues/1135
 // weight.masked_fill_(mask, -finfo(float32).max) on a float16 tensor: libtorch refuses the float32 extreme for Half.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/facebookresearch/mmf/pull/962
 // -1e9 raises 'value cannot be converted to type at::Half' when fp16 is on; the scores follow the float16 input through type_as.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

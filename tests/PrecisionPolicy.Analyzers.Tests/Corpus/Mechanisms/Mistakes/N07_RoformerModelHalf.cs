@@ -1,6 +1,6 @@
 // Source: https://github.com/IDEA-CCNL/Fengshenbang-LM/issues/25
 // Fine-tuning in fp16: attention_scores.masked_fill(attention_mask, -1e8) overflows float16; the model was cast with model.half().
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

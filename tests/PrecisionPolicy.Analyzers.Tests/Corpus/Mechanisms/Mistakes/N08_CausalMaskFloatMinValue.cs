@@ -1,6 +1,6 @@
 // Source: https://github.com/tatp22/linformer-pytorch/pull/19
 // The causal mask value (-1e10 there, float.MinValue here) is not representable in float16 mixed precision; -inf is.
-// Expected: PP0020
+// Expected: PP0021
 using System;
 using System.Collections.Generic;
 using System.Linq;

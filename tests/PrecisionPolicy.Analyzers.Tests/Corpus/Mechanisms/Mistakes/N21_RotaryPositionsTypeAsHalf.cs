@@ -1,6 +1,6 @@
 // Source: https://github.com/EleutherAI/gpt-neox/issues/1003
 // The rotary tables are computed in the model's precision: t = arange(seqlen).type_as(inv_freq) with inv_freq half, so positions beyond 2048 are rounded.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/EleutherAI/gpt-neox/pull/1016
 // model.bfloat16() converts the inv_freq buffer too, and t = arange(seq_len).type_as(inv_freq) cannot tell 256 from 257 in bfloat16.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

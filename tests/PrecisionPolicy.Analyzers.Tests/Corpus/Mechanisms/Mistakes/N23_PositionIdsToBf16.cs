@@ -1,6 +1,6 @@
 // Source: https://github.com/huggingface/transformers/pull/29285
 // Under bfloat16 the RoPE positions are cast to bfloat16 and lose precision dramatically for long contexts.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

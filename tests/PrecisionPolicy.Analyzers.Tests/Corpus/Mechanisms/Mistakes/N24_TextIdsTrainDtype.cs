@@ -1,6 +1,6 @@
 // Source: https://github.com/Nerogar/OneTrainer/issues/1177
 // All transformer inputs are cast to the training dtype: bfloat16 cannot represent text ids up to 512, tokens get mixed up.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

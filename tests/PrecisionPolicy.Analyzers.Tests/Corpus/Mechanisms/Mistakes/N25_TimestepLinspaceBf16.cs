@@ -1,6 +1,6 @@
 // Source: https://github.com/modelscope/DiffSynth-Studio/pull/1025
 // The timestep (range [0, 1000]) is cast to bfloat16 before the sinusoidal embedding: 998.39 becomes 1000.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/modelscope/DiffSynth-Studio/issues/562
 // timestep.to(dtype=self.torch_dtype) with a bfloat16 pipeline: 988.49 and 987.17 both become 988.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

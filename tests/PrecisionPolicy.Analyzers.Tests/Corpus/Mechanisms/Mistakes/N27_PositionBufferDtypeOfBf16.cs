@@ -1,6 +1,6 @@
 // Source: https://github.com/InternLM/InternLM/issues/237
 // The position embedding follows the model to bfloat16: arange(seq_len, dtype=inv_freq.dtype) with inv_freq already bfloat16.
-// Expected: PP0021
+// Expected: PP0022
 using System;
 using System.Collections.Generic;
 using System.Linq;

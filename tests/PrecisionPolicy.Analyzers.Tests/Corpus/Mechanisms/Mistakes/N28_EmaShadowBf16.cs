@@ -1,6 +1,6 @@
 // Source: https://github.com/d8ahazard/sd_dreambooth_extension/pull/1415
 // With weight_dtype bfloat16 the EMA model is bfloat16 too: updates of 0.001 of the weight round to 0 and the EMA never moves.
-// Expected: PP0022
+// Expected: PP0023
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/PaddlePaddle/PaddleMIX/pull/515
 // The EMA weights were kept in the training dtype; the fix is 'ema use fp32'. Here the shadow is float16 and updated with lerp_ every step.
-// Expected: PP0022
+// Expected: PP0023
 using System;
 using System.Collections.Generic;
 using System.Linq;

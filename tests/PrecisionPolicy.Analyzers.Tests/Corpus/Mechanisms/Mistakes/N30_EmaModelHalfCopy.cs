@@ -1,6 +1,6 @@
 // Source: https://github.com/NUS-HPC-AI-Lab/VideoSys/pull/6
 // The EMA copy of the DiT was created in the training half precision; 'use fp32 for ema model'.
-// Expected: PP0022
+// Expected: PP0023
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,6 +1,6 @@
 // Source: https://github.com/Nerogar/OneTrainer/issues/996
 // In Adam and AdamW the weight decay is applied in bfloat16: lr * weight_decay is below bfloat16's resolution, so no weight decay is applied.
-// Expected: PP0022
+// Expected: PP0023
 using System;
 using System.Collections.Generic;
 using System.Linq;
