@@ -233,6 +233,12 @@ internal sealed class DtypeFlow
             return AtArgument(EvalDtype(dtype.Value, context), dtype);
         }
 
+        // x.type_as(other) takes other's dtype.
+        if (method.Name == "type_as" && symbols.IsTensor(method.ContainingType) && invocation.Arguments.Length > 0)
+        {
+            return Eval(invocation.Arguments[0].Value, context).InheritedAt(invocation);
+        }
+
         if (CopyLikeFunctions.Contains(method.Name) && symbols.IsInTorch(method.ContainingType) && invocation.Arguments.Length > 0)
         {
             return Eval(invocation.Arguments[0].Value, context).InheritedAt(invocation);

@@ -48,7 +48,10 @@ public sealed class LossOnLowPrecisionTensorsAnalyzer : TorchAnalyzer
 
         if (flow.Of(input, context.CancellationToken) is { IsLow: true } fact)
         {
-            var properties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, LowPrecision.Describe(fact.Kind));
+            var properties = ImmutableDictionary<string, string?>.Empty
+                .Add(KindProperty, LowPrecision.Describe(fact.Kind))
+                .Add(InputProperty, invocation.Instance is not null ? InputReceiver
+                    : invocation.Arguments.Length > 0 && ReferenceEquals(invocation.Arguments[0].Value, input) ? InputFirstArgument : null);
             if (row.IsLoss)
             {
                 properties = properties.Add(SensitiveOpInLowPrecisionAnalyzer.IsLossProperty, "true");
@@ -58,6 +61,15 @@ public sealed class LossOnLowPrecisionTensorsAnalyzer : TorchAnalyzer
                 Descriptors.LossOnLowPrecisionTensors, invocation.Syntax.GetLocation(), properties, method.Name, LowPrecision.Describe(fact.Kind)));
         }
     }
+
+    /// <summary>Diagnostic property: where the op's input is written, <see cref="InputReceiver"/> or <see cref="InputFirstArgument"/>.</summary>
+    public const string InputProperty = "Input";
+
+    /// <summary><c>x.op(...)</c>.</summary>
+    public const string InputReceiver = "Receiver";
+
+    /// <summary><c>torch.op(x, ...)</c>.</summary>
+    public const string InputFirstArgument = "FirstArgument";
 
     /// <summary>Diagnostic property: the 16-bit dtype the inputs have ("float16", "bfloat16", "float8"); the fix casts back to it.</summary>
     public const string KindProperty = "Kind";
