@@ -47,11 +47,11 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor GradientClippingOnScaledGradients = Create(
         DiagnosticIds.GradientClippingOnScaledGradients,
-        "Gradient clipping on scaled gradients",
-        "'{0}' clips gradients that are still multiplied by the loss scale; unscale them first, or set MaxGradNorm on the MasterWeightOptimizer",
+        "Scaled gradients used before the unscale",
+        "'{0}' reads gradients still multiplied by the loss scale; unscale them first (or set MaxGradNorm on the MasterWeightOptimizer)",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
-        "After a scaled backward the gradients are multiplied by the loss scale; clipping them against max_norm then clips against a threshold that changes with the scale. Clip after unscaling.");
+        "After a scaled backward the gradients are multiplied by the loss scale; clipping them against max_norm clips against a threshold that changes with the scale, and a norm or histogram computed from them is the scale times too large. Clip, measure and log after unscaling.");
 
     public static readonly DiagnosticDescriptor SchedulerSteppedOnSkippableStep = Create(
         DiagnosticIds.SchedulerSteppedOnSkippableStep,
@@ -159,11 +159,35 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor LossOnLowPrecisionTensors = Create(
         DiagnosticIds.LossOnLowPrecisionTensors,
-        "Loss computed on 16-bit tensors outside a precision policy",
-        "'{0}' is computed on {1} tensors outside any [Autocast] region; cast its inputs to float32",
+        "Float32 op computed on 16-bit tensors outside a precision policy",
+        "'{0}' runs on {1} tensors outside any [Autocast] region; compute it in float32",
         Categories.Numerics,
         DiagnosticSeverity.Warning,
-        "Losses take logs, exponentials and large sums, which overflow or cancel in 16 bits. Inside an [Autocast] region the generator computes them in float32; outside one nothing does.");
+        "Losses, softmax, exp, log, pow, sums and norms overflow or cancel in 16 bits, wherever the 16-bit dtype came from. Inside an [Autocast] region the generator computes them in float32; outside one nothing does.");
+
+    public static readonly DiagnosticDescriptor FillOutOfRange = Create(
+        DiagnosticIds.FillOutOfRange,
+        "Fill value beyond the tensor's dtype",
+        "Fill value {0} is beyond {1}'s largest value {2}; use finfo(t.dtype).min (or max), or infinity",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "masked_fill(mask, -1e9) on a float16 tensor: libtorch throws 'value cannot be converted to type c10::Half without overflow', or the fill becomes inf. finfo of the tensor's own dtype always fits.");
+
+    public static readonly DiagnosticDescriptor IntegersBeyondExactRange = Create(
+        DiagnosticIds.IntegersBeyondExactRange,
+        "Positions or timesteps beyond the integers a 16-bit dtype holds",
+        "Values up to {0} are put into {1}, which holds integers exactly only up to {2}; keep them in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "bfloat16 has 8 significant bits and float16 11: past 256 (bfloat16) or 2048 (float16) neighbouring positions, token ids or timesteps round to the same value. Keep them in float32 and cast what is computed from them.");
+
+    public static readonly DiagnosticDescriptor StateUpdatedInLowPrecision = Create(
+        DiagnosticIds.StateUpdatedInLowPrecision,
+        "Long-lived state updated in 16 bits",
+        "'{0}' is updated in place every step in {1}, which rounds small updates away; keep this state in float32",
+        Categories.Numerics,
+        DiagnosticSeverity.Warning,
+        "A tensor that lives across steps and is decayed or added to each step (an EMA of the weights, weight decay, momentum, a running statistic) changes by less than a 16-bit dtype's resolution: ema.mul_(0.999) is 1.0 in bfloat16. Keep it in float32.");
 
     public static readonly DiagnosticDescriptor NumericsTraceFinding = Create(
         DiagnosticIds.NumericsTraceFinding,

@@ -17,8 +17,9 @@ namespace PrecisionPolicy.CodeFixes;
 /// asked for, so whatever consumes the result (a 16-bit matmul on the next line) sees the dtype it
 /// saw before: <c>scores.half().softmax(-1)</c> → <c>scores.@float().softmax(-1).half()</c>,
 /// <c>softmax(x, -1, dtype: ScalarType.Float16)</c> → <c>softmax(x, -1, dtype: ScalarType.Float32).to(ScalarType.Float16)</c>.
-/// A loss's result cast is removed (the loss is meant to be float32). A loss with a cast input gets
-/// no fix: its other inputs' dtypes would have to change with it.
+/// A loss's result cast is removed (the loss is meant to be float32), and so is the cast of a loss's
+/// input (<c>mse_loss(x.half(), y)</c> → <c>mse_loss(x, y)</c>): every form the rule reports has a fix,
+/// so Fix All (<c>dotnet format</c> asks the first diagnostic for its action) never skips the rule.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ComputeInFloat32CodeFix)), Shared]
 public sealed class ComputeInFloat32CodeFix : PrecisionCodeFix
@@ -47,6 +48,7 @@ public sealed class ComputeInFloat32CodeFix : PrecisionCodeFix
         {
             SensitiveOpInLowPrecisionAnalyzer.FormDtypeArgument => FixDtypeArgument(site),
             SensitiveOpInLowPrecisionAnalyzer.FormInputCast when !isLoss => FixInputCast(site),
+            SensitiveOpInLowPrecisionAnalyzer.FormInputCast => RemoveInputCast(site),
             SensitiveOpInLowPrecisionAnalyzer.FormResultCast => FixResultCast(site),
             _ => null,
         };
@@ -107,6 +109,17 @@ public sealed class ComputeInFloat32CodeFix : PrecisionCodeFix
 
         var computed = op.ReplaceNode(cast, float32Cast);
         return (op, CastBack(computed.WithoutTrivia(), castBackMethod, castBackArgument).WithTriviaFrom(op));
+    }
+
+    /// <summary><c>mse_loss(x.half(), y)</c> → <c>mse_loss(x, y)</c>; the site is the cast call or the dtype argument of <c>x.to(dtype)</c>.</summary>
+    private static (SyntaxNode, SyntaxNode)? RemoveInputCast(ExpressionSyntax site)
+    {
+        var cast = site is InvocationExpressionSyntax call
+            ? call
+            : site.Parent is ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax dtypeCall } } ? dtypeCall : null;
+        return cast?.Expression is MemberAccessExpressionSyntax { Expression: var input }
+            ? (cast, input.WithTriviaFrom(cast))
+            : null;
     }
 
     /// <summary><c>cross_entropy(x, y).half()</c> → <c>cross_entropy(x, y)</c>.</summary>

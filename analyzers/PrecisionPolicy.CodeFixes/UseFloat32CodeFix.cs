@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Immutable;
 using System.Composition;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
@@ -12,7 +13,8 @@ using PrecisionPolicy.Analyzers;
 namespace PrecisionPolicy.CodeFixes;
 
 /// <summary>
-/// For PP0001, PP0002 and PP0007, whose diagnostics sit on a low-precision dtype
+/// For PP0001, PP0002, PP0007 and PP0023 (whose second location is where the state was made 16-bit),
+/// whose diagnostics sit on a low-precision dtype
 /// (<c>ScalarType.Float16</c> → <c>ScalarType.Float32</c>, <c>torch.bfloat16</c> → <c>torch.float32</c>)
 /// or on a cast call. Optimizer state and accumulators must be float32 whatever their source is,
 /// so there <c>x.half()</c> becomes <c>x.@float()</c>; a norm layer just loses the cast
@@ -29,23 +31,43 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
         DiagnosticIds.OptimizerStateInLowPrecision,
         DiagnosticIds.GradientAccumulatorInLowPrecision,
-        DiagnosticIds.NormStatisticsInLowPrecision);
+        DiagnosticIds.NormStatisticsInLowPrecision,
+        DiagnosticIds.StateUpdatedInLowPrecision);
 
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
-        var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+        var location = diagnostic.Location;
+        if (diagnostic.Id == DiagnosticIds.StateUpdatedInLowPrecision)
+        {
+            // The state's own cast or dtype, when it is in this document; an in-place cast of the whole model is PP0016's.
+            if (diagnostic.AdditionalLocations.Count == 0 || diagnostic.AdditionalLocations[0].SourceTree != root.SyntaxTree)
+            {
+                return null;
+            }
+
+            location = diagnostic.AdditionalLocations[0];
+        }
+
+        var node = root.FindNode(location.SourceSpan, getInnermostNodeForTie: true);
         if (node is ArgumentSyntax argument)
         {
             node = argument.Expression;
         }
 
+        if (diagnostic.Id == DiagnosticIds.StateUpdatedInLowPrecision &&
+            node.AncestorsAndSelf().OfType<InvocationExpressionSyntax>().FirstOrDefault() is { Parent: ExpressionStatementSyntax })
+        {
+            return null;
+        }
+
         var forceFloat32 = ForcesFloat32(diagnostic.Id);
         if (!forceFloat32 && IsCastCall(node))
         {
-            // norm.half(); -> (nothing). Only inside a block: an embedded statement (if (c) norm.half();) cannot just go.
+            // norm.half(); -> (nothing). Only inside a block: an embedded statement (if (c) norm.half();) cannot just go,
+            // it becomes norm.@float() (a receiver alone is not a statement).
             return node.Parent is ExpressionStatementSyntax { Parent: BlockSyntax } statement
                 ? ct => Remove(document, statement, ct)
-                : node.Parent is ExpressionStatementSyntax ? null : Replace(node, forceFloat32);
+                : Replace(node, node.Parent is ExpressionStatementSyntax);
         }
 
         return Replace(node, forceFloat32);
@@ -60,7 +82,7 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
         node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" }, ArgumentList.Arguments.Count: 0 };
 
     private static bool ForcesFloat32(string id) =>
-        id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision;
+        id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision or DiagnosticIds.StateUpdatedInLowPrecision;
 
     private static SyntaxNode? Replacement(SyntaxNode node, bool forceFloat32)
     {
@@ -80,6 +102,12 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
             // using static: Float16 -> Float32.
             case IdentifierNameSyntax name when Float32Name(name.Identifier.ValueText) is { } float32:
                 return SyntaxFactory.IdentifierName(float32).WithTriviaFrom(name);
+
+            // (ScalarType)24, a constant named Half: the full float32 name, shortened where the usings allow.
+            case CastExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                return SyntaxFactory.ParseExpression("global::TorchSharp.torch.ScalarType.Float32")
+                    .WithAdditionalAnnotations(Microsoft.CodeAnalysis.Simplification.Simplifier.Annotation)
+                    .WithTriviaFrom(node);
 
             default:
                 return null;

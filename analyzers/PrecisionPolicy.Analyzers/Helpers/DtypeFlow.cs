@@ -233,6 +233,12 @@ internal sealed class DtypeFlow
             return AtArgument(EvalDtype(dtype.Value, context), dtype);
         }
 
+        // x.type_as(other) takes other's dtype.
+        if (method.Name == "type_as" && symbols.IsTensor(method.ContainingType) && invocation.Arguments.Length > 0)
+        {
+            return Eval(invocation.Arguments[0].Value, context).InheritedAt(invocation);
+        }
+
         if (CopyLikeFunctions.Contains(method.Name) && symbols.IsInTorch(method.ContainingType) && invocation.Arguments.Length > 0)
         {
             return Eval(invocation.Arguments[0].Value, context).InheritedAt(invocation);
@@ -375,7 +381,8 @@ internal sealed class DtypeFlow
 
     private DtypeFact EvalSymbol(ISymbol symbol, IOperation use, Context context, bool elements, bool dtype = false)
     {
-        if (!context.Begin(symbol, elements))
+        // Keyed by the use too: in r = r.clamp(-20, 20) the r inside the clamp is another use, not a cycle.
+        if (!context.Begin(symbol, elements, use))
         {
             return DtypeFact.Neutral;
         }
@@ -415,7 +422,7 @@ internal sealed class DtypeFlow
         }
         finally
         {
-            context.End(symbol, elements);
+            context.End(symbol, elements, use);
         }
     }
 
@@ -830,7 +837,7 @@ internal sealed class DtypeFlow
     private sealed class Context(CancellationToken cancellationToken)
     {
         // Created by the first symbol or summary the evaluation enters: many queries end before any.
-        private HashSet<(ISymbol, bool)>? inProgress;
+        private HashSet<(ISymbol, bool, IOperation?)>? inProgress;
         private int depth;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
@@ -849,9 +856,9 @@ internal sealed class DtypeFlow
 
         public void Exit() => depth--;
 
-        public bool Begin(ISymbol symbol, bool elements) => (inProgress ??= new()).Add((symbol, elements));
+        public bool Begin(ISymbol symbol, bool elements, IOperation? use = null) => (inProgress ??= new()).Add((symbol, elements, use));
 
-        public void End(ISymbol symbol, bool elements) => inProgress?.Remove((symbol, elements));
+        public void End(ISymbol symbol, bool elements, IOperation? use = null) => inProgress?.Remove((symbol, elements, use));
     }
 
     /// <summary>A method's bodies, indexed once per compilation.</summary>

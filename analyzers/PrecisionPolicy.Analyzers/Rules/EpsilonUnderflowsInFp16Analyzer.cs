@@ -9,10 +9,13 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0009: an epsilon that is 0 in float16. Two forms: an Adam-style optimizer (explicit or default
-/// eps) over the parameters of a module that is float16; and an eps constant added to a float16
-/// tensor (<c>v.sqrt().add_(1e-8)</c>, <c>vHat.sqrt() + 1e-8</c> with <c>vHat = v / (1 - beta2^t)</c>).
-/// Both dtypes come from the dtype flow analysis (<see cref="DtypeFlow"/>).
+/// PP0009: an epsilon that is 0 in float16. Three forms: an Adam-style optimizer (explicit or default
+/// eps) over the parameters of a module that is float16; an eps constant added to a float16
+/// tensor (<c>v.sqrt().add_(1e-8)</c>, <c>vHat.sqrt() + 1e-8</c> with <c>vHat = v / (1 - beta2^t)</c>);
+/// and the <c>eps</c> argument (explicit or default) of a torch op on a float16 tensor or of a module
+/// that ends up float16 (<c>normalize(x16)</c>'s 1e-12, <c>layer_norm(x16, ..., eps: 1e-12)</c>,
+/// <c>LayerNorm(d, eps: 1e-12)</c> then <c>.half()</c>). The dtypes come from the dtype flow analysis
+/// (<see cref="DtypeFlow"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
@@ -36,6 +39,7 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
                 if (c.Operation is IInvocationOperation invocation)
                 {
                     AnalyzeOptimizer(c, invocation, flow);
+                    AnalyzeEpsArgument(c, invocation, flow);
                 }
 
                 AnalyzeEpsAddition(c, flow);
@@ -54,6 +58,55 @@ public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, location, Format(eps)));
         }
+    }
+
+    /// <summary><c>normalize(x16)</c>, <c>layer_norm(x16, ..., eps: 1e-12)</c>, <c>norm = LayerNorm(d, eps: 1e-12)</c> with <c>norm</c> float16.</summary>
+    private static void AnalyzeEpsArgument(OperationAnalysisContext context, IInvocationOperation invocation, DtypeFlow flow)
+    {
+        var symbols = flow.Symbols;
+        var method = invocation.TargetMethod;
+        if (!symbols.IsInTorch(method.ContainingType) && !symbols.IsTensor(method.ContainingType) ||
+            symbols.IsOptimizerFactory(invocation) || UnderflowingEps(invocation) is not var (eps, location))
+        {
+            return;
+        }
+
+        IOperation? subject = null;
+        if (symbols.IsModule(method.ReturnType))
+        {
+            // A module factory: the module, or the field it is stored in (cast later, in place).
+            subject = invocation.Parent is ISimpleAssignmentOperation { Target: { } target } && Operations.ReferencedSymbol(target) is IFieldSymbol or IPropertySymbol
+                ? target
+                : invocation;
+        }
+        else
+        {
+            subject = invocation.Instance ?? FirstTensorArgument(invocation, symbols);
+        }
+
+        var fact = flow.Of(subject, context.CancellationToken);
+        if (!fact.IsLow && subject != invocation && symbols.IsModule(method.ReturnType))
+        {
+            fact = flow.Of(invocation, context.CancellationToken);
+        }
+
+        if (fact is { IsLow: true, Kind: LowPrecisionKind.Float16 })
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.EpsilonUnderflowsInFp16, location, Format(eps)));
+        }
+    }
+
+    private static IOperation? FirstTensorArgument(IInvocationOperation invocation, TorchSymbols symbols)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (symbols.IsTensor(argument.Parameter?.Type))
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
     }
 
     private static void AnalyzeEpsAddition(OperationAnalysisContext context, DtypeFlow flow)

@@ -8,7 +8,9 @@ using PrecisionPolicy.Analyzers.Helpers;
 namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>
-/// PP0005: <c>clip_grad_norm_</c> / <c>clip_grad_value_</c> after a scaled backward
+/// PP0005: scaled gradients flowing anywhere but an unscale: <c>clip_grad_norm_</c> / <c>clip_grad_value_</c>,
+/// or any other op called on a gradient (<c>p.grad.norm()</c>, <c>p.grad.pow(2).sum()</c> for a logged norm,
+/// <c>p.grad.flatten()</c>; finiteness checks excepted), after a scaled backward
 /// (<c>(loss * scale).backward()</c> or <c>loss.mul(scale).backward()</c> where the scale is known
 /// from its value (<see cref="LossScales"/>), or <c>MasterWeightOptimizer.Backward</c>) with no unscale in between (<c>mul_</c>/<c>div_</c> on a
 /// tensor, a call whose name contains "unscale", or <c>MasterWeightOptimizer.Step</c>).
@@ -32,7 +34,8 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
     private static void Analyze(OperationBlockAnalysisContext context, TorchSymbols symbols)
     {
         var block = MethodBlock.Of(context);
-        if (!block.Mentions("clip_grad_norm_") && !block.Mentions("clip_grad_value_") || !block.Mentions("backward") && !block.Mentions("Backward"))
+        if (!block.Mentions("clip_grad_norm_") && !block.Mentions("clip_grad_value_") && !block.Mentions("grad") ||
+            !block.Mentions("backward") && !block.Mentions("Backward"))
         {
             return;
         }
@@ -62,8 +65,19 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name));
             }
+            else if (last == Event.ScaledBackward && IsGradientRead(invocation, symbols))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name));
+            }
         }
     }
+
+    /// <summary>An op called on a parameter's gradient (<c>p.grad.norm()</c>), other than a finiteness check or zeroing.</summary>
+    private static bool IsGradientRead(IInvocationOperation invocation, TorchSymbols symbols) =>
+        invocation.TargetMethod.Name is not ("isfinite" or "isnan" or "isinf" or "zero_" or "nan_to_num_" or "detach_" or "requires_grad_") &&
+        LowPrecision.Unwrap(invocation.Instance) is IPropertyReferenceOperation { Property.Name: "grad" } grad &&
+        symbols.IsTensor(grad.Instance?.Type);
 
     private static bool IsScaledBackward(IInvocationOperation invocation, TorchSymbols symbols, LossScales scales) =>
         invocation.TargetMethod.Name switch

@@ -64,11 +64,10 @@ internal static class RepositorySources
                 .Select((m, i) => (Path: $"{Path.GetRelativePath(root, path)}#{i}", Code: m.Groups["code"].Value))
                 .Where(static s => MarkupStart.IsMatch(s.Code))
                 .Select(static s => (s.Path, Text: StripMarkup(s.Code))));
-        var mistakes = Path.Combine(tests, "Corpus", "Mistakes");
-        var corpus = Directory.Exists(mistakes)
-            ? Directory.EnumerateFiles(mistakes, "*.cs").OrderBy(static p => p, StringComparer.Ordinal)
-                .Select(path => (Path: Path.GetRelativePath(root, path), Text: File.ReadAllText(path)))
-            : [];
+        var corpus = new[] { Path.Combine(tests, "Corpus", "Mistakes"), Path.Combine(tests, "Corpus", "Mechanisms", "Mistakes") }
+            .Where(Directory.Exists)
+            .SelectMany(static mistakes => Directory.EnumerateFiles(mistakes, "*.cs").OrderBy(static p => p, StringComparer.Ordinal))
+            .Select(path => (Path: Path.GetRelativePath(root, path), Text: File.ReadAllText(path)));
         return [.. samples, .. corpus];
     }
 

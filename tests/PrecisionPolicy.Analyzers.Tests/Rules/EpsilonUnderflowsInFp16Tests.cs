@@ -114,4 +114,35 @@ public sealed class EpsilonUnderflowsInFp16Tests
                 Tensor Float32State() => w.sqrt().add_(1e-8);
             }
             """);
+
+    [Fact]
+    public Task Eps_arguments_of_ops_and_modules_on_float16_are_reported() =>
+        Verify<EpsilonUnderflowsInFp16Analyzer>.Analyzer("""
+            using TorchSharp;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            class Norms : nn.Module<Tensor, Tensor>
+            {
+                private readonly LayerNorm norm;
+
+                Norms() : base("n")
+                {
+                    norm = nn.LayerNorm(4, eps: {|PP0009:1e-12|});
+                    norm.half();
+                }
+
+                public override Tensor forward(Tensor x) => norm.call(x.half());
+
+                Tensor Default(Tensor x) => {|PP0009:nn.functional.normalize(x.half(), dim: -1)|};
+
+                Tensor Explicit(Tensor x) => nn.functional.layer_norm(x.half(), new long[] { 4 }, eps: {|PP0009:1e-12|});
+
+                Tensor Representable(Tensor x) => nn.functional.normalize(x.half(), dim: -1, eps: 1e-4);
+
+                Tensor Bf16(Tensor x) => nn.functional.normalize(x.bfloat16(), dim: -1);
+
+                Tensor Float32(Tensor x) => nn.functional.normalize(x, dim: -1);
+            }
+            """);
 }

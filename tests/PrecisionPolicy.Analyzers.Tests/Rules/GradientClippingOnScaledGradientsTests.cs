@@ -130,4 +130,41 @@ public sealed class GradientClippingOnScaledGradientsTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Gradients_read_before_the_unscale_are_reported() =>
+        Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
+            using System.Linq;
+            using PrecisionPolicy;
+            using TorchSharp;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            static class Trainer
+            {
+                static double Step(Linear model, LossScaler scaler, Tensor loss)
+                {
+                    var scale = scaler.Scale;
+                    loss.mul(scale).backward();
+                    var finite = model.parameters().All(p => torch.isfinite(p.grad!).all().item<bool>());
+                    var norm = 0.0;
+                    foreach (var p in model.parameters())
+                    {
+                        norm += {|PP0005:p.grad!.pow(2)|}.sum().item<float>();
+                    }
+
+                    foreach (var p in model.parameters())
+                    {
+                        p.grad!.div_(scale);
+                    }
+
+                    foreach (var p in model.parameters())
+                    {
+                        norm += p.grad!.pow(2).sum().item<float>();
+                    }
+
+                    return norm;
+                }
+            }
+            """);
 }
