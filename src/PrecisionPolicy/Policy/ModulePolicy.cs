@@ -124,6 +124,8 @@ public static class ModulePolicy
             Convert(module, own);
             if (own == ScalarType.Float32 || module.parameters(recurse: false).Any())
                 RegisterBoundaryHook(module, own);
+            // Calls no interceptor sees (a Sequential's, a compiled library's) follow the GEMM mode too.
+            if (own != ScalarType.Float32 && module is nn.Module<Tensor, Tensor> gemm) GemmModeHooks.Ensure(gemm);
             return;
         }
         foreach (var (_, child) in children) Visit(child, own, forceFloat32, lowPrecisionEmbeddings);
