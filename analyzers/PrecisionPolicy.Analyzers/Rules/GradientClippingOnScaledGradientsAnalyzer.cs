@@ -39,6 +39,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
 
         var scales = new LossScales(DtypeFlow.For(context.Compilation, symbols), context.CancellationToken);
         Event? last = null;
+        var afterOptimizerBackward = false;
         foreach (var operation in block.Operations)
         {
             if (operation is not IInvocationOperation invocation)
@@ -50,6 +51,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
             if (IsScaledBackward(invocation, symbols, scales))
             {
                 last = Event.ScaledBackward;
+                afterOptimizerBackward = invocation.TargetMethod.Name == "Backward";
             }
             else if (IsUnscale(invocation, symbols))
             {
@@ -60,7 +62,11 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
                 last == Event.ScaledBackward)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name));
+                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name,
+                    afterOptimizerBackward
+                        // BF16 (no loss scale): the .grad it sees are the optimizer's FP32 gradients; FP16 (scaled): none.
+                        ? "after MasterWeightOptimizer.Backward clips nothing under loss scaling (FP16); set maxGradNorm on the optimizer"
+                        : "clips gradients still multiplied by the loss scale; unscale them first, or set maxGradNorm on the MasterWeightOptimizer"));
             }
         }
     }
