@@ -48,10 +48,10 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor GradientClippingOnScaledGradients = Create(
         DiagnosticIds.GradientClippingOnScaledGradients,
         "Scaled gradients used before the unscale",
-        "'{0}' reads gradients still multiplied by the loss scale; unscale them first (or set MaxGradNorm on the MasterWeightOptimizer)",
+        "'{0}' {1}",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
-        "After a scaled backward the gradients are multiplied by the loss scale; clipping them against max_norm clips against a threshold that changes with the scale, and a norm or histogram computed from them is the scale times too large. Clip, measure and log after unscaling.");
+        "After a scaled backward the gradients are multiplied by the loss scale; clipping them against max_norm clips against a threshold that changes with the scale, and a norm or histogram computed from them is the scale times too large. Clip, measure and log after unscaling. After MasterWeightOptimizer.Backward the module's .grad are the FP32 gradients the optimizer uses when loss scaling is off (BF16), and null when it is on (FP16): set maxGradNorm on the optimizer.");
 
     public static readonly DiagnosticDescriptor SchedulerSteppedOnSkippableStep = Create(
         DiagnosticIds.SchedulerSteppedOnSkippableStep,

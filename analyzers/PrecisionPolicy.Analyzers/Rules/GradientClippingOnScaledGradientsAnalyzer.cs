@@ -42,6 +42,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
 
         var scales = new LossScales(DtypeFlow.For(context.Compilation, symbols), context.CancellationToken);
         Event? last = null;
+        var afterOptimizerBackward = false;
         foreach (var operation in block.Operations)
         {
             if (operation is not IInvocationOperation invocation)
@@ -53,6 +54,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
             if (IsScaledBackward(invocation, symbols, scales))
             {
                 last = Event.ScaledBackward;
+                afterOptimizerBackward = invocation.TargetMethod.Name == "Backward";
             }
             else if (IsUnscale(invocation, symbols))
             {
@@ -63,12 +65,17 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
                 last == Event.ScaledBackward)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name));
+                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name,
+                    afterOptimizerBackward
+                        // BF16 (no loss scale): the .grad it sees are the optimizer's FP32 gradients; FP16 (scaled): none.
+                        ? "after MasterWeightOptimizer.Backward clips nothing under loss scaling (FP16); set maxGradNorm on the optimizer"
+                        : "clips gradients still multiplied by the loss scale; unscale them first, or set maxGradNorm on the MasterWeightOptimizer"));
             }
             else if (last == Event.ScaledBackward && IsGradientRead(invocation, symbols))
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name));
+                    Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name,
+                    "reads gradients still multiplied by the loss scale; unscale them first (or set MaxGradNorm on the MasterWeightOptimizer)"));
             }
         }
     }

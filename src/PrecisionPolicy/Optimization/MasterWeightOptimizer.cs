@@ -184,6 +184,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         }
         WarnOnceIfFp16Unscaled();
         FoldWorkingGradients();
+        ExposeAccumulatedGradients(); // what the user's clip_grad_norm_ sees (MasterWeightOptimizer.UserGradients.cs)
         microBatches++;
     }
 

@@ -11,11 +11,9 @@ public static partial class PolicyCasts
     /// <summary>
     /// A call of a Conv1d/Conv2d/Conv3d module in a low-precision region, as
     /// <see cref="LinearModule"/> is for Linear: with <see cref="GemmMode.Native"/> the module call
-    /// with the input in the weights' dtype; with <see cref="GemmMode.Fp32Accumulate"/> the module's
-    /// convolution (same stride, padding, padding mode, dilation, groups) run functionally on
-    /// operands rounded to the compute dtype and widened to FP32, the result rounded to the compute
-    /// dtype. That path calls no hooks registered on the convolution itself. Transposed
-    /// convolutions keep the module call.
+    /// with the input in the weights' dtype; with <see cref="GemmMode.Fp32Accumulate"/>
+    /// <see cref="Fp32AccumulateConv"/>, through <c>call(...)</c> when the user registered hooks on the
+    /// convolution (<see cref="GemmModeHooks"/> computes the same there). Transposed convolutions keep the module call.
     /// </summary>
     public static Tensor ConvModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {
@@ -24,13 +22,25 @@ public static partial class PolicyCasts
         if (self is Convolution conv && !conv.transposed && conv.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)
         {
-            var result = Convolve(conv,
-                Autocast.LowPrecision(input, compute),
-                Autocast.LowPrecision(weight, compute),
-                Autocast.LowPrecisionOptional(conv.bias, compute));
-            return Autocast.LowPrecisionResult(result, compute);
+            return GemmModeHooks.HasUserHooks(conv)
+                ? GemmModeHooks.Call(conv, ModuleInput(input, compute))
+                : Fp32AccumulateConv(conv, input, compute);
         }
         return self.call(ModuleInput(input, compute));
+    }
+
+    /// <summary>
+    /// A convolution in <see cref="GemmMode.Fp32Accumulate"/>: the module's convolution (same stride, padding,
+    /// padding mode, dilation, groups) run functionally on operands rounded to <paramref name="compute"/> and
+    /// widened to FP32, the result rounded to <paramref name="compute"/>. Runs no hook of the module.
+    /// </summary>
+    internal static Tensor Fp32AccumulateConv(Convolution conv, Tensor input, ScalarType compute)
+    {
+        var result = Convolve(conv,
+            Autocast.LowPrecision(input, compute),
+            Autocast.LowPrecision(conv.weight, compute),
+            Autocast.LowPrecisionOptional(conv.bias, compute));
+        return Autocast.LowPrecisionResult(result, compute);
     }
 
     // The forward of TorchSharp 0.107's Conv1d/2d/3d with the module's weights replaced by the widened ones.

@@ -8,10 +8,10 @@ public static partial class PolicyCasts
     /// <summary>
     /// A call of a Linear module in a low-precision region. With <see cref="GemmMode.Native"/> it is
     /// the module call with the input in the weights' dtype. With <see cref="GemmMode.Fp32Accumulate"/>
-    /// (16-bit GEMMs without native kernels, ~120× slower than FP32) it runs <c>functional.linear</c>
-    /// on operands rounded to the compute dtype and widened to FP32, then rounds the result: the same
-    /// numerics as a tensor-core GEMM, at FP32 speed, and for backward it keeps the 16-bit operands. That path calls no hooks registered on this
-    /// Linear itself (the enclosing module's hooks, where policies and FP8 contexts live, still run).
+    /// (16-bit GEMMs without native kernels, ~120× slower than FP32) it is <see cref="Fp32AccumulateLinear"/>:
+    /// the same numerics as a tensor-core GEMM, at FP32 speed. When the user registered hooks on this Linear,
+    /// the call goes through <c>call(...)</c> so that they run, and the module's GEMM-mode hooks compute that
+    /// same node there (<see cref="GemmModeHooks"/>).
     /// </summary>
     public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {
@@ -20,12 +20,22 @@ public static partial class PolicyCasts
         if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)
         {
-            // One node that saves the 16-bit input and weight for backward, not their FP32 widenings.
-            return Fp32AccumulateLinearFunction.Apply(
-                input.dtype == compute ? input : input.to(compute),
-                weight,
-                linear.bias is { } bias && bias.dtype != compute ? bias.to(compute) : linear.bias);
+            return GemmModeHooks.HasUserHooks(linear)
+                ? GemmModeHooks.Call(linear, ModuleInput(input, compute))
+                : Fp32AccumulateLinear(linear, input, compute);
         }
         return self.call(ModuleInput(input, compute));
     }
+
+    /// <summary>
+    /// A Linear in <see cref="GemmMode.Fp32Accumulate"/>: <c>functional.linear</c> on operands rounded to
+    /// <paramref name="compute"/> and widened to FP32, the result rounded, as one autograd node that keeps the 16-bit
+    /// operands for backward (<see cref="Fp32AccumulateLinearFunction"/>). Runs no hook of the module.
+    /// </summary>
+    internal static Tensor Fp32AccumulateLinear(Linear linear, Tensor input, ScalarType compute) =>
+        // One node that saves the 16-bit input and weight for backward, not their FP32 widenings.
+        Fp32AccumulateLinearFunction.Apply(
+            input.dtype == compute ? input : input.to(compute),
+            linear.weight,
+            linear.bias is { } bias && bias.dtype != compute ? bias.to(compute) : linear.bias);
 }

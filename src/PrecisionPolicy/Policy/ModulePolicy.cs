@@ -23,7 +23,10 @@ namespace PrecisionPolicy.CompilerServices;
 /// low-precision embeddings; a child that has its own generated policy applies that policy. Parameters
 /// registered directly on a module that also has children are left as they are (interceptors still
 /// cast them per op), except in the policy-aware composites of <c>PrecisionPolicy.Modules</c>, which are
-/// stored as one unit and cast their own operands. Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
+/// stored as one unit and cast their own operands. A parameter shared by several modules (a head tied to the
+/// embedding, a module registered twice) stays one tensor: the modules that share it get one storage dtype,
+/// float32 when any of them is float32 or they disagree, otherwise their common dtype (see <see cref="StoragePlan"/>).
+/// Each tensor is converted at most once (never FP32 → BF16 → FP32), float64 and
 /// integer tensors are never converted, and applying twice changes nothing.
 /// For generated code; not for direct use: its members may change in any release.
 /// </remarks>
@@ -46,16 +49,31 @@ public static class ModulePolicy
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
         RefuseReallocatingHeldParameters(root, plan);
-        // FP8: the module's forward (run through call) becomes the FP8 region Fp8Autocast.Operand needs.
-        if (plan.EffectivePrecision == Precision.FP8) Fp8Context.Attach(root, plan.Fp8Recipe);
-        foreach (var (name, child) in root.named_children())
+        // The outermost application decides every storage dtype first (nested policies included), then converts
+        // once: parameters shared by several modules keep one tensor (StoragePlan).
+        var outermost = storage is null;
+        storage ??= new StoragePlan(root);
+        try
         {
-            var forced = plan.IsHighPrecision(name);
-            Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced, plan.LowPrecisionEmbeddings);
+            // FP8: the module's forward (run through call) becomes the FP8 region Fp8Autocast.Operand needs.
+            if (plan.EffectivePrecision == Precision.FP8) Fp8Context.Attach(root, plan.Fp8Recipe);
+            foreach (var (name, child) in root.named_children())
+            {
+                var forced = plan.IsHighPrecision(name);
+                Visit(child, forced ? ScalarType.Float32 : plan.ComputeDtype, forced, plan.LowPrecisionEmbeddings);
+            }
+            if (outermost) storage.Commit(Convert, RegisterLeafHooks);
+        }
+        finally
+        {
+            if (outermost) storage = null;
         }
         PolicyOutputs.Register(root, plan);
         AppliedPrecision.AddOrUpdate(root, new StrongBox<Precision>(plan.EffectivePrecision));
     }
+
+    // The storage decisions of the application running on this thread (null outside one).
+    [ThreadStatic] private static StoragePlan? storage;
 
     /// <summary>
     /// Converting a parameter's dtype re-allocates it (Module.to), and a master-weight optimizer that
@@ -115,18 +133,25 @@ public static class ModulePolicy
         var own = float32 ? ScalarType.Float32 : dtype;
         if (module is ISelfCastingModule)
         {
-            Convert(module, own); // one unit, children included; it casts its own operands
+            storage!.Decide(module, own, unit: true); // one unit, children included; it casts its own operands
             return;
         }
         var children = module.named_children().ToList();
         if (children.Count == 0)
         {
-            Convert(module, own);
-            if (own == ScalarType.Float32 || module.parameters(recurse: false).Any())
-                RegisterBoundaryHook(module, own);
+            storage!.Decide(module, own, unit: false);
             return;
         }
         foreach (var (_, child) in children) Visit(child, own, forceFloat32, lowPrecisionEmbeddings);
+    }
+
+    // A leaf module in its final storage dtype: the boundary hook, and for a 16-bit Linear/Conv the GEMM-mode pair.
+    private static void RegisterLeafHooks(nn.Module module, ScalarType own)
+    {
+        if (own == ScalarType.Float32 || module.parameters(recurse: false).Any())
+            RegisterBoundaryHook(module, own);
+        // Calls no interceptor sees (a Sequential's, a compiled library's) follow the GEMM mode too.
+        if (own != ScalarType.Float32 && module is nn.Module<Tensor, Tensor> gemm) GemmModeHooks.Ensure(gemm);
     }
 
     private static bool IsEmbedding(nn.Module module) => module is TorchSharp.Modules.Embedding or TorchSharp.Modules.EmbeddingBag;

@@ -1,0 +1,85 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy.Benchmarks;
+
+/// <summary>
+/// Training steps of TorchVision's ResNet-18 (a child of a policy module, so every convolution sits in compiled
+/// library code and is reached only through module hooks) side by side per image size, as an
+/// <see cref="InterleavedRatio"/>: the toolkit BF16 step against the toolkit FP32 step of the same model, in the
+/// GEMM mode the calibration picks (or <c>PRECISIONPOLICY_GEMM_MODE</c>). Target under Fp32Accumulate: ≤ 1.3×.
+/// Run: ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64]
+/// </summary>
+internal static class ResNetStepRatioCommand
+{
+    private const int Batch = 64;
+    private const int Classes = 10;
+
+    public static int Run(string[] args)
+    {
+        var (rounds, sizes) = InterleavedRatio.Arguments(args, [32, 64]);
+        Console.WriteLine($"toolkit BF16 step / toolkit FP32 step, TorchVision ResNet-18, batch {Batch}, SGD with momentum; {InterleavedRatio.Describe(rounds)}");
+        foreach (var size in sizes)
+        {
+            using var fp32 = new Side(Precision.FP32, size);
+            using var bf16 = new Side(Precision.BF16, size);
+            var ratio = InterleavedRatio.Measure(rounds, fp32.Step, bf16.Step);
+            Console.WriteLine(ratio.Lines($"{size}×{size} images"));
+        }
+        return 0;
+    }
+
+    // One model, optimizer and batch under one precision.
+    private sealed class Side : IDisposable
+    {
+        private readonly Precision precision;
+        private readonly ResNetClassifier model;
+        private readonly MasterWeightOptimizer optimizer;
+        private readonly Tensor images;
+        private readonly Tensor labels;
+
+        public Side(Precision precision, int size)
+        {
+            TorchThreads.UseOne();
+            this.precision = precision;
+            manual_seed(1);
+            model = new ResNetClassifier(Classes);
+            using (AutocastScope.Use(precision)) model.ApplyPrecisionPolicy();
+            optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.01, momentum: 0.9));
+            images = randn(Batch, 3, size, size, generator: new Generator(2)).DetachFromDisposeScope();
+            labels = randint(0, Classes, Batch, generator: new Generator(3)).DetachFromDisposeScope();
+        }
+
+        public void Step()
+        {
+            using var scope = NewDisposeScope();
+            using var policy = AutocastScope.Use(precision);
+            optimizer.Step(nn.functional.cross_entropy(model.call(images), labels));
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            model.Dispose();
+            images.Dispose();
+            labels.Dispose();
+        }
+    }
+}
+
+/// <summary>TorchVision's ResNet-18 as the child of a policy module, as a user adds one to a model.</summary>
+[Autocast(Precision.BF16)]
+public sealed partial class ResNetClassifier : nn.Module<Tensor, Tensor>
+{
+    private readonly ResNet backbone;
+
+    public ResNetClassifier(int classes) : base(nameof(ResNetClassifier))
+    {
+        backbone = torchvision.models.resnet18(num_classes: classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor images) => backbone.call(images);
+}
