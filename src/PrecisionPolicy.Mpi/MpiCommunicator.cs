@@ -26,7 +26,8 @@ namespace PrecisionPolicy.Mpi;
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
-    private const int ThreadSerialized = 2; // MPI_THREAD_SERIALIZED in MPICH's ABI
+    // MPI_THREAD_MULTIPLE in MPICH's ABI: the watchdog may abort the job while the main thread waits in a collective.
+    private const int ThreadMultiple = 3;
     private static readonly object Gate = new();
     private static MpiCommunicator? world;
 
@@ -79,8 +80,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         {
             var argc = 0;
             byte** argv = null;
-            Check(MPI_Init_thread(ref argc, ref argv, ThreadSerialized, out _), "MPI_Init_thread");
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => FinalizeOnce();
+            Check(MPI_Init_thread(ref argc, ref argv, ThreadMultiple, out _), "MPI_Init_thread");
+            // A rank that exits with an error code ends the job (MPI_Finalize would wait for ranks still stepping).
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                if (Environment.ExitCode == 0) FinalizeOnce();
+                else AbortJob($"exit code {Environment.ExitCode}");
+            };
             AppDomain.CurrentDomain.UnhandledException += (_, e) => AbortJob(e.ExceptionObject);
         }
         // Errors come back as return codes (thrown here) instead of ending the process silently.
@@ -90,8 +96,20 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         // Not commutative: MPICH then combines the ranks' contributions in rank order.
         Check(MPI_Op_create((IntPtr)(delegate* unmanaged[Cdecl]<void*, void*, int*, int*, void>)&SixteenBitSum.BFloat16, 0, out var bf16), "MPI_Op_create");
         Check(MPI_Op_create((IntPtr)(delegate* unmanaged[Cdecl]<void*, void*, int*, int*, void>)&SixteenBitSum.Float16, 0, out var fp16), "MPI_Op_create");
-        return new MpiCommunicator(true, rank, size, bf16, fp16);
+        var communicator = new MpiCommunicator(true, rank, size, bf16, fp16);
+        communicator.watchdog = new CollectiveWatchdog(CollectiveWatchdog.TimeoutFromEnvironment(), rank, (call, timeout) =>
+            AbortJob($"{call} waited {timeout.TotalSeconds:F0} s for the other ranks: one of them died, hangs or left the training loop early " +
+                     $"(set {CollectiveWatchdog.TimeoutVariable} to wait longer)"));
+        return communicator;
     }
+
+    private CollectiveWatchdog? watchdog; // null in a world of one
+
+    /// <summary>
+    /// How long a collective may wait for the other ranks before the job is aborted (default 30 minutes, as
+    /// PyTorch's process groups; the <c>PRECISIONPOLICY_MPI_TIMEOUT_SECONDS</c> environment variable sets it).
+    /// </summary>
+    public TimeSpan CollectiveTimeout => watchdog?.Timeout ?? CollectiveWatchdog.TimeoutFromEnvironment();
 
     /// <inheritdoc />
     public void AllReduceSum(Tensor gradient, ScalarType reduceDtype)
@@ -157,7 +175,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (WorldSize == 1) return;
         var (type, count) = WireOf(buffer);
         if (Rank == root) Interlocked.Add(ref bytesSent, buffer.numel() * buffer.element_size());
-        Check(MPI_Bcast(Address(buffer), count, type, root, MPI_COMM_WORLD), "MPI_Bcast");
+        Watched("MPI_Bcast", () => MPI_Bcast(Address(buffer), count, type, root, MPI_COMM_WORLD));
     }
 
     /// <inheritdoc />
@@ -169,7 +187,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Interlocked.Add(ref bytesSent, values.Length * sizeof(double));
         fixed (double* send = values)
         fixed (double* receive = all)
-            Check(MPI_Allgather((IntPtr)send, values.Length, MPI_DOUBLE, (IntPtr)receive, values.Length, MPI_DOUBLE, MPI_COMM_WORLD), "MPI_Allgather");
+        {
+            var (s, r) = ((IntPtr)send, (IntPtr)receive);
+            Watched("MPI_Allgather", () => MPI_Allgather(s, values.Length, MPI_DOUBLE, r, values.Length, MPI_DOUBLE, MPI_COMM_WORLD));
+        }
         return Enumerable.Range(0, WorldSize).Select(r => all.AsSpan(r * values.Length, values.Length).ToArray()).ToArray();
     }
 
@@ -185,7 +206,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Interlocked.Add(ref bytesSent, bytes.Length);
         fixed (byte* send = bytes)
         fixed (byte* receive = all)
-            Check(MPI_Allgatherv((IntPtr)send, bytes.Length, MPI_BYTE, (IntPtr)receive, lengths, displacements, MPI_BYTE, MPI_COMM_WORLD), "MPI_Allgatherv");
+        {
+            var (s, r) = ((IntPtr)send, (IntPtr)receive);
+            Watched("MPI_Allgatherv", () => MPI_Allgatherv(s, bytes.Length, MPI_BYTE, r, lengths, displacements, MPI_BYTE, MPI_COMM_WORLD));
+        }
         return Enumerable.Range(0, WorldSize).Select(r => all.AsSpan(displacements[r], lengths[r]).ToArray()).ToArray();
     }
 
@@ -196,7 +220,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         var counts = Counts(parts);
         Interlocked.Add(ref bytesSent, wire.numel() * wire.element_size());
-        Check(MPI_Reduce_scatter(Address(wire), Address(part), counts, wireType.Type, wireType.Op, MPI_COMM_WORLD), "MPI_Reduce_scatter");
+        Watched("MPI_Reduce_scatter", () => MPI_Reduce_scatter(Address(wire), Address(part), counts, wireType.Type, wireType.Op, MPI_COMM_WORLD));
     }
 
     private void AllGatherRaw(Tensor part, Tensor output, IReadOnlyList<(long Start, long Length)> parts)
@@ -205,7 +229,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         var counts = Counts(parts);
         var displacements = parts.Select(p => checked((int)p.Start)).ToArray();
         Interlocked.Add(ref bytesSent, part.numel() * part.element_size());
-        Check(MPI_Allgatherv(Address(part), counts[Rank], type, Address(output), counts, displacements, type, MPI_COMM_WORLD), "MPI_Allgatherv");
+        Watched("MPI_Allgatherv", () => MPI_Allgatherv(Address(part), counts[Rank], type, Address(output), counts, displacements, type, MPI_COMM_WORLD));
     }
 
     private (int Type, int Op) RequireReduceDtype(ScalarType reduceDtype) => reduceDtype switch
@@ -251,6 +275,20 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     // The address of the tensor's first element: a contiguous CPU tensor's storage, from its offset.
     private static IntPtr Address(Tensor t) => t.numel() == 0 ? IntPtr.Zero : (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
+    // A collective under the watchdog: if the other ranks do not join it in time, the job is aborted.
+    private void Watched(string call, Func<int> collective)
+    {
+        watchdog?.Enter(call);
+        try
+        {
+            Check(collective(), call);
+        }
+        finally
+        {
+            watchdog?.Leave();
+        }
+    }
+
     private static void Check(int code, string call)
     {
         if (code == 0) return;
@@ -267,9 +305,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (Interlocked.Exchange(ref finalized, 1) == 0) MPI_Finalize();
     }
 
-    private static void AbortJob(object exception)
+    private static void AbortJob(object reason)
     {
-        Console.Error.WriteLine($"Rank failed with an unhandled exception; aborting the MPI job so no rank waits forever: {exception}");
+        Console.Error.WriteLine($"Aborting the MPI job so that no rank waits forever: {reason}");
         if (Interlocked.Exchange(ref finalized, 1) == 0) MPI_Abort(MPI_COMM_WORLD, 1);
     }
 }

@@ -28,15 +28,23 @@ internal static class Misuse
         File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.disagree.txt"), result);
     }
 
-    /// <summary>Rank 1 exits without a word at step 3 while the others step on.</summary>
-    public static void Die(string output)
+    /// <summary>
+    /// Rank 1 stops at step 3 while the others step on: <paramref name="how"/> "crash" (killed, as by the
+    /// kernel), "exit" (Environment.Exit(3)) or "leave" (returns from the loop with exit code 0).
+    /// </summary>
+    public static void Die(string output, string how)
     {
         var world = MpiCommunicator.World;
         var model = nn.Linear(8, 1);
         using var optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.1), new MasterWeightOptions { DataParallel = new DataParallelOptions(world) });
         for (var step = 0; step < 1000; step++)
         {
-            if (world.Rank == 1 && step == 3) Environment.Exit(3);
+            if (world.Rank == 1 && step == 3)
+            {
+                if (how == "crash") System.Diagnostics.Process.GetCurrentProcess().Kill(); // no finalize, no exit handlers
+                if (how == "exit") Environment.Exit(3);
+                return;
+            }
             using var scope = NewDisposeScope();
             optimizer.Step(model.call(ones(4, 8)).sum());
             File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.die.txt"), $"{step}");

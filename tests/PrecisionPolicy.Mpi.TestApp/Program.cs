@@ -18,7 +18,7 @@ switch (args[0])
     case "collectives": Collectives.Run(output); break;
     case "train": Training.Run(output, options); break;
     case "disagree": Misuse.Disagree(output); break;
-    case "die": Misuse.Die(output); break;
+    case "die": Misuse.Die(output, options.Get("how", "crash")); break;
     case "world":
         var world = PrecisionPolicy.Mpi.MpiCommunicator.World;
         File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.world"), string.Create(CultureInfo.InvariantCulture, $"{world.Rank} {world.WorldSize} {world.UsesMpi}"));
