@@ -50,4 +50,23 @@ internal static class Misuse
             File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.die.txt"), $"{step}");
         }
     }
+
+    /// <summary>A ZeRO stage: refused at creation, with the plan.</summary>
+    public static void Zero(string output, int stage)
+    {
+        var world = MpiCommunicator.World;
+        var model = nn.Linear(100, 10);
+        string result;
+        try
+        {
+            using var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, lr: 0.01),
+                new MasterWeightOptions { DataParallel = new DataParallelOptions(world) { Stage = (ZeroStage)stage } });
+            result = "created";
+        }
+        catch (NotSupportedException e)
+        {
+            result = e.Message;
+        }
+        File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.zero.txt"), result);
+    }
 }

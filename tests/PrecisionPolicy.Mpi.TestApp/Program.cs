@@ -18,6 +18,8 @@ switch (args[0])
     case "collectives": Collectives.Run(output); break;
     case "train": Training.Run(output, options); break;
     case "disagree": Misuse.Disagree(output); break;
+    case "generated": Generated.Run(output, options); break;
+    case "zero": Misuse.Zero(output, options.Int("stage", 2)); break;
     case "die": Misuse.Die(output, options.Get("how", "crash")); break;
     case "world":
         var world = PrecisionPolicy.Mpi.MpiCommunicator.World;

@@ -64,4 +64,21 @@ public sealed class MpiDataParallelTests
         Assert.NotEqual(runs[0].Steps[4].ScaleBits, runs[0].Steps[5].ScaleBits); // the skip backed the scale off
         foreach (var run in runs.Skip(1)) Assert.Equal(runs[0].Masters, run.Masters);
     }
+
+    [Fact]
+    public void The_generated_steps_reduce_in_the_class_reduce_dtype_and_keep_replicas_identical()
+    {
+        var folder = MpiJob.Run(2, "generated");
+        // [Autocast(BF16, ReduceDtype = BFloat16)]: 161 parameters sent as 2-byte elements (reduce-scatter of
+        // all 161, all-gather of this rank's part: 81 or 80) plus the two doubles of the finite check, on every step.
+        foreach (var rank in Enumerable.Range(0, 2))
+        {
+            var steps = MpiJob.Text(folder, rank, "generated.txt").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(6, steps.Length);
+            var part = PrecisionPolicy.Distributed.Partitions.Of(161, 2)[rank].Length;
+            Assert.All(steps, s => Assert.EndsWith($" True {2 * (161 + part) + 16}", s, StringComparison.Ordinal));
+        }
+        Assert.Equal(MpiJob.Bytes(folder, 0, "masters"), MpiJob.Bytes(folder, 1, "masters"));
+        Assert.Equal(MpiJob.Bytes(folder, 0, "working"), MpiJob.Bytes(folder, 1, "working"));
+    }
 }

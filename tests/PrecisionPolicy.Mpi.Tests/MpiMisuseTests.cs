@@ -29,4 +29,26 @@ public sealed class MpiMisuseTests
         Assert.NotEqual(0, code);
         Assert.Contains(message, output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Ranks_with_different_policies_are_refused_on_every_rank()
+    {
+        var folder = MpiJob.Run(3, "generated", "policy=other");
+        foreach (var rank in Enumerable.Range(0, 3))
+            Assert.StartsWith("Data-parallel ranks disagree: rank 0 has reduce dtype BFloat16, rank 2 has reduce dtype Float32", MpiJob.Text(folder, rank, "generated.txt"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, "ZeRO stage 1, 2 GPUs", "6,060 bytes per rank instead of 12,120 (1,010 parameters")]
+    [InlineData(3, "ZeRO stage 3, 2 GPUs", "6,060 bytes per rank")]
+    public void A_zero_stage_is_refused_with_its_plan(int stage, string name, string plan)
+    {
+        var folder = MpiJob.Run(2, "zero", $"stage={stage}");
+        foreach (var rank in Enumerable.Range(0, 2))
+        {
+            var message = MpiJob.Text(folder, rank, "zero.txt");
+            Assert.StartsWith(name, message, StringComparison.Ordinal);
+            Assert.Contains(plan, message, StringComparison.Ordinal);
+        }
+    }
 }

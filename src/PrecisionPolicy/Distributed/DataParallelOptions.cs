@@ -23,6 +23,27 @@ public sealed record DataParallelOptions(ICommunicator Communicator)
     /// </summary>
     public ScalarType? ReduceDtype { get; init; }
 
+    /// <summary>
+    /// What is sharded across the ranks. <see cref="ZeroStage.None"/> (the default) is what runs here: every
+    /// rank holds all FP32 masters and optimizer state. Stages 1 to 3 are refused at creation with the plan
+    /// they would give (<see cref="ShardedMemoryPlan"/>).
+    /// </summary>
+    public ZeroStage Stage { get; init; }
+
+    /// <summary>The policy of the module the optimizer was created for (its precision plan), which ranks must agree on.</summary>
+    internal string? Policy { get; init; }
+
+    /// <summary>
+    /// <paramref name="options"/> for a module: a null reduce dtype becomes the module's
+    /// <c>[Autocast(ReduceDtype = ...)]</c>, and its policy joins what ranks must agree on.
+    /// </summary>
+    internal static MasterWeightOptions? ForModule(object? module, MasterWeightOptions? options)
+    {
+        if (options?.DataParallel is not { } dp || module is not CompilerServices.IPrecisionPolicyModule policyModule) return options;
+        var plan = policyModule.PrecisionPlan;
+        return options with { DataParallel = dp with { ReduceDtype = dp.ReduceDtype ?? plan.ReduceDtype, Policy = plan.ToString() } };
+    }
+
     /// <summary>The reduce dtype in force: <see cref="ReduceDtype"/>, float32 when null.</summary>
     internal ScalarType EffectiveReduceDtype => ReduceDtype ?? ScalarType.Float32;
 

@@ -40,8 +40,9 @@ internal sealed class DataParallelReduction
     public static DataParallelReduction Create(DataParallelOptions options, IReadOnlyList<string> description, Tensor masters)
     {
         options.Validate();
+        if (options.Stage != ZeroStage.None) throw ShardingRefused(options, masters.numel());
         var reduction = new DataParallelReduction(options.Communicator, options.EffectiveReduceDtype, masters.numel());
-        var lines = description.Append($"reduce dtype {options.EffectiveReduceDtype}").ToArray();
+        var lines = description.Append($"reduce dtype {options.EffectiveReduceDtype}").Append($"policy {options.Policy ?? "(none)"}").ToArray();
         RequireAgreement(options.Communicator, lines);
         if (options.Communicator.WorldSize > 1)
             using (no_grad())
@@ -82,6 +83,20 @@ internal sealed class DataParallelReduction
         var sum = 0.0;
         foreach (var v in all) sum += v[1];
         return (true, Math.Sqrt(sum), lossValue);
+    }
+
+    // The plan a stage would give, reported with the refusal: K = 12 bytes of FP32 master and Adam moments
+    // per parameter (the ZeRO paper's mixed-precision Adam), divided by the ranks from stage 1 on.
+    private static NotSupportedException ShardingRefused(DataParallelOptions options, long elements)
+    {
+        var ranks = options.Communicator.WorldSize;
+        var sharding = Sharding.Zero((int)options.Stage, ranks);
+        var line = new MemoryPlanLine("masters + optimizer state", 12, 12.0 * elements, "FP32 master and Adam moments") { ShardedFrom = ZeroStage.OptimizerStates };
+        var perRank = ShardedMemoryPlan.PerGpu(new[] { line }, sharding)[0].Bytes;
+        return new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+            $"{sharding.Name}: sharding is not implemented here (DataParallelOptions.Stage = {options.Stage}). Its plan: masters + Adam state " +
+            $"{perRank:N0} bytes per rank instead of {12.0 * elements:N0} ({elements:N0} parameters, 12 bytes each, " +
+            $"1/{ranks} per rank). Use ZeroStage.None: every rank then holds all masters and optimizer state."));
     }
 
     private static void RequireAgreement(ICommunicator communicator, string[] lines)

@@ -41,7 +41,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// </param>
     /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
-        : this(NamedParametersOf(module), factory, options)
+        : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
     {
     }
 
