@@ -31,15 +31,20 @@ internal static class Training
         var scaling = o.Get("scaling", "off") == "dynamic" ? LossScalerOptions.Dynamic : LossScalerOptions.Off;
         double? clip = o.Get("clip", "") is { Length: > 0 } c ? double.Parse(c, CultureInfo.InvariantCulture) : null;
 
-        manual_seed(1);
-        var model = nn.Sequential(("fc1", nn.Linear(8, 16)), ("act", nn.Tanh()), ("fc2", nn.Linear(16, 1)));
-        model.to(working);
-        var optimizer = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, lr: 0.01), new MasterWeightOptions
+        var resume = o.Int("resume", -1); // at this step: save, build a new model and optimizer, load, go on
+        (nn.Module<Tensor, Tensor>, MasterWeightOptimizer) Build(int seed)
         {
-            Scaling = scaling,
-            MaxGradNorm = clip,
-            DataParallel = new DataParallelOptions(world) { ReduceDtype = reduce },
-        });
+            manual_seed(seed);
+            var m = nn.Sequential(("fc1", nn.Linear(8, 16)), ("act", nn.Tanh()), ("fc2", nn.Linear(16, 1)));
+            m.to(working);
+            return (m, new MasterWeightOptimizer(m, ps => optim.AdamW(ps, lr: 0.01), new MasterWeightOptions
+            {
+                Scaling = scaling,
+                MaxGradNorm = clip,
+                DataParallel = new DataParallelOptions(world) { ReduceDtype = reduce },
+            }));
+        }
+        var (model, optimizer) = Build(1);
 
         manual_seed(7);
         var inputs = randn(steps, ranks * perRank, 8);
@@ -49,6 +54,14 @@ internal static class Training
         var log = new StringBuilder();
         for (var step = 0; step < steps; step++)
         {
+            if (step == resume)
+            {
+                var path = Path.Combine(output, $"rank{world.Rank}.checkpoint");
+                optimizer.Save(path);
+                optimizer.Dispose();
+                (model, optimizer) = Build(99); // other initial weights: the checkpoint must bring everything back
+                optimizer.Load(path);
+            }
             using var scope = NewDisposeScope();
             var x = inputs[step].narrow(0, first, rows).to(working);
             var y = targets[step].narrow(0, first, rows);

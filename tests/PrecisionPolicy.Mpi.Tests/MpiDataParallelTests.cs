@@ -81,4 +81,17 @@ public sealed class MpiDataParallelTests
         Assert.Equal(MpiJob.Bytes(folder, 0, "masters"), MpiJob.Bytes(folder, 1, "masters"));
         Assert.Equal(MpiJob.Bytes(folder, 0, "working"), MpiJob.Bytes(folder, 1, "working"));
     }
+
+    [Fact]
+    public void A_run_saved_and_resumed_on_every_rank_matches_the_uninterrupted_run_bitwise()
+    {
+        var straight = MpiJob.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic");
+        var resumed = MpiJob.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic", "resume=5");
+        foreach (var rank in Enumerable.Range(0, 2))
+        {
+            var (a, b) = (TrainingRun.Read(straight, rank), TrainingRun.Read(resumed, rank));
+            Assert.Equal(a.Masters, b.Masters);
+            Assert.Equal(a.Steps.Select(s => (s.ScaleBits, s.Loss)), b.Steps.Select(s => (s.ScaleBits, s.Loss)));
+        }
+    }
 }
