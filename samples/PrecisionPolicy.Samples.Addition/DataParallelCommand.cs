@@ -30,14 +30,15 @@ public static class DataParallelCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per step on each rank.", DefaultValueFactory = _ => 32 };
         var reduce = new Option<string>("--reduce") { Description = "Gradient reduce dtype: bf16, fp16 or fp32.", DefaultValueFactory = _ => "bf16" };
         var output = new Option<string>("--output") { Description = "Folder for data-parallel.json.", DefaultValueFactory = _ => "." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initial weights and of every rank's batches.", DefaultValueFactory = _ => 1 };
         var command = new Command("data-parallel", "Train the BF16 run data-parallel on the ranks of an MPI job (start it with mpiexec -n N).");
-        foreach (var option in new Option[] { steps, batch, reduce, output })
+        foreach (var option in new Option[] { steps, batch, reduce, output, seed })
             command.Options.Add(option);
-        command.SetAction(parse => Run(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(reduce)!, parse.GetValue(output)!));
+        command.SetAction(parse => Run(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(reduce)!, parse.GetValue(output)!, parse.GetValue(seed)));
         return command;
     }
 
-    private static int Run(int steps, int batch, string reduceName, string output)
+    private static int Run(int steps, int batch, string reduceName, string output, int seed)
     {
         var reduce = reduceName switch
         {
@@ -51,12 +52,12 @@ public static class DataParallelCommand
 
         var task = new AdditionTask(2, seed: 1);
         using var precision = AutocastScope.Use(Precision.BF16);
-        manual_seed(1);
+        manual_seed(seed);
         using var model = new TinyGpt(new GptConfig(AdditionTask.VocabularySize, task.ContextLength, 48, 1, 4, 0, false)).ApplyPrecisionPolicy();
         using var optimizer = model.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 3e-3, weight_decay: 0.01),
             new MasterWeightOptions { MaxGradNorm = 1.0, DataParallel = new DataParallelOptions(world) { ReduceDtype = reduce } });
 
-        var random = new Random(1000 + world.Rank); // each rank draws its own batches
+        var random = new Random(1000 * seed + world.Rank); // each rank draws its own batches
         var losses = new List<double>();
         var sent = new List<long>();
         var times = new List<double>();
@@ -92,6 +93,7 @@ public static class DataParallelCommand
                 ranks = world.WorldSize,
                 reduce = reduce.ToString(),
                 steps,
+                seed,
                 batchPerRank = batch,
                 parameters = optimizer.MasterElements,
                 perRank = rows.Select((v, r) => new { rank = r, finalLoss = v[0], mastersAndStateBytes = v[1], planBytes = v[2], bytesSentPerStep = v[3], medianStepMilliseconds = v[4] }),
