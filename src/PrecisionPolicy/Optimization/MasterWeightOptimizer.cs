@@ -43,6 +43,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
         : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
     {
+        WatchParameterSet(module);
     }
 
     /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
@@ -256,6 +257,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
         UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
+        WatchLearning(outcome); // MasterWeightOptimizer.LearningStall.cs
         NumericsTrace.EndStep();
         return outcome;
     }

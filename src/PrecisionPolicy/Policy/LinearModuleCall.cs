@@ -15,6 +15,7 @@ public static partial class PolicyCasts
     /// </summary>
     public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {
+        RequireApplied(self, compute);
         compute = AutocastScope.ComputeDtype(compute);
         if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)
