@@ -1,13 +1,11 @@
 using Microsoft.CodeAnalysis;
+using PrecisionPolicy.Catalog;
 
 namespace PrecisionPolicy.Analyzers;
 
 /// <summary>Every diagnostic the analyzers report, named after the problem it describes.</summary>
 internal static class Descriptors
 {
-    /// <summary>Each rule's page lives at <c>docs/rules/{id}.md</c> under this address.</summary>
-    public const string HelpLinkBase = "https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/rules/";
-
     private static class Categories
     {
         public const string Correctness = "Correctness";
@@ -34,7 +32,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor OptimizerOverLowPrecisionParameters = Create(
         DiagnosticIds.OptimizerOverLowPrecisionParameters,
         "Optimizer over low-precision parameters without master weights",
-        "Optimizer '{0}' updates the parameters of '{1}', which was cast to {2}; use a MasterWeightOptimizer (CreateMixedPrecisionOptimizer) so updates and state stay in float32",
+        "Optimizer '{0}' updates the parameters of '{1}', which was cast to {2}; keep float32 master weights (CreateMixedPrecisionOptimizer)",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
         "An optimizer that runs directly on float16 or bfloat16 parameters loses small updates (in float16 1.0 + 0.0001 == 1.0) and keeps its state in low precision. Keep float32 master weights.");
@@ -42,7 +40,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor Fp16WithoutLossScaling = Create(
         DiagnosticIds.Fp16WithoutLossScaling,
         "Float16 training without loss scaling",
-        "'{0}' computes in float16 without loss scaling; small gradients underflow to zero. Use dynamic loss scaling (LossScaler or MasterWeightOptimizer).",
+        "'{0}' computes in float16 without loss scaling, so small gradients underflow to zero; use dynamic loss scaling",
         Categories.Numerics,
         DiagnosticSeverity.Warning,
         "Float16 has a 5-bit exponent: gradients below about 6e-8 become zero. Loss scaling multiplies the loss before backward and divides the gradients afterwards.");
@@ -98,7 +96,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor AutocastClassNotModule = Create(
         DiagnosticIds.AutocastClassNotModule,
         "[Autocast] class is not a TorchSharp module",
-        "'{0}' has [Autocast] but does not derive from torch.nn.Module: the tensor ops written in it are cast, but no ApplyPrecisionPolicy() or mixed-precision optimizer is generated for it",
+        "'{0}' has [Autocast] but is not a torch.nn.Module, so its tensor ops are cast but no precision plumbing is generated",
         Categories.Usage,
         DiagnosticSeverity.Info,
         "On a module class, [Autocast] sets the precision of its parameters and calls and generates the precision plumbing. On any other class (a helper holding tensor functions) it only makes the class a cast region: say so, in case a module was meant.");
@@ -130,7 +128,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor StepInsideAccumulationLoop = Create(
         DiagnosticIds.StepInsideAccumulationLoop,
         "Optimizer step or clipping inside the gradient accumulation loop",
-        "'{0}' runs on every micro-batch of the gradient accumulation loop; run it once per accumulated step (after the loop, or under the '% {1} == 0' condition)",
+        "'{0}' runs on every accumulation micro-batch; run it once per accumulated step, after the loop or under '% {1} == 0'",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
         "With gradient accumulation the loss of each micro-batch is divided by the number of micro-batches and the gradients add up; the optimizer step, the gradient clipping and zero_grad belong to the accumulated step. Inside the micro-batch loop they step on partial gradients and clip each part separately.");
@@ -138,7 +136,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor ModelTrainedInLowPrecision = Create(
         DiagnosticIds.ModelTrainedInLowPrecision,
         "Whole model trained in 16 bits without master weights",
-        "{0}; keep float32 master weights (ApplyPrecisionPolicy and CreateMixedPrecisionOptimizer, or a MasterWeightOptimizer)",
+        "{0}; keep float32 master weights (CreateMixedPrecisionOptimizer)",
         Categories.Correctness,
         DiagnosticSeverity.Warning,
         "Training every parameter in float16 or bfloat16 loses the small updates (in float16 1.0 + 0.0001 == 1.0, in bfloat16 1.0 + 0.001 == 1.0) and keeps norm statistics and optimizer state in 16 bits. Mixed precision keeps float32 master weights and computes in 16 bits.");
@@ -177,5 +175,5 @@ internal static class Descriptors
 
     private static DiagnosticDescriptor Create(
         string id, string title, string message, string category, DiagnosticSeverity severity, string description) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md");
+        new(id, title, message, category, severity, isEnabledByDefault: true, description, DocLinks.Rule(id));
 }

@@ -32,7 +32,7 @@ namespace PrecisionPolicy.Benchmarks;
 /// </para>
 /// <para>
 /// Measured (AMD EPYC, 2 cores, AVX2+FMA, libtorch 2.10, one torch thread), in thread CPU time,
-/// interleaved (<c>-- optimizer-ratio</c>): see the README's table. Before the toolkit ran AdamW's
+/// interleaved (<c>-- optimizer-ratio</c>): see docs/benchmarks.md. Before the toolkit ran AdamW's
 /// arithmetic itself (TorchSharp's nine ops per chunk) the ratio was 0.24 / 0.71 at 2^20 / 2^22 on the
 /// quiet machine; before the step ran chunk by chunk (one step() over all chunks, the write-back and
 /// clear over whole buffers) it was 0.99 at 2^22: AdamW's temporaries of the whole buffer were freed

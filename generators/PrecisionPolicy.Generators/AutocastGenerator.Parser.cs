@@ -21,8 +21,9 @@ public sealed partial class AutocastGenerator
     /// </summary>
     internal static partial class Parser
     {
-        private const string Fp8MissingRuntime = "this build has no FP8 runtime (PrecisionPolicy.CompilerServices.Fp8Autocast, PrecisionPolicy.Fp8Context, PrecisionPolicy.Fp8Recipe)";
-        private const string Fp8NeedsModule = "an FP8 region needs the per-module FP8 context of an [Autocast(Precision.FP8)] module class, and this method's class is not one";
+        // PP0106's reasons: one clause each, so the message stays one short sentence (the detail is on docs/rules/PP0106.md).
+        private const string Fp8MissingRuntime = "this build has no FP8 runtime (reference the PrecisionPolicy package)";
+        private const string Fp8NeedsModule = "only an [Autocast(Precision.FP8)] module class holds FP8 scaling state";
 
         /// <summary>
         /// Parses one target; every syntax tree whose text the parse reads (the target's declarations, the

@@ -91,7 +91,7 @@ public sealed class CodeFixMetaTests(ITestOutputHelper output)
     /// </summary>
     private const string AdvicePrefix = "// precision-advice.json: ";
 
-    private static Document CreateDocument(AdhocWorkspace workspace, string text)
+    internal static Document CreateDocument(AdhocWorkspace workspace, string text)
     {
         var project = workspace.CurrentSolution
             .AddProject("Case", "Case", LanguageNames.CSharp)

@@ -69,6 +69,35 @@ public sealed class RuleConventionsTests
         Assert.Contains($"| {descriptor.Category} | {descriptor.DefaultSeverity} |", readmeRow, StringComparison.Ordinal);
     }
 
+    /// <summary>A message is what the IDE shows in a line: the why and the how live on the rule's page.</summary>
+    internal const int MaxMessageLength = 150;
+
+    public static IEnumerable<object[]> AllRules() =>
+        AllDescriptors().Concat(GeneratorDescriptors()).Select(static d => new object[] { d.Id });
+
+    [Theory]
+    [MemberData(nameof(AllRules))]
+    public void Message_is_one_short_sentence(string id)
+    {
+        var message = AllDescriptors().Concat(GeneratorDescriptors()).Single(d => d.Id == id)
+            .MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(message.Length <= MaxMessageLength, $"{id}'s message has {message.Length} characters (at most {MaxMessageLength}): {message}");
+        Assert.DoesNotMatch(@"[.!?](\s|$)", message);
+    }
+
+    [Fact]
+    public void Analyzers_and_generator_build_help_links_on_one_base()
+    {
+        // Both compile catalog/DocLinks.cs in: every help link is that base plus rules/{id}.md.
+        var links = AllDescriptors().Concat(GeneratorDescriptors())
+            .Select(static d => d.HelpLinkUri.Substring(0, d.HelpLinkUri.Length - $"rules/{d.Id}.md".Length))
+            .Distinct()
+            .ToList();
+
+        Assert.Equal("https://github.com/precisionpolicy/precisionpolicy/blob/main/docs/", Assert.Single(links));
+    }
+
     [Theory]
     [MemberData(nameof(Rules))]
     public void Rule_is_analyzer_owned_and_categorized(string id)

@@ -9,11 +9,24 @@ namespace PrecisionPolicy.Generators.Tests;
 /// <summary>
 /// Hand-rolled snapshots: the expected text lives beside the test in Snapshots/{name}.verified.txt.
 /// On a mismatch the actual text is written to {name}.received.txt and the first differences are
-/// shown; set PRECISIONPOLICY_ACCEPT=1 to accept (overwrite the verified file) instead.
+/// shown; set PRECISIONPOLICY_ACCEPT=1 to accept (overwrite the verified file) instead. The generator's
+/// version in <c>[GeneratedCode]</c> is scrubbed to <see cref="VersionPlaceholder"/>, so a version bump
+/// changes no snapshot (the version is told once, in Directory.Build.props).
 /// </summary>
 internal static class Snapshot
 {
     public const string AcceptVariable = "PRECISIONPOLICY_ACCEPT";
+
+    /// <summary>What stands for the generator's version in the verified files.</summary>
+    public const string VersionPlaceholder = "{generator-version}";
+
+    /// <summary>The <c>[GeneratedCode]</c> attribute as the generator writes it, with its own version.</summary>
+    private static readonly string GeneratedCodeAttribute =
+        "GeneratedCode(\"PrecisionPolicy.Generators\", \"" + AutocastGenerator.Emitter.Version + "\")";
+
+    /// <summary>The text with the generator's own version in <c>[GeneratedCode]</c> replaced by the placeholder.</summary>
+    public static string ScrubVersion(string text) =>
+        text.Replace(GeneratedCodeAttribute, GeneratedCodeAttribute.Replace(AutocastGenerator.Emitter.Version, VersionPlaceholder));
 
     public static void Match(string actual, string name, [CallerFilePath] string callerPath = "")
     {
@@ -21,7 +34,7 @@ internal static class Snapshot
         Directory.CreateDirectory(directory);
         var verified = Path.Combine(directory, name + ".verified.txt");
         var received = Path.Combine(directory, name + ".received.txt");
-        actual = actual.Replace("\r\n", "\n");
+        actual = ScrubVersion(actual.Replace("\r\n", "\n"));
 
         if (Environment.GetEnvironmentVariable(AcceptVariable) == "1")
         {

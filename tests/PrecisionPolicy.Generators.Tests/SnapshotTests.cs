@@ -1,4 +1,7 @@
+using System;
+using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace PrecisionPolicy.Generators.Tests;
@@ -23,4 +26,20 @@ public sealed class SnapshotTests
         Assert.True(result.CompileDiagnostics.IsEmpty, string.Join("\n", result.CompileDiagnostics) + "\n" + result.Render());
         Snapshot.Match(result.Render(), name);
     }
+
+    [Fact]
+    public void Snapshots_name_no_package_version()
+    {
+        // The version is told once (Directory.Build.props); the harness scrubs it from [GeneratedCode].
+        var files = Directory.GetFiles(SnapshotFolder(), "*.verified.txt");
+        Assert.NotEmpty(files);
+        var stamped = files.Where(static f => File.ReadAllText(f).Contains("GeneratedCode(", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(stamped);
+        Assert.All(stamped, f => Assert.Contains(
+            $"GeneratedCode(\"PrecisionPolicy.Generators\", \"{Snapshot.VersionPlaceholder}\")", File.ReadAllText(f), StringComparison.Ordinal));
+        Assert.All(files, f => Assert.DoesNotContain(
+            $"\"{AutocastGenerator.Emitter.Version}\"", File.ReadAllText(f), StringComparison.Ordinal));
+    }
+
+    private static string SnapshotFolder([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "Snapshots");
 }

@@ -96,9 +96,9 @@ public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
             foreach (var step in uncheckedSteps)
             {
                 var instead = shape.StepMethod is null
-                    ? "test the gradients (isfinite), skip the step on inf/NaN and pass the result to " + shape.UpdateMethod
+                    ? "skip the step on inf/NaN (isfinite) and pass the result to " + shape.UpdateMethod
                     : $"call {scaler.Name}.{shape.StepMethod}(optimizer), which skips the step on inf/NaN";
-                Report(context, step, type, scaler, "steps the optimizer without checking that the gradients are finite: " + instead);
+                Report(context, step, type, scaler, "steps the optimizer without a finiteness check; " + instead);
             }
         }
     }

@@ -78,7 +78,7 @@ public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
                 IInvocationOperation { TargetMethod.Name: "set_default_dtype", Arguments.Length: > 0 } setDefault
                     when trains && symbols.IsInTorch(setDefault.TargetMethod.ContainingType) &&
                         flow.OfDtype(setDefault.Arguments[0].Value, cancellationToken) is { IsLow: true } dtype =>
-                    $"torch.set_default_dtype({LowPrecision.Describe(dtype.Kind)}) makes every parameter created afterwards {LowPrecision.Describe(dtype.Kind)}, and this method trains them",
+                    $"set_default_dtype({LowPrecision.Describe(dtype.Kind)}) makes this method train {LowPrecision.Describe(dtype.Kind)} parameters",
                 IObjectCreationOperation { Arguments.Length: > 0 } optimizer
                     when symbols.IsOptimizerClass(optimizer.Type) &&
                         flow.OfElements(optimizer.Arguments[0].Value, cancellationToken) is { IsLow: true } parameters =>
