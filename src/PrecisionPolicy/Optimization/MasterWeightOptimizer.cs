@@ -29,6 +29,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly List<optim.lr_scheduler.LRScheduler> schedulers = new();
     private readonly Func<IEnumerable<Parameter>, OptimizerHelper> factory;
     private readonly ChunkedUpdate? chunkedUpdate; // the flat layout's update; null for per-tensor
+    private readonly Distributed.DataParallelReduction? dataParallel; // null: one process
     private int microBatches;
     private bool disposed;
 
@@ -40,7 +41,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// </param>
     /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
-        : this(NamedParametersOf(module), factory, options)
+        : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
     {
         WatchParameterSet(module);
     }
@@ -61,6 +62,13 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
         (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
+        if (Options.DataParallel is { } dp)
+        {
+            dataParallel = Distributed.DataParallelReduction.Create(dp, DataParallelDescription(trainable), masters);
+            using (no_grad())
+                foreach (var g in groups)
+                    if (g.IsLowPrecision) g.Working.copy_(g.Master); // rank 0's masters, broadcast
+        }
         if (Options.Layout == MasterLayout.PerTensor)
         {
             Inner = factory(PerTensorParameters());
@@ -220,8 +228,11 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (no_grad())
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
+            dataParallel?.Reduce(masterGrads); // the loss-scaled gradients, as DeepSpeed and FSDP reduce them
             if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
-            var (finite, norm, lossValue) = GradientCheck.FiniteNorm(masterGrads, loss); // one reduction, one host sync
+            var (finite, norm, lossValue) = dataParallel is null
+                ? GradientCheck.FiniteNorm(masterGrads, loss) // one reduction, one host sync
+                : dataParallel.FiniteNorm(masterGrads, loss); // the same decision and norm on every rank
             if (!finite)
             {
                 outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure(), Loss = lossValue };
@@ -388,6 +399,16 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         return module.named_parameters();
+    }
+
+    // What data-parallel ranks must agree on: the parameters and the settings that change a step.
+    private List<string> DataParallelDescription((string Name, Parameter Parameter)[] trainable)
+    {
+        var lines = Distributed.DataParallelReduction.Describe(trainable);
+        lines.Add($"loss scaling {Options.Scaling ?? LossScalerOptions.Off}");
+        lines.Add($"max gradient norm {Options.MaxGradNorm?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
+        lines.Add($"layout {Options.Layout}");
+        return lines;
     }
 
     private static (string Name, Parameter Parameter)[] Validate((string Name, Parameter Parameter)[] trainable)

@@ -50,4 +50,7 @@ public sealed record MasterWeightOptions
     /// <see cref="System.Diagnostics.Metrics.IMeterFactory"/>); null: the process-wide meter.
     /// </summary>
     public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
+
+    /// <summary>Data-parallel training across the ranks of a communicator (gradients reduced, one decision per step); null: one process.</summary>
+    public Distributed.DataParallelOptions? DataParallel { get; init; }
 }

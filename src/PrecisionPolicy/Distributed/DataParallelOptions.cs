@@ -1,0 +1,58 @@
+using System;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy.Distributed;
+
+/// <summary>
+/// Data-parallel training of a <see cref="MasterWeightOptimizer"/> across the ranks of
+/// <paramref name="Communicator"/> (<see cref="MasterWeightOptions.DataParallel"/>). Each step, every
+/// rank's loss-scaled FP32 gradient is divided by the number of ranks (as PyTorch DDP does) and summed
+/// over the ranks in <see cref="ReduceDtype"/>; the non-finite check and the clipping norm are global, so
+/// every rank applies or skips the same step with the same scale. At creation every rank must hold the
+/// same parameter list and settings (else every rank throws, naming the first difference), and the
+/// masters of rank 0 are broadcast to all.
+/// </summary>
+/// <param name="Communicator">The ranks, e.g. <c>MpiCommunicator.World</c> of the <c>PrecisionPolicy.Mpi</c> package.</param>
+public sealed record DataParallelOptions(ICommunicator Communicator)
+{
+    /// <summary>
+    /// The dtype gradients travel and are summed in (DeepSpeed's <c>communication_data_type</c>, FSDP's
+    /// <c>reduce_dtype</c>): float32, bfloat16 or float16. Null: the class's
+    /// <c>[Autocast(ReduceDtype = ...)]</c> in the generated <c>CreateMixedPrecisionOptimizer</c>, float32
+    /// when the optimizer is constructed directly.
+    /// </summary>
+    public ScalarType? ReduceDtype { get; init; }
+
+    /// <summary>
+    /// What is sharded across the ranks. <see cref="ZeroStage.None"/> (the default) is what runs here: every
+    /// rank holds all FP32 masters and optimizer state. Stages 1 to 3 are refused at creation with the plan
+    /// they would give (<see cref="ShardedMemoryPlan"/>).
+    /// </summary>
+    public ZeroStage Stage { get; init; }
+
+    /// <summary>The policy of the module the optimizer was created for (its precision plan), which ranks must agree on.</summary>
+    internal string? Policy { get; init; }
+
+    /// <summary>
+    /// <paramref name="options"/> for a module: a null reduce dtype becomes the module's
+    /// <c>[Autocast(ReduceDtype = ...)]</c>, and its policy joins what ranks must agree on.
+    /// </summary>
+    internal static MasterWeightOptions? ForModule(object? module, MasterWeightOptions? options)
+    {
+        if (options?.DataParallel is not { } dp || module is not CompilerServices.IPrecisionPolicyModule policyModule) return options;
+        var plan = policyModule.PrecisionPlan;
+        return options with { DataParallel = dp with { ReduceDtype = dp.ReduceDtype ?? plan.ReduceDtype, Policy = plan.ToString() } };
+    }
+
+    /// <summary>The reduce dtype in force: <see cref="ReduceDtype"/>, float32 when null.</summary>
+    internal ScalarType EffectiveReduceDtype => ReduceDtype ?? ScalarType.Float32;
+
+    internal void Validate()
+    {
+        if (Communicator is null) throw new ArgumentNullException(nameof(Communicator), "DataParallelOptions needs a communicator.");
+        if (ReduceDtype is { } d && !AutocastDtypes.IsCastable(d))
+            throw new ArgumentOutOfRangeException(nameof(ReduceDtype), $"The reduce dtype must be float32, bfloat16 or float16 (was {d}).");
+        if (Communicator.WorldSize < 1 || Communicator.Rank < 0 || Communicator.Rank >= Communicator.WorldSize)
+            throw new ArgumentException($"The communicator's rank {Communicator.Rank} and world size {Communicator.WorldSize} are inconsistent.", nameof(Communicator));
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace PrecisionPolicy.Mpi.Tests;
+
+/// <summary>Ranks that disagree and ranks that die: errors on every rank, never a hang.</summary>
+public sealed class MpiMisuseTests
+{
+    [Fact]
+    public void Ranks_with_different_parameters_are_refused_on_every_rank_naming_the_first_difference()
+    {
+        var folder = MpiJob.Run(3, "disagree");
+        foreach (var rank in Enumerable.Range(0, 3))
+        {
+            var message = MpiJob.Text(folder, rank, "disagree.txt");
+            Assert.Contains("rank 0 has parameter 0: 'fc1.weight' [16, 8] Float32, rank 2 has parameter 0: 'fc1.weight' [17, 8] Float32", message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("crash", "BAD TERMINATION")] // Hydra kills the job when a rank is killed
+    [InlineData("exit", "exit code 3")] // a rank exiting with an error aborts the job instead of finalizing
+    [InlineData("leave", "waited 15 s for the other ranks")] // the others' collective watchdog aborts the job
+    public void A_rank_that_stops_ends_the_job_with_an_error_within_bounded_time(string how, string message)
+    {
+        var env = new System.Collections.Generic.Dictionary<string, string> { ["PRECISIONPOLICY_MPI_TIMEOUT_SECONDS"] = "15" };
+        var (code, output, _) = MpiJob.Start(3, "die", TimeSpan.FromMinutes(3), env, $"how={how}");
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ranks_with_different_policies_are_refused_on_every_rank()
+    {
+        var folder = MpiJob.Run(3, "generated", "policy=other");
+        foreach (var rank in Enumerable.Range(0, 3))
+            Assert.StartsWith("Data-parallel ranks disagree: rank 0 has reduce dtype BFloat16, rank 2 has reduce dtype Float32", MpiJob.Text(folder, rank, "generated.txt"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, "ZeRO stage 1, 2 GPUs", "6,060 bytes per rank instead of 12,120 (1,010 parameters")]
+    [InlineData(3, "ZeRO stage 3, 2 GPUs", "6,060 bytes per rank")]
+    public void A_zero_stage_is_refused_with_its_plan(int stage, string name, string plan)
+    {
+        var folder = MpiJob.Run(2, "zero", $"stage={stage}");
+        foreach (var rank in Enumerable.Range(0, 2))
+        {
+            var message = MpiJob.Text(folder, rank, "zero.txt");
+            Assert.StartsWith(name, message, StringComparison.Ordinal);
+            Assert.Contains(plan, message, StringComparison.Ordinal);
+        }
+    }
+}
