@@ -40,6 +40,7 @@ public static class PolicyRegion
     }
 
     /// <summary>A region: its compiled compute dtype, and whether it computes everything in float32.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public sealed class Frame
     {
         internal Frame(ScalarType compute, bool float32)
@@ -68,6 +69,7 @@ public static class PolicyRegion
     }
 
     /// <summary>Leaves a region: restores the one in force before it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public readonly struct Entry : IDisposable
     {
         private readonly Frame? previous;
