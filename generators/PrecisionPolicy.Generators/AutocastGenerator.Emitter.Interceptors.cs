@@ -11,18 +11,21 @@ public sealed partial class AutocastGenerator
 {
     internal static partial class Emitter
     {
-        private static void EmitInterceptors(IndentedWriter w, PolicySpec spec)
+        private static void EmitInterceptors(IndentedWriter w, PolicySpec spec) =>
+            EmitInterceptors(w, spec.TypeName + "PrecisionInterceptors", spec.TypeName, spec.Interceptors);
+
+        private static void EmitInterceptors(IndentedWriter w, string className, string where, EquatableArray<InterceptorSpec> interceptors)
         {
             w.Open("namespace PrecisionPolicy.Generated");
-            w.Line("/// <summary>Interceptors of the catalogued TorchSharp calls in " + spec.TypeName + " (" + DocLinks.CastPolicy + ").</summary>");
+            w.Line("/// <summary>Interceptors of the catalogued TorchSharp calls in " + where + " (" + DocLinks.CastPolicy + ").</summary>");
             w.Line(GeneratedCode);
-            w.Open("file static class " + spec.TypeName + "PrecisionInterceptors");
-            for (var i = 0; i < spec.Interceptors.Count; i++)
+            w.Open("file static class " + className);
+            for (var i = 0; i < interceptors.Count; i++)
             {
                 if (i > 0) w.Line();
-                var obsolete = spec.Interceptors[i].CallsObsolete;
+                var obsolete = interceptors[i].CallsObsolete;
                 if (obsolete) w.Line("#pragma warning disable CS0618 // calls the [Obsolete] op the intercepted code calls");
-                EmitInterceptor(w, spec.Interceptors[i], i);
+                EmitInterceptor(w, interceptors[i], i);
                 if (obsolete) w.Line("#pragma warning restore CS0618");
             }
             w.Close();
@@ -34,8 +37,22 @@ public sealed partial class AutocastGenerator
             var name = SafeMethodName(spec.MethodName) + "_" + index.ToString(CultureInfo.InvariantCulture);
             var parameters = new List<string>();
             if (spec.ThisType.Length > 0) parameters.Add("this " + spec.ThisType + " self");
-            foreach (var p in spec.Parameters) parameters.Add((p.IsParams ? "params " : "") + p.Type + " " + p.Name);
+            foreach (var p in spec.Parameters)
+                parameters.Add((p.IsParams ? "params " : "") + (spec.ExtensionForm && parameters.Count == 0 ? "this " : "") + p.Type + " " + p.Name);
             var signature = "(" + string.Join(", ", parameters) + ")";
+
+            if (spec.Ambient || (!HasCasts(spec) && !spec.RuntimeForward))
+            {
+                // Casts decided at run time, a region entered or the output policy applied: one method for every site,
+                // no numerics-trace site of its own (the ops it reaches are traced where they are cast).
+                w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason);
+                foreach (var location in spec.Locations)
+                    w.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + location.Version.ToString(CultureInfo.InvariantCulture) + ", \"" + location.Data + "\")] // " + location.Display);
+                w.Open("public static " + spec.ReturnType + " " + name + signature);
+                EmitCasts(w, spec);
+                w.Close();
+                return;
+            }
 
             w.Line("// " + spec.Row + " (" + Describe(spec) + ") in " + spec.Reason + ": the casts of the sites below");
             w.Open("private static " + spec.ReturnType + " " + name + signature);
@@ -83,8 +100,34 @@ public sealed partial class AutocastGenerator
 
         private static string Literal(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
+        private static bool HasCasts(InterceptorSpec spec) =>
+            spec.ThisCast != ArgumentCast.None || spec.ResultCast != ResultCast.None || spec.Parameters.Any(static p => p.Cast != ArgumentCast.None);
+
+        private static string Original(InterceptorSpec spec)
+        {
+            var arguments = spec.Parameters.Select(static p => p.Name);
+            var target = spec.ThisType.Length > 0 ? "self." + spec.MethodName : spec.StaticContainingType + "." + spec.MethodName;
+            return target + "(" + string.Join(", ", arguments) + ")";
+        }
+
         private static void EmitCasts(IndentedWriter w, InterceptorSpec spec)
         {
+            if (spec.EntersRegion)
+            {
+                var compute = spec.RegionCompute.Length > 0 ? spec.RegionCompute : spec.ComputeDtype;
+                w.Line("using var __region = " + PolicyRegion + ".Enter(" + ScalarType + "." + compute + (spec.RegionFloat32 ? ", float32: true" : "") + "); // what this call reaches follows the region");
+            }
+            if (spec.Ambient)
+                w.Line("if (" + PolicyRegion + ".Current is not { } __policy) return " + Original(spec) + "; // outside every policy: untouched");
+            if (!HasCasts(spec) && !spec.RuntimeForward)
+            {
+                if (spec.OutputPolicy)
+                    w.Line("return " + PolicyCasts + ".DirectForwardOutput(self, " + Original(spec) + "); // as the output hook of call(...) would");
+                else
+                    w.Line((spec.ReturnType == "void" ? "" : "return ") + Original(spec) + ";");
+                return;
+            }
+
             if (IsGemmModuleCall(spec))
             {
                 // A Linear or Conv module's weights are stored in the compute dtype; the runtime picks the
@@ -119,7 +162,7 @@ public sealed partial class AutocastGenerator
             var usesCompute = spec.Fp8Linear || spec.ThisCast is ArgumentCast.LowPrecision or ArgumentCast.Exact
                 || spec.Parameters.Any(static p => p.Cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll or ArgumentCast.Exact or ArgumentCast.ExactOptional)
                 || spec.ResultCast != ResultCast.None;
-            if (usesCompute) w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
+            if (usesCompute && !spec.Ambient) w.Line("const " + ScalarType + " compute = " + ScalarType + "." + spec.ComputeDtype + ";");
 
             var promoted = spec.Parameters.Where(static p => p.Cast is ArgumentCast.Promote or ArgumentCast.PromoteOptional).Select(static p => p.Name).ToList();
             if (spec.ThisCast == ArgumentCast.Promote) promoted.Insert(0, "self");
@@ -151,12 +194,12 @@ public sealed partial class AutocastGenerator
             // backward needs): left to the caller's dispose scope, each would cost twice a 16-bit activation's bytes.
             var copies = ReleasesFloat32Copies(spec);
             var selfCopy = copies && spec.ThisCast == ArgumentCast.Float32 && spec.ThisType == Tensor;
-            if (selfCopy) w.Line("var selfFp32 = " + CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site) + ";" + comment);
+            if (selfCopy) w.Line("var selfFp32 = " + CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site, spec.Ambient) + ";" + comment);
             var copied = copies ? spec.Parameters.Where(IsReleasedFloat32Copy).ToList() : new List<ParameterSpec>();
-            foreach (var p in copied) w.Line("var " + CopyName(p.Name) + " = " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + ";" + comment);
+            foreach (var p in copied) w.Line("var " + CopyName(p.Name) + " = " + CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site, spec.Ambient) + ";" + comment);
 
             var target = spec.ThisType.Length > 0
-                ? (selfCopy ? "selfFp32" : spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site)) + "." + spec.MethodName
+                ? (selfCopy ? "selfFp32" : spec.ThisCast == ArgumentCast.None ? "self" : CastExpression("self", spec.ThisType, spec.ThisCast, spec.Fp8Site, spec.Ambient)) + "." + spec.MethodName
                 : spec.StaticContainingType + "." + spec.MethodName;
             var call = spec.ResultCast == ResultCast.LowPrecisionResult || copies ? "var result = " : "return ";
             var targetComment = spec.ThisCast != ArgumentCast.None && !selfCopy ? comment : "";
@@ -171,11 +214,11 @@ public sealed partial class AutocastGenerator
                 {
                     var p = spec.Parameters[i];
                     var end = i == spec.Parameters.Count - 1 ? ");" : ",";
-                    w.Line("    " + (copied.Contains(p) ? CopyName(p.Name) + end : CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site) + end + (p.Cast != ArgumentCast.None ? comment : "")));
+                    w.Line("    " + (copied.Contains(p) ? CopyName(p.Name) + end : CastExpression(p.Name, p.Type, p.Cast, spec.Fp8Site, spec.Ambient) + end + (p.Cast != ArgumentCast.None ? comment : "")));
                 }
             }
             if (spec.ResultCast == ResultCast.LowPrecisionResult)
-                w.Line("return " + Autocast + ".LowPrecisionResult(result, compute); // GEMM mode: FP32-accumulated result rounded to the compute dtype");
+                w.Line("return " + (spec.Ambient ? "__policy.LowPrecisionResult(result)" : Autocast + ".LowPrecisionResult(result, compute)") + "; // GEMM mode: FP32-accumulated result rounded to the compute dtype");
             if (!copies) return;
             const string released = " // the FP32 copy is freed now; autograd keeps what backward needs";
             if (selfCopy) w.Line(Autocast + ".ReleaseFloat32Copy(selfFp32, self, result);" + released);
@@ -197,7 +240,7 @@ public sealed partial class AutocastGenerator
         // The runtime helper of a two-operand matmul or bmm site (PolicyCasts.MatMul/Bmm), or null for any other site.
         private static string? GemmOpHelper(InterceptorSpec spec)
         {
-            if (spec.Category != CastCategory.LowPrecision || spec.ResultCast != ResultCast.LowPrecisionResult || spec.Fp8Linear) return null;
+            if (spec.Ambient || spec.Category != CastCategory.LowPrecision || spec.ResultCast != ResultCast.LowPrecisionResult || spec.Fp8Linear) return null;
             var helper = spec.Row switch
             {
                 "torch.matmul" or "Tensor.matmul" => "MatMul",
@@ -217,16 +260,26 @@ public sealed partial class AutocastGenerator
         }
 
         private static bool IsGemmModuleCall(InterceptorSpec spec) =>
-            spec.Category == CastCategory.ModuleLowPrecision && (spec.LinearModule || spec.ConvModule) && spec.MethodName is "call" or "forward"
+            !spec.Ambient && spec.Category == CastCategory.ModuleLowPrecision && (spec.LinearModule || spec.ConvModule) && spec.MethodName is "call" or "forward"
             && spec.Parameters.Count == 1 && spec.ResultCast == ResultCast.None && !spec.Fp8Linear;
 
         // The FP8 scaling-state id of one operand of a site: stable across builds, so checkpoints find their states.
         private static string SiteId(string site, string operand) => "\"" + site + "#" + operand.TrimStart('@') + "\"";
 
-        private static string CastExpression(string name, string type, ArgumentCast cast, string site)
+        private static string CastExpression(string name, string type, ArgumentCast cast, string site, bool ambient = false)
         {
             var span = type.StartsWith("global::System.ReadOnlySpan<", System.StringComparison.Ordinal);
             var id = SiteId(site, name);
+            // Outside every policy the region in force decides (float32 in an FP32 region).
+            if (ambient && cast is ArgumentCast.LowPrecision or ArgumentCast.LowPrecisionOptional or ArgumentCast.LowPrecisionAll)
+            {
+                return cast switch
+                {
+                    ArgumentCast.LowPrecision => "__policy.LowPrecision(" + name + ")",
+                    ArgumentCast.LowPrecisionOptional => "__policy.LowPrecisionOptional(" + name + ")",
+                    _ => "__policy.LowPrecisionAll(" + name + (span ? ".ToArray())" : ")"),
+                };
+            }
             return cast switch
             {
                 ArgumentCast.LowPrecision => Autocast + ".LowPrecision(" + name + ", compute)",
@@ -270,7 +323,10 @@ public sealed partial class AutocastGenerator
         };
 
         private static string Describe(InterceptorSpec spec) =>
-            spec.Fp8Site.Length > 0 ? "fp8: operands quantized per tensor (E4M3 forward, E5M2 backward) at site " + spec.Fp8Site : Describe(spec.Category);
+            spec.Ambient ? Describe(spec.Category) + ", by the policy in force where it runs"
+            : spec.OutputPolicy ? "forward called directly: the output policy of call(...)"
+            : spec.EntersRegion && !HasCasts(spec) && !spec.RuntimeForward ? "leaves the region: enters it for the call"
+            : spec.Fp8Site.Length > 0 ? "fp8: operands quantized per tensor (E4M3 forward, E5M2 backward) at site " + spec.Fp8Site : Describe(spec.Category);
 
         private static string SafeMethodName(string name) => name.TrimStart('@');
     }

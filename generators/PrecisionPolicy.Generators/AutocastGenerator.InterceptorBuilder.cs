@@ -45,7 +45,8 @@ public sealed partial class AutocastGenerator
                 var thisCast = ArgumentCast.None;
                 if (!method.IsStatic)
                 {
-                    thisType = method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                    // The same format as the parameters: CS9148 unless the `this` type keeps the `?` of its type arguments.
+                    thisType = method.ContainingType.ToDisplayString(TypeFormat);
                     if (symbols.IsTensor(method.ContainingType))
                     {
                         thisCast = ScalarCast(category, optional: false);
@@ -74,6 +75,66 @@ public sealed partial class AutocastGenerator
                     CallsObsolete = IsObsolete(method),
                 };
             }
+
+            /// <summary>
+            /// The interceptor of a call from a policy region into code the region cannot cast statically (a helper method
+            /// of this compilation, a module whose type names no row): it enters the region for the call, casting nothing;
+            /// null when the call cannot be intercepted (generic, by-ref, inaccessible, a struct's instance method).
+            /// </summary>
+            public static InterceptorSpec? BuildRegionEntry(IMethodSymbol method, string compute, bool float32, string reason)
+            {
+                var extensionForm = method.MethodKind == MethodKind.ReducedExtension;
+                var target = extensionForm ? method.ReducedFrom! : method;
+                if (target.IsGenericMethod || MentionsTypeParameter(target.ContainingType)) return null;
+                if (target.Parameters.Any(static p => p.RefKind != RefKind.None || MentionsTypeParameter(p.Type)) || target.ReturnsByRef || target.ReturnsByRefReadonly) return null;
+                if (!target.ReturnsVoid && MentionsTypeParameter(target.ReturnType)) return null;
+                if (!IsAccessible(target.ContainingType) || target.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)) return null;
+                if (!target.IsStatic && target.ContainingType.IsValueType) return null; // a struct receiver would need `this ref`
+                if (target.MethodKind is not (MethodKind.Ordinary or MethodKind.ReducedExtension)) return null;
+
+                var parameters = new List<ParameterSpec>();
+                foreach (var parameter in target.Parameters)
+                    parameters.Add(new ParameterSpec(SafeName(parameter.Name), parameter.Type.ToDisplayString(TypeFormat), parameter.IsParams, ArgumentCast.None));
+
+                return new InterceptorSpec
+                {
+                    Row = target.ContainingType.Name + "." + target.Name,
+                    Category = CastCategory.ModuleLowPrecision,
+                    ComputeDtype = compute,
+                    Reason = reason,
+                    MethodName = target.Name,
+                    StaticContainingType = target.IsStatic ? target.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : "",
+                    ThisType = target.IsStatic ? "" : target.ContainingType.ToDisplayString(TypeFormat),
+                    ReturnType = target.ReturnsVoid ? "void" : target.ReturnType.ToDisplayString(TypeFormat),
+                    Parameters = parameters.ToEquatableArray(),
+                    EntersRegion = true,
+                    RegionFloat32 = float32,
+                    ExtensionForm = extensionForm,
+                    CallsObsolete = IsObsolete(target),
+                };
+            }
+
+            /// <summary>
+            /// The interceptor of a policy class's own forward called from another of its methods: the result is handed
+            /// back as the output policy of <c>call(...)</c> would; null unless forward returns one tensor and is accessible.
+            /// </summary>
+            public static InterceptorSpec? BuildOutputPolicy(KnownSymbols symbols, IMethodSymbol method)
+            {
+                if (!symbols.IsTensor(method.ReturnType)) return null;
+                var entry = BuildRegionEntry(method, "Float32", float32: false, "the output policy of " + method.ContainingType.Name);
+                return entry is null ? null : entry with { EntersRegion = false, OutputPolicy = true, Row = method.ContainingType.Name + ".forward" };
+            }
+
+            private static bool MentionsTypeParameter(ITypeSymbol? type) => type switch
+            {
+                null => false,
+                ITypeParameterSymbol => true,
+                IArrayTypeSymbol array => MentionsTypeParameter(array.ElementType),
+                IPointerTypeSymbol => true,
+                IFunctionPointerTypeSymbol => true,
+                INamedTypeSymbol named => named.TypeArguments.Any(MentionsTypeParameter) || MentionsTypeParameter(named.ContainingType),
+                _ => false,
+            };
 
             // TorchSharp marks deprecated ops [Obsolete] (torch.lu_solve); the user's call already warns once.
             private static bool IsObsolete(IMethodSymbol method) =>

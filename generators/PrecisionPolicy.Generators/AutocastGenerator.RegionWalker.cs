@@ -30,6 +30,8 @@ public sealed partial class AutocastGenerator
             private readonly ISet<SyntaxTree> reads;
             private readonly CancellationToken ct;
             private readonly List<InterceptorSpec> interceptors = new();
+            // The region of the call being analyzed: its compute dtype name, and whether it is an FP32 ([HighPrecision]) region.
+            private (string Compute, bool Float32) currentRegion;
 
             public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
             {
@@ -57,24 +59,7 @@ public sealed partial class AutocastGenerator
                 }
             }
 
-            public EquatableArray<InterceptorSpec> Interceptors()
-            {
-                // Call sites with the same signature and casts share one interceptor method.
-                var groups = new List<(InterceptorSpec Key, List<InterceptLocationSpec> Locations)>();
-                var index = new Dictionary<InterceptorSpec, int>();
-                foreach (var spec in interceptors)
-                {
-                    var key = spec.WithoutLocations();
-                    if (!index.TryGetValue(key, out var i))
-                    {
-                        i = groups.Count;
-                        index[key] = i;
-                        groups.Add((key, new List<InterceptLocationSpec>()));
-                    }
-                    groups[i].Locations.AddRange(spec.Locations);
-                }
-                return groups.Select(static g => g.Key with { Locations = g.Locations.ToEquatableArray() }).ToEquatableArray();
-            }
+            public EquatableArray<InterceptorSpec> Interceptors() => GroupByInterceptor(interceptors);
 
             private void Analyze(InvocationExpressionSyntax invocation, SemanticModel model)
             {
@@ -92,18 +77,25 @@ public sealed partial class AutocastGenerator
                     return;
                 if (model.GetOperation(invocation, ct) is not IInvocationOperation operation) return;
                 var method = operation.TargetMethod;
-                if (method.IsGenericMethod || method.MethodKind == MethodKind.ReducedExtension) return;
+                if (method.IsGenericMethod)
+                {
+                    CheckHelper(method, invocation, model); // a generic helper cannot be intercepted: PP0104 if it runs ops
+                    return;
+                }
 
                 var (regionPrecision, regionReason) = RegionOf(invocation, model);
                 var regionCompute = Dtypes.ComputeDtypeName(regionPrecision);
                 var storageCompute = Dtypes.ComputeDtypeName(precision);
+                currentRegion = (regionCompute, regionReason.StartsWith("[HighPrecision]", System.StringComparison.Ordinal));
 
-                var spec = symbols.IsModuleCall(method)
+                var spec = method.MethodKind == MethodKind.ReducedExtension
+                    ? HelperCall(method, invocation, model)
+                    : symbols.IsModuleCall(method)
                     ? ModuleCall(operation, invocation, model, storageCompute, regionReason, regionPrecision == Precision.FP8)
                     : OpCall(operation, invocation, model, regionCompute, regionReason);
 
                 if (spec is null) return;
-                if (InterceptorBuilder.HasExplicitDtype(operation, symbols)) return; // the caller chose the dtype: never cast
+                if (!spec.EntersRegion && InterceptorBuilder.HasExplicitDtype(operation, symbols)) return; // the caller chose the dtype: never cast
 
                 var location = model.GetInterceptableLocation(invocation, ct);
                 if (location is null) return;
@@ -127,11 +119,7 @@ public sealed partial class AutocastGenerator
             private InterceptorSpec? OpCall(IInvocationOperation operation, InvocationExpressionSyntax invocation, SemanticModel model, string compute, string reason)
             {
                 var method = operation.TargetMethod;
-                if (symbols.FindOp(method) is not { } op)
-                {
-                    CheckHelper(method, invocation, model);
-                    return null;
-                }
+                if (symbols.FindOp(method) is not { } op) return HelperCall(method, invocation, model);
 
                 var category = op.Row.Category == CastCategory.LowPrecision && compute == Dtypes.Float32Name ? CastCategory.Float32 : op.Row.Category;
                 return InterceptorBuilder.Build(symbols, method, op.RowName, category, op.Row.Category, compute, reason);
@@ -141,7 +129,8 @@ public sealed partial class AutocastGenerator
             {
                 var method = operation.TargetMethod;
                 var instance = operation.Instance;
-                if (instance is null or IInstanceReferenceOperation) return null; // this.forward(...) of the class itself
+                if (instance is IInstanceReferenceOperation) return DirectForward(method, invocation, model);
+                if (instance is null) return null;
                 if (instance.Type is not INamedTypeSymbol receiverType) return null;
 
                 var member = instance switch
@@ -159,9 +148,14 @@ public sealed partial class AutocastGenerator
                 var isConv = false;
                 if (KnownSymbols.HasAttribute(member, symbols.HighPrecision) || KnownSymbols.HasAttribute(receiverType, symbols.HighPrecision))
                 {
-                    rowName = "[HighPrecision] member '" + memberName + "'";
-                    category = CastCategory.ModuleFloat32;
-                    compute = Dtypes.Float32Name;
+                    if (method.Name == "forward" && !IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
+                    // Its inputs widened to float32, and an FP32 region for what runs inside it (a module of the user's own).
+                    var highPrecision = InterceptorBuilder.Build(symbols, method, "[HighPrecision] member '" + memberName + "'",
+                        CastCategory.ModuleFloat32, CastCategory.ModuleFloat32, Dtypes.Float32Name, reason);
+                    if (symbols.FindModuleRow(receiverType) is not null) return highPrecision; // a catalogued module: nothing of the user's runs inside
+                    return highPrecision is null
+                        ? InterceptorBuilder.BuildRegionEntry(method, Dtypes.Float32Name, float32: true, reason)
+                        : highPrecision with { EntersRegion = true, RegionFloat32 = true };
                 }
                 else if (KnownSymbols.HasAttribute(receiverType, symbols.Autocast))
                 {
@@ -172,18 +166,17 @@ public sealed partial class AutocastGenerator
                     var row = symbols.FindModuleRow(receiverType);
                     if (row is null)
                     {
-                        if (receiverType.Locations.Any(static l => l.IsInSource))
-                        {
-                            foreach (var forward in receiverType.GetMembers("forward").OfType<IMethodSymbol>())
-                                CheckHelper(forward, invocation, model);
-                        }
-                        // call(...) runs the boundary hooks; forward(...) runs none, so the static type saying nothing
-                        // (a child typed Module<Tensor, Tensor>, as in TorchSharp's MNIST example) is decided at run time.
-                        if (method.Name != "forward") return null;
+                        // A module the catalogue has no row for (the user's own, a Sequential, a child typed Module<Tensor, Tensor>):
+                        // the call enters this region, so catalogued calls in whatever forward runs follow it. call(...) runs the
+                        // boundary hooks; forward(...) runs none, so its inputs are cast by the module's run-time type.
+                        if (method.Name != "forward")
+                            return InterceptorBuilder.BuildRegionEntry(method, currentRegion.Compute, currentRegion.Float32, reason) ?? HelperNotInterceptable(receiverType, invocation, model);
                         if (!IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
                         var runtime = InterceptorBuilder.Build(symbols, method, memberName + ".forward (run-time module type)",
                             CastCategory.ModuleLowPrecision, CastCategory.ModuleLowPrecision, storageCompute, reason);
-                        return runtime is null ? null : runtime with { RuntimeForward = true };
+                        return runtime is null
+                            ? InterceptorBuilder.BuildRegionEntry(method, currentRegion.Compute, currentRegion.Float32, reason) ?? HelperNotInterceptable(receiverType, invocation, model)
+                            : runtime with { RuntimeForward = true, EntersRegion = true, RegionFloat32 = currentRegion.Float32, RegionCompute = currentRegion.Compute };
                     }
                     if (row.CastsByRunTimeStorage)
                     {

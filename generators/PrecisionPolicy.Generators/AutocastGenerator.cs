@@ -56,5 +56,22 @@ public sealed partial class AutocastGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Spec!)
             .WithTrackingName(TrackingNames.Specs);
         context.RegisterSourceOutput(specs, static (spc, spec) => spc.AddSource(spec.HintName, Emitter.Emit(spec)));
+
+        // Catalogued calls outside every policy (helpers, extension methods, lambdas, the user's own modules): each
+        // is cast by the policy in force when it runs (the region a policy's call into it entered), or runs
+        // untouched. The pre-pass is syntax only (a catalogued method name); the transform binds one call.
+        var ambient = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                predicate: static (node, _) => Parser.IsAmbientCandidate(node),
+                transform: static (ctx, ct) => Parser.ParseAmbient(ctx.Node, ctx.SemanticModel, ct))
+            .Where(static spec => spec is not null)
+            .Select(static (spec, _) => spec!)
+            .WithTrackingName(TrackingNames.Ambient)
+            .Collect()
+            .Select(static (sites, _) => Parser.GroupByInterceptor(sites));
+        context.RegisterSourceOutput(ambient, static (spc, interceptors) =>
+        {
+            if (interceptors.Count > 0) spc.AddSource(Emitter.AmbientHintName, Emitter.EmitAmbient(interceptors));
+        });
     }
 }

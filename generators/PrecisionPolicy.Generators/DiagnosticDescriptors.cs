@@ -21,11 +21,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor HelperWithoutPolicy = Create(
         "PP0104", "Helper runs tensor ops without a precision policy", "Numerics", DiagnosticSeverity.Warning,
-        "'{0}' is called from an autocast region but is outside it, so its {1} get no casts (autocast is lexical): add [Autocast] to '{0}' or to its class");
+        "'{0}' runs {1} but its call cannot be intercepted (generic, by-ref, inaccessible or a delegate), so they get no casts: add [Autocast] to it");
 
     public static readonly DiagnosticDescriptor CallNotInterceptable = Create(
         "PP0105", "Catalogued call cannot be intercepted", "Usage", DiagnosticSeverity.Warning,
         "The call of '{0}' cannot be intercepted ({1}); only the module boundary hooks registered by ApplyPrecisionPolicy() apply to it");
+
+    public static readonly DiagnosticDescriptor OutputPolicyBypassed = Create(
+        "PP0107", "Entry point bypasses the output policy", "Numerics", DiagnosticSeverity.Warning,
+        "'{0}' calls forward directly and its result cannot be cast back, so callers get {1} outputs: return call(...) instead");
 
     public static readonly DiagnosticDescriptor Fp8NotSupported = Create(
         "PP0106", "FP8 autocast is not supported here", "Usage", DiagnosticSeverity.Error,
@@ -35,7 +39,7 @@ internal static class DiagnosticDescriptors
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> All = new[]
     {
         AutocastTypeGeneric, OpaqueComposite,
-        HelperWithoutPolicy, CallNotInterceptable, Fp8NotSupported,
+        HelperWithoutPolicy, CallNotInterceptable, OutputPolicyBypassed, Fp8NotSupported,
     }.ToDictionary(static d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

@@ -9,6 +9,9 @@ internal static class TrackingNames
     /// <summary>The specs alone (the cached source path).</summary>
     public const string Specs = nameof(Specs);
 
+    /// <summary>Catalogued calls outside every policy, each with its ambient interceptor.</summary>
+    public const string Ambient = nameof(Ambient);
+
     /// <summary>The diagnostics alone.</summary>
     public const string Diagnostics = nameof(Diagnostics);
 }

@@ -41,29 +41,58 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void Helper_outside_the_policy_is_reported_and_annotating_it_brings_it_in()
+    public void A_helper_the_region_calls_runs_under_the_region_and_a_generic_one_is_reported()
     {
         const string model = """
             [Autocast(Precision.BF16)]
             public sealed partial class UsesHelper : Module<Tensor, Tensor>
             {
                 public UsesHelper() : base("x") { }
-                public override Tensor forward(Tensor x) => Helpers.Scores(x, x);
+                public override Tensor forward(Tensor x) => Helpers.Scores(x, x) + Helpers.Generic<int>(x, x);
             }
             """;
-        var plain = Run(model + "public static class Helpers { public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b).softmax(-1); }");
-        AssertNoException(plain);
-        var diagnostic = Assert.Single(plain.GeneratorDiagnostics);
+        var result = Run(model + "public static class Helpers { public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b).softmax(-1); public static Tensor Generic<T>(Tensor a, Tensor b) => torch.matmul(a, b); }");
+        AssertNoException(result);
+        Assert.Empty(result.CompileDiagnostics);
+
+        // The generic helper cannot be intercepted: reported, naming its ops.
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("PP0104", diagnostic.Id);
-        Assert.Contains("Helpers.Scores", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("Helpers.Generic", diagnostic.GetMessage(), StringComparison.Ordinal);
         Assert.Contains("torch.matmul", diagnostic.GetMessage(), StringComparison.Ordinal);
 
-        var annotated = Run(model + "public static class Helpers { [Autocast(Precision.BF16)] public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b).softmax(-1); }");
-        Assert.Empty(annotated.GeneratorDiagnostics);
-        Assert.Empty(annotated.CompileDiagnostics);
-        var helper = annotated.Run.GeneratedTrees.Single(t => t.FilePath.EndsWith("Helpers.Scores.Precision.g.cs", StringComparison.Ordinal)).ToString();
-        Assert.Contains("torch.matmul", helper, StringComparison.Ordinal);
-        Assert.Contains("Tensor.softmax", helper, StringComparison.Ordinal);
+        // The other enters the BF16 region for its call; its matmul and softmax cast by the region in force.
+        var policy = result.Run.GeneratedTrees.Single(t => t.FilePath.EndsWith("UsesHelper.Precision.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("PolicyRegion.Enter(global::TorchSharp.torch.ScalarType.BFloat16)", policy, StringComparison.Ordinal);
+        Assert.Contains("return global::Helpers.Scores(a, b);", policy, StringComparison.Ordinal);
+        var ambient = result.Run.GeneratedTrees.Single(t => t.FilePath.EndsWith("PrecisionPolicy.Ambient.Precision.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("__policy.LowPrecision(input)", ambient, StringComparison.Ordinal);
+        Assert.Contains("Tensor.softmax", ambient, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_custom_entry_point_gets_the_output_policy_or_a_diagnostic()
+    {
+        var result = Run("""
+            [Autocast(Precision.BF16)]
+            public sealed partial class TextClassifier : Module<Tensor, Tensor, Tensor>
+            {
+                private readonly Linear fc = Linear(4, 2);
+                public TextClassifier() : base("t") { RegisterComponents(); }
+                public override Tensor forward(Tensor input, Tensor offsets) => fc.call(input);
+                public Tensor call(Tensor input) => forward(input, input);
+                public (Tensor, Tensor) Both(Tensor input) => (forward(input, input), input);
+            }
+            """);
+        AssertNoException(result);
+        Assert.Empty(result.CompileDiagnostics);
+        Assert.Empty(result.GeneratorDiagnostics);
+        var policy = result.Run.GeneratedTrees.Single(t => t.FilePath.EndsWith("TextClassifier.Precision.g.cs", StringComparison.Ordinal)).ToString();
+        // Both direct calls of forward share one interceptor that applies the output policy call(...)'s hook would.
+        var block = policy[policy.IndexOf("// TextClassifier.forward (forward called directly", StringComparison.Ordinal)..];
+        block = block[..block.IndexOf("{", StringComparison.Ordinal)];
+        Assert.Equal(2, block.Split("InterceptsLocation(").Length - 1);
+        Assert.Contains("PolicyCasts.DirectForwardOutput(self, self.forward(input, offsets))", policy, StringComparison.Ordinal);
     }
 
     [Fact]

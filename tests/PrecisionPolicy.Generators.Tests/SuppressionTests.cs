@@ -18,7 +18,7 @@ public sealed class SuppressionTests
     {
         { "PP0102", "public partial class Outer<T> { {0} [Autocast(Precision.BF16)] public sealed partial class Inner : Module<Tensor, Tensor> { public Inner() : base(\"x\") { } public override Tensor forward(Tensor x) => x; } }" },
         { "PP0103", "{0} [Autocast(Precision.FP16)] public sealed partial class Encoder : Module<Tensor, Tensor> { private readonly TransformerEncoderLayer layer = TransformerEncoderLayer(16, 2); public Encoder() : base(\"x\") { RegisterComponents(); } public override Tensor forward(Tensor x) => x; }" },
-        { "PP0104", "{0} [Autocast(Precision.BF16)] public sealed partial class UsesHelper : Module<Tensor, Tensor> { public UsesHelper() : base(\"x\") { } public override Tensor forward(Tensor x) => Helpers.Scores(x, x); } public static class Helpers { public static Tensor Scores(Tensor a, Tensor b) => torch.matmul(a, b); }" },
+        { "PP0104", "{0} [Autocast(Precision.BF16)] public sealed partial class UsesHelper : Module<Tensor, Tensor> { public UsesHelper() : base(\"x\") { } public override Tensor forward(Tensor x) => Helpers.Scores<int>(x, x); } public static class Helpers { public static Tensor Scores<T>(Tensor a, Tensor b) => torch.matmul(a, b); }" },
         { "PP0105", "{0} [Autocast(Precision.BF16)] public sealed partial class Delegates : Module<Tensor, Tensor> { private readonly Func<Tensor, Tensor> activation = torch.exp; public Delegates() : base(\"x\") { } public override Tensor forward(Tensor x) => activation(x); }" },
         { "PP0106", "public static class Fp8Helpers { {0} [Autocast(Precision.FP8)] public static Tensor Mm(Tensor a, Tensor b) => torch.mm(a, b); }" },
     };

@@ -41,6 +41,31 @@ internal sealed record InterceptorSpec
     /// <summary>FP8 regions: a Linear module call rewritten as functional.linear over FP8 operands.</summary>
     public bool Fp8Linear { get; init; }
 
+    /// <summary>
+    /// A catalogued call written outside every policy: cast by the policy in force where it runs (the region
+    /// generated code entered, <c>PolicyRegion</c>), or called untouched outside every region.
+    /// </summary>
+    public bool Ambient { get; init; }
+
+    /// <summary>
+    /// A call from a policy region into code it cannot cast statically (a helper of the compilation, a module whose
+    /// type names no catalogue row): the interceptor enters the region (<see cref="ComputeDtype"/>, or float32 with
+    /// <see cref="RegionFloat32"/>) for the call's duration, so the ambient interceptors inside follow it.
+    /// </summary>
+    public bool EntersRegion { get; init; }
+
+    /// <summary>With <see cref="EntersRegion"/>: the region's compute dtype when it differs from <see cref="ComputeDtype"/> (the casts'); empty otherwise.</summary>
+    public string RegionCompute { get; init; } = "";
+
+    /// <summary>A call of the class's own forward from another of its methods: the result gets the output policy (the hook forward skips).</summary>
+    public bool OutputPolicy { get; init; }
+
+    /// <summary>With <see cref="EntersRegion"/>: the caller is an FP32 region ([HighPrecision] method or member).</summary>
+    public bool RegionFloat32 { get; init; }
+
+    /// <summary>The intercepted call is an extension method called in its reduced form: the interceptor's first parameter is <c>this</c>.</summary>
+    public bool ExtensionForm { get; init; }
+
     /// <summary>The intercepted method is [Obsolete]: the interceptor calls it as the user's code did, without a second warning.</summary>
     public bool CallsObsolete { get; init; }
 

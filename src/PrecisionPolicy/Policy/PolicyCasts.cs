@@ -85,7 +85,7 @@ public static partial class PolicyCasts
     /// <summary><see cref="Fp8OperandAll"/> for a span.</summary>
     public static Tensor[] Fp8OperandSpan(ReadOnlySpan<Tensor> tensors, string site) => Fp8OperandAll(tensors.ToArray(), site);
 
-    private static Tensor[] Map(IEnumerable<Tensor> tensors, Func<Tensor, Tensor> cast)
+    internal static Tensor[] Map(IEnumerable<Tensor> tensors, Func<Tensor, Tensor> cast)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var result = new List<Tensor>();

@@ -39,6 +39,21 @@ internal static class PolicyOutputs
     }
 
     /// <summary>
+    /// The result of a policy module's forward called directly from another of its methods (a custom entry point):
+    /// cast as the output hook of <c>call(...)</c> would cast it, which forward does not run.
+    /// </summary>
+    public static Tensor Apply(nn.Module module, Tensor result)
+    {
+        State? state;
+        lock (States)
+        {
+            if (!States.TryGetValue(module, out state)) return result; // the policy is not applied: nothing to hand back
+        }
+        if (state.Nested || state.Output == AutocastOutput.Compute) return result;
+        return AutocastDtypes.IsCastable(result.dtype) && result.dtype != ScalarType.Float32 ? result.to(ScalarType.Float32) : result;
+    }
+
+    /// <summary>
     /// Marks a policy module as nested in another: from now on its outputs stay in its compute dtype,
     /// also when it is applied alone again (a module inside a policy tree keeps that role).
     /// </summary>
