@@ -182,6 +182,9 @@ public sealed partial class AutocastGenerator
             }
 
             var comment = " // " + spec.Row;
+            // A module whose policy was never applied still has float32 weights: a clear error, not libtorch's dtype error.
+            if (spec.Category == CastCategory.ModuleLowPrecision && spec.ThisType.Length > 0 && usesCompute && !spec.RuntimeForward && !spec.Ambient)
+                w.Line(PolicyCasts + ".RequireApplied(self, compute);");
             if (spec.Fp8Linear)
             {
                 // The runtime quantizes input and weight at these sites (or, under another precision's scope, makes that precision's Linear call).

@@ -7,7 +7,10 @@ using Xunit;
 
 namespace PrecisionPolicy.Samples.Tests;
 
-/// <summary>Ctrl+C during training stops cleanly and still writes results.json and the plot for what has run.</summary>
+/// <summary>
+/// Ctrl+C during training stops cleanly and still writes results.json and the plot for what has run. The
+/// sample is started so that SIGINT reaches it however the test host was started (see the second test).
+/// </summary>
 [Collection(SampleCollection.Name)]
 public sealed class InterruptionTests : IDisposable
 {
@@ -29,7 +32,8 @@ public sealed class InterruptionTests : IDisposable
                 if (interrupted || !line.StartsWith("[2/3] bf16", StringComparison.Ordinal)) return;
                 SampleProcess.Interrupt(process);
                 interrupted = true;
-            });
+            },
+            interruptible: true);
 
         var log = string.Join('\n', lines) + errors;
         Assert.True(interrupted, log);
@@ -50,5 +54,50 @@ public sealed class InterruptionTests : IDisposable
         var plot = Path.Combine(output.FullName, "losses.png");
         Assert.True(File.Exists(plot), log);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
+    }
+
+    /// <summary>
+    /// Why the test above starts the sample through <c>env --default-signal=INT</c>: a process started with
+    /// SIGINT ignored (a background job of a script, and a test host it runs) passes that on to what it starts,
+    /// and a process that ignores SIGINT never sees Ctrl+C. The wrapper gives SIGINT back its default, and
+    /// <see cref="SampleProcess.Interrupt"/> refuses, naming the cause, to signal a process that ignores it.
+    /// </summary>
+    [Fact]
+    public void Sigint_ignored_by_a_parent_is_passed_on_and_the_interruptible_start_gives_it_back()
+    {
+        using var ignoring = Shell("trap '' INT; exec sleep 60");
+        using var restored = Shell("trap '' INT; exec env --default-signal=INT sleep 60");
+        try
+        {
+            Assert.True(SampleProcess.IgnoresSigint(RunningSleep(ignoring)));
+            Assert.False(SampleProcess.IgnoresSigint(RunningSleep(restored)));
+            var error = Assert.Throws<InvalidOperationException>(() => SampleProcess.Interrupt(ignoring));
+            Assert.Contains("ignores SIGINT", error.Message);
+        }
+        finally
+        {
+            ignoring.Kill();
+            restored.Kill();
+        }
+    }
+
+    private static System.Diagnostics.Process Shell(string script)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        return System.Diagnostics.Process.Start(start)!;
+    }
+
+    /// <summary>The process's id once it runs `sleep` (after the shell's and env's exec), within a minute.</summary>
+    private static int RunningSleep(System.Diagnostics.Process process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (File.ReadAllText($"/proc/{process.Id}/comm").Trim() != "sleep")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"process {process.Id} did not reach sleep");
+            System.Threading.Thread.Sleep(10);
+        }
+        return process.Id;
     }
 }

@@ -19,8 +19,7 @@ internal static class FlatBuffers
         var byDtype = parameters
             .Select((p, index) => (p.Name, p.Parameter, Index: index))
             .GroupBy(p => p.Parameter.dtype)
-            .OrderBy(g => g.Key == ScalarType.Float32 ? 0 : 1)
-            .ThenBy(g => (int)g.Key)
+            .OrderBy(g => GroupRank(g.Key))
             .ToArray();
         var total = parameters.Sum(p => p.Parameter.numel());
         var masters = Keep(zeros(total, ScalarType.Float32, device));
@@ -59,6 +58,13 @@ internal static class FlatBuffers
         }
         return (masters, masterGrads, groups.ToArray(), slots);
     }
+
+    /// <summary>Where a working dtype's group goes in the flat buffers: float32 first, then by ScalarType code.</summary>
+    public static int GroupRank(ScalarType dtype) => dtype == ScalarType.Float32 ? -1 : (int)dtype;
+
+    /// <summary>The parameters' indices in the order <see cref="Build"/> lays their masters out for these working dtypes.</summary>
+    public static int[] Order(IReadOnlyList<ScalarType> dtypes) =>
+        Enumerable.Range(0, dtypes.Count).OrderBy(i => GroupRank(dtypes[i])).ToArray(); // stable: module order within a group
 
     private static Tensor Keep(Tensor t) => t.DetachFromDisposeScope();
 }

@@ -41,9 +41,12 @@ public sealed partial class MasterWeightOptimizer
     /// Writes masters, inner optimizer state, loss-scaler state and companions to
     /// <paramref name="path"/> atomically: a temporary file beside it (<c>.NAME.HEX.tmp</c>),
     /// flushed to disk, renamed over the target, then the directory synced; a crash mid-write
-    /// leaves the previous checkpoint intact, and the next Save or Load of the same path removes
-    /// the temporary files such crashes left. Refused between micro-batches (their gradients are not
-    /// part of a checkpoint).
+    /// leaves the previous checkpoint intact. A save holds a lock on its temporary file until the
+    /// rename, and the system drops it when the process dies (a kill included): the next Save or Load
+    /// of the same path, in any process, removes at once every temporary file no live save holds, and
+    /// never one that a save still writes. (An empty temporary file, or any on a file system without
+    /// locks, is removed once it is a minute old.) Refused between micro-batches (their gradients are
+    /// not part of a checkpoint).
     /// </summary>
     public void Save(string path)
     {
@@ -71,6 +74,14 @@ public sealed partial class MasterWeightOptimizer
     /// the inner optimizer's state (parsed by a second optimizer the factory builds, on the CPU), the
     /// scaler and every companion are read and checked before anything changes. Then the masters are
     /// copied into the working parameters and accumulated gradients are dropped.
+    /// <para>
+    /// The working dtypes may differ from the saved ones (a BF16 run resumed in FP16 on hardware without
+    /// BF16, say): the FP32 masters and optimizer state load bit for bit, the working weights are made
+    /// again from the masters, and the loss scaler starts fresh from this optimizer's options (a scale
+    /// found for other gradients means nothing for these). Refused, with the reason: a change that moves
+    /// parameters within the flat master buffer (masters are grouped by working dtype), and a master
+    /// beyond the new working dtype's range (a BF16 weight above FP16's 65504).
+    /// </para>
     /// </summary>
     /// <remarks>Staging needs transient CPU memory for one copy of the masters and of the inner optimizer's state.</remarks>
     /// <exception cref="InvalidDataException">The file is damaged, truncated, not a checkpoint, or of other parameters; nothing changed.</exception>
@@ -236,6 +247,8 @@ public sealed partial class MasterWeightOptimizer
 
         var current = CurrentIdentity();
         string? mismatch = null;
+        string[] dtypeChanges = [];
+        LossScalingMode? scalerMode = null;
         var problems = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         Tensor? stagedMasters = null;
@@ -255,7 +268,7 @@ public sealed partial class MasterWeightOptimizer
                 switch (name)
                 {
                     case IdentitySection:
-                        mismatch = CheckpointIdentity.Read(reader).Mismatch(current);
+                        (mismatch, dtypeChanges) = CheckpointIdentity.Read(reader).Compare(current);
                         break;
                     case MastersSection when mismatch is null:
                         if (length != masters.numel() * sizeof(float))
@@ -264,7 +277,7 @@ public sealed partial class MasterWeightOptimizer
                         stagedMasters.ReadBytesFromStream(section, TensorBufferBytes);
                         break;
                     case ScalerSection:
-                        scaler = ReadScalerState(reader);
+                        (scalerMode, scaler) = ReadScalerState(reader);
                         break;
                     case OptimizerSection when mismatch is null:
                         StageInnerState(reader);
@@ -297,6 +310,16 @@ public sealed partial class MasterWeightOptimizer
         var missingCompanions = companions.Where(c => !seen.Contains(CompanionSectionPrefix + c.Key)).Select(c => c.Key).ToArray();
         if (missingCompanions.Length > 0)
             problems.Add($"it has no state for companion(s) {string.Join(", ", missingCompanions.Select(k => $"'{k}'"))} of this optimizer");
+        // Other working dtypes (MasterWeightOptimizer.DtypeChange.cs): the scaler starts fresh, whatever mode it was saved with.
+        if (dtypeChanges.Length > 0 && stagedMasters is not null)
+        {
+            problems.AddRange(WorkingDtypeProblems(stagedMasters));
+            scaler = new LossScaler(Scaler.Options).State;
+        }
+        else if (scalerMode is { } mode && mode != Scaler.Options.Mode)
+        {
+            problems.Add($"it was saved with {mode} loss scaling, this optimizer uses {Scaler.Options.Mode}");
+        }
         if (problems.Count > 0)
             throw new InvalidDataException($"{label} does not fit this optimizer: {string.Join("; ", problems)}. Nothing was loaded.", firstError);
         return new StagedCheckpoint(stagedMasters!, scaler!, optimizerOffset, optimizerLength, companionActions);
@@ -354,13 +377,14 @@ public sealed partial class MasterWeightOptimizer
         }
     }
 
-    private LossScalerState ReadScalerState(BinaryReader reader)
+    // The mode is compared with this optimizer's after the identity is known: a run resumed in other working dtypes starts its scaler fresh.
+    private static (LossScalingMode Mode, LossScalerState State) ReadScalerState(BinaryReader reader)
     {
         var mode = (LossScalingMode)reader.ReadInt32();
         var state = new LossScalerState(reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(),
             reader.ReadBoolean() ? reader.ReadString() : null);
-        if (mode != Scaler.Options.Mode)
-            throw new InvalidDataException($"it was saved with {mode} loss scaling, this optimizer uses {Scaler.Options.Mode}");
+        if (!Enum.IsDefined(mode))
+            throw new InvalidDataException($"its scaler section names loss-scaling mode {(int)mode}, which this build does not know");
         try
         {
             LossScaler.ThrowIfInvalid(state);
@@ -369,7 +393,7 @@ public sealed partial class MasterWeightOptimizer
         {
             throw new InvalidDataException($"its scaler section is not valid ({e.Message})", e);
         }
-        return state;
+        return (mode, state);
     }
 
     /// <summary>

@@ -19,8 +19,10 @@ public sealed partial class MasterWeightOptimizer
     private bool warnedFp16Unscaled;
 
     /// <summary>
-    /// Run-time warnings (once per optimizer): FP16 parameters trained without loss scaling. When no
-    /// handler is attached the warning goes to standard error, as Python's warnings do.
+    /// Run-time warnings, each at most once per optimizer: FP16 parameters trained without loss scaling;
+    /// training that has stopped learning (the dynamic loss scale below 1, or a stretch of applied steps
+    /// whose gradients are all zero), with what to do. When no handler is attached the warning goes to
+    /// standard error, as Python's warnings do.
     /// </summary>
     public event EventHandler<string>? Warning;
 
@@ -74,6 +76,18 @@ public sealed partial class MasterWeightOptimizer
         {
             Exit();
             ThrowIfDisposed();
+        }
+        if (operation is nameof(Step) or nameof(Save) or nameof(Load) or nameof(state_dict) or nameof(load_state_dict))
+        {
+            try
+            {
+                ThrowIfParameterSetChanged(operation); // MasterWeightOptimizer.ParameterSet.cs
+            }
+            catch
+            {
+                Exit();
+                throw;
+            }
         }
         return new CallGuard(this);
     }

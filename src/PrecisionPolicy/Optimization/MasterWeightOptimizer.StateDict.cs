@@ -27,8 +27,9 @@ public sealed partial class MasterWeightOptimizer
 
     /// <summary>
     /// Restores a snapshot from <see cref="state_dict"/> with every check <see cref="Load(Stream)"/> makes:
-    /// the same parameters (names, dtypes, shapes), optimizer type and layout, loss-scaling mode and
-    /// companions, or nothing changes. Accumulated gradients are dropped.
+    /// the same parameters (names and shapes; other working dtypes load as <see cref="Load(string)"/>
+    /// describes), optimizer type and layout, loss-scaling mode and companions, or nothing changes.
+    /// Accumulated gradients are dropped.
     /// </summary>
     /// <exception cref="ArgumentException">The snapshot is of other parameters or another optimizer, or does not fit; nothing changed.</exception>
     public void load_state_dict(MasterWeightStateDict stateDict)

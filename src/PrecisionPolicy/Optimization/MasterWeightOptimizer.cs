@@ -42,6 +42,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
         : this(NamedParametersOf(module), factory, options)
     {
+        WatchParameterSet(module);
     }
 
     /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
@@ -245,6 +246,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             foreach (var s in schedulers) s.step();
         foreach (var (_, c) in companions) c.OnStepEnd(outcome);
         UpdateScale(outcome); // publishes the step (MasterWeightOptimizer.Telemetry.cs)
+        WatchLearning(outcome); // MasterWeightOptimizer.LearningStall.cs
         NumericsTrace.EndStep();
         return outcome;
     }

@@ -19,6 +19,7 @@ public static partial class PolicyCasts
     /// </summary>
     public static Tensor ConvModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {
+        RequireApplied(self, compute);
         compute = AutocastScope.ComputeDtype(compute);
         if (self is Convolution conv && !conv.transposed && conv.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)

@@ -17,6 +17,7 @@ public static partial class PolicyCasts
     {
         // A LoRA/QLoRA layer computes base and adapters itself, in its adapters' dtype, under the GEMM mode.
         if (self is Linear adapted && Lora.LoraLayer.Of(adapted) is { } lora) return lora.Forward(input);
+        RequireApplied(self, compute);
         compute = AutocastScope.ComputeDtype(compute);
         if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32
             && AutocastDtypes.IsCastable(input.dtype) && GemmModes.For(input.device_type, compute) == GemmMode.Fp32Accumulate)

@@ -122,3 +122,20 @@ public sealed partial class OffsetsClassifier : Module<Tensor, Tensor, Tensor>
     public new Tensor call(Tensor input, Tensor offsets) => forward(input, offsets);
 #pragma warning restore IDE1006
 }
+
+/// <summary>A convolution and a Linear under FP16: what a user who forgot ApplyPrecisionPolicy() runs.</summary>
+[Autocast(Precision.FP16)]
+public sealed partial class SmallConvNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly Linear head;
+
+    public SmallConvNet() : base(nameof(SmallConvNet))
+    {
+        conv = Conv2d(1, 2, 3);
+        head = Linear(8, 3);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => head.call(conv.call(x).flatten(1));
+}

@@ -1,0 +1,34 @@
+using System;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace PrecisionPolicy.IntegrationTests.Regions;
+
+/// <summary>A policy module used before ApplyPrecisionPolicy() is a clear error naming the call, not libtorch's "Half != float".</summary>
+public sealed class UnappliedPolicyTests : IDisposable
+{
+    private readonly DisposeScope scope = NewDisposeScope();
+
+    public void Dispose()
+    {
+        GemmModes.Override(DeviceType.CPU, null);
+        scope.Dispose();
+    }
+
+    [Theory]
+    [InlineData(GemmMode.Native)]
+    [InlineData(GemmMode.Fp32Accumulate)]
+    public void Forgetting_ApplyPrecisionPolicy_names_the_call_to_add(GemmMode mode)
+    {
+        GemmModes.Override(DeviceType.CPU, mode);
+        var model = new SmallConvNet();
+        var error = Assert.Throws<InvalidOperationException>(() => model.call(randn(1, 1, 4, 4)));
+        Assert.Contains("ApplyPrecisionPolicy()", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Conv2d", error.Message, StringComparison.Ordinal);
+
+        // Applied, the same call runs (the check is one lookup of the hook the policy registered).
+        model.ApplyPrecisionPolicy();
+        Assert.Equal(ScalarType.Float32, model.call(randn(1, 1, 4, 4)).dtype);
+    }
+}
