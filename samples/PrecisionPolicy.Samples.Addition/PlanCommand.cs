@@ -26,8 +26,9 @@ public static class PlanCommand
         var fsdp = new Option<string?>("--fsdp") { Description = "FSDP sharding strategy: full-shard, shard-grad-op or no-shard: print the per-GPU plan." };
         var gpus = new Option<int>("--gpus") { Description = "Data-parallel GPUs for --zero / --fsdp.", DefaultValueFactory = _ => 8 };
         var loraRank = new Option<long?>("--lora-rank") { Description = "Also plan LoRA fine-tuning: rank-r adapters on the q, k, v, o projections of every block, base frozen." };
+        var nf4 = new Option<bool>("--nf4") { Description = "With --lora-rank, also plan QLoRA: the frozen base in NF4 (4.127 bits/param), adapters trained with FP32 masters and state." };
         var command = new Command("plan", "Print the memory plan of mixed-precision training (default: the 7B table).");
-        foreach (var option in new Option[] { parameters, precision, batch, sequence, hidden, layers, heads, zero, fsdp, gpus, loraRank })
+        foreach (var option in new Option[] { parameters, precision, batch, sequence, hidden, layers, heads, zero, fsdp, gpus, loraRank, nf4 })
             command.Options.Add(option);
 
         command.SetAction(parse =>
@@ -51,6 +52,7 @@ public static class PlanCommand
                     AnsiConsole.Write(Table($"{count:G3} parameters, {mixed}, LoRA rank {rank} (base frozen)", lora));
                     foreach (var sharding in shardings)
                         AnsiConsole.Write(Table($"LoRA rank {rank}, per GPU: {sharding.Name}", ShardedMemoryPlan.PerGpu(lora, sharding)));
+                    if (parse.GetValue(nf4)) QloraPlan.Write(count, mixed, new LoraShape(rank, shape.Hidden, shape.Layers), shape, Table);
                 }
                 return 0;
             }
@@ -80,7 +82,7 @@ public static class PlanCommand
         _ => throw new ArgumentException($"--fsdp must be full-shard, shard-grad-op or no-shard (was '{text}')."),
     };
 
-    private static Table Table(string title, IReadOnlyList<MemoryPlanLine> plan)
+    internal static Table Table(string title, IReadOnlyList<MemoryPlanLine> plan)
     {
         var table = new Table().Title(Markup.Escape(title)).AddColumns("role", "bytes/param", "GB", "why");
         foreach (var line in plan)

@@ -11,6 +11,7 @@ public static class SampleCli
         TrainCommand.AddTo(root);
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(DataParallelCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
         return root;
     }
 }

@@ -25,8 +25,11 @@ public sealed class AdditionTask
     private readonly (int A, int B)[] heldOut;
 
     /// <summary>Splits all problems with <paramref name="digits"/>-digit operands (or a sample of them) into train and held-out.</summary>
-    public AdditionTask(int digits, int seed, int heldOutCount = 1000)
+    /// <param name="offset">Added to every sum: 0 is addition; 1 is the shifted task `finetune` adapts to.</param>
+    public AdditionTask(int digits, int seed, int heldOutCount = 1000, int offset = 0)
     {
+        if (offset is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(offset), "The answer has one digit more than an operand: an offset of 0 or 1 fits.");
+        Offset = offset;
         if (digits is < 1 or > MaxDigits) throw new ArgumentOutOfRangeException(nameof(digits), $"Use 1 to {MaxDigits} digits.");
         Digits = digits;
         var limit = (int)Math.Pow(10, digits);
@@ -42,6 +45,9 @@ public sealed class AdditionTask
 
     /// <summary>Digits per operand.</summary>
     public int Digits { get; }
+
+    /// <summary>What every answer adds to a + b.</summary>
+    public int Offset { get; }
 
     /// <summary>Tokens in the question "a+b=".</summary>
     public int QuestionLength => 2 * Digits + 2;
@@ -102,7 +108,7 @@ public sealed class AdditionTask
         tokens.Add(Plus);
         tokens.AddRange(DigitsOf(b, Digits).Reverse());
         tokens.Add(EqualsSign);
-        tokens.AddRange(DigitsOf(a + b, AnswerLength));
+        tokens.AddRange(DigitsOf(a + b + Offset, AnswerLength));
         return tokens.ToArray();
     }
 

@@ -416,7 +416,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (trainable.Length == 0)
             throw new ArgumentException("No trainable parameters: the module has none, or all have requires_grad = false. Build the optimizer over a module with parameters.", "parameters");
         foreach (var (name, p) in trainable)
-            if (!AutocastDtypes.IsCastable(p.dtype))
+            if (Lora.LoraLayer.OfPlaceholder(p) is { } nf4)
+                throw new ArgumentException($"Parameter '{name}' stands for the NF4 base weight of '{nf4.Name}', which is frozen: an optimizer cannot step 4-bit codes. Train its adapters (lora_A, lora_B) and leave requires_grad = false on the base.", "parameters");
+            else if (!AutocastDtypes.IsCastable(p.dtype))
                 throw new ArgumentException($"Parameter '{name}' is {p.dtype}: master weights support float32, bfloat16 and float16 parameters.", "parameters");
         var devices = trainable.Select(t => t.Parameter.device.ToString()).Distinct().ToArray();
         if (devices.Length > 1)

@@ -19,6 +19,8 @@ public static partial class PolicyCasts
         ArgumentNullException.ThrowIfNull(self);
         if (AutocastScope.Effective(Precision.FP8) != Precision.FP8) return LinearModule(self, input, compute);
         var linear = (Linear)self;
+        if (Lora.LoraLayer.Of(linear) is { } lora)
+            throw new NotSupportedException($"Linear '{lora.Name}' has LoRA adapters, which train in BF16 or FP16, not FP8: fine-tune under AutocastScope.Use(Precision.BF16).");
         var result = nn.functional.linear(
             Fp8Autocast.Operand(input, inputSite),
             Fp8Autocast.Operand(linear.weight!, weightSite),

@@ -15,6 +15,8 @@ public static partial class PolicyCasts
     /// </summary>
     public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {
+        // A LoRA/QLoRA layer computes base and adapters itself, in its adapters' dtype, under the GEMM mode.
+        if (self is Linear adapted && Lora.LoraLayer.Of(adapted) is { } lora) return lora.Forward(input);
         RequireApplied(self, compute);
         compute = AutocastScope.ComputeDtype(compute);
         if (self is Linear linear && linear.weight is { } weight && weight.dtype == compute && compute != ScalarType.Float32

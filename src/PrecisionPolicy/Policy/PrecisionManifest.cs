@@ -39,6 +39,12 @@ public enum TensorRole
     /// across micro-batches (an FP32 parameter's gradient is its own accumulator).
     /// </summary>
     GradientAccumulator,
+
+    /// <summary>The 4-bit codes of a frozen weight stored in NF4 (QLoRA's base), two per byte.</summary>
+    QuantizedWeight,
+
+    /// <summary>The block constants of an NF4 weight: FP32 absmax per 64, or 8-bit codes, FP32 scales and a mean when double quantized.</summary>
+    QuantizationConstants,
 }
 
 /// <summary>One tensor of a <see cref="PrecisionManifest"/>.</summary>
@@ -148,8 +154,12 @@ public sealed class PrecisionManifest
     {
         var entries = new List<PrecisionManifestEntry>();
         var statistics = new HashSet<string>(StringComparer.Ordinal);
+        var nf4 = new Dictionary<string, TensorRole>(StringComparer.Ordinal);
         foreach (var (prefix, sub) in module.named_modules())
         {
+            if (sub is Quantization.Nf4Linear)
+                foreach (var (name, _) in sub.named_buffers(recurse: false))
+                    nf4[prefix.Length == 0 ? name : prefix + "." + name] = Quantization.Nf4Linear.IsCodesBuffer(name) ? TensorRole.QuantizedWeight : TensorRole.QuantizationConstants;
             if (!ModulePolicy.IsFloat32Module(sub)) continue;
             foreach (var (name, _) in sub.named_buffers(recurse: false))
                 statistics.Add(prefix.Length == 0 ? name : prefix + "." + name);
@@ -157,6 +167,8 @@ public sealed class PrecisionManifest
 
         foreach (var (name, parameter) in module.named_parameters())
         {
+            // Holds nothing (the [out, 0] stand-in of an NF4 base weight, whose bytes are its buffers').
+            if (parameter.numel() == 0) continue;
             var storage = parameter.dtype;
             var elements = parameter.numel();
             entries.Add(new(name, TensorRole.WorkingWeight, storage, storage, elements));
@@ -174,6 +186,13 @@ public sealed class PrecisionManifest
         }
         foreach (var (name, buffer) in module.named_buffers())
         {
+            if (nf4.TryGetValue(name, out var quantized))
+            {
+                // Codes compute in the region's dtype (dequantized per GEMM); constants are FP32 arithmetic.
+                var compute = quantized == TensorRole.QuantizedWeight ? AutocastDtypes.ComputeDtype(AutocastScope.Effective(plan.Precision)) : ScalarType.Float32;
+                entries.Add(new(name, quantized, buffer.dtype, compute, buffer.numel()));
+                continue;
+            }
             var role = statistics.Contains(name) ? TensorRole.NormStatistics : TensorRole.Buffer;
             entries.Add(new(name, role, buffer.dtype, role == TensorRole.NormStatistics ? ScalarType.Float32 : buffer.dtype, buffer.numel()));
         }

@@ -37,7 +37,7 @@ public sealed record ActivationShape(long Batch, long Sequence, long Hidden, lon
 /// plans a frozen base with trainable adapters; <see cref="From"/> reads a model's
 /// <see cref="PrecisionManifest"/>.
 /// </summary>
-public static class MemoryPlan
+public static partial class MemoryPlan
 {
     /// <summary>
     /// The plan's lines. <paramref name="runtimeAccumulators"/> adds the FP32 gradient accumulators
@@ -90,6 +90,7 @@ public static class MemoryPlan
             if (bytes > 0) lines.Add(new MemoryPlanLine(role, 0, bytes, note) { ShardedFrom = shardedFrom });
         }
         Add("working weights", new[] { TensorRole.WorkingWeight }, ZeroStage.Parameters, "every parameter in its storage dtype");
+        Add("NF4 base", new[] { TensorRole.QuantizedWeight, TensorRole.QuantizationConstants }, ZeroStage.Parameters, "frozen weights stored in NF4: 4-bit codes and block constants");
         Add("master weights", new[] { TensorRole.MasterWeight }, ZeroStage.OptimizerStates, "FP32, trainable low-precision parameters only");
         Add("optimizer state", new[] { TensorRole.OptimizerState }, ZeroStage.OptimizerStates, "FP32, trainable parameters only");
         Add("gradients", new[] { TensorRole.Gradient, TensorRole.GradientAccumulator }, ZeroStage.Gradients, "working gradients and FP32 accumulators, trainable parameters only");

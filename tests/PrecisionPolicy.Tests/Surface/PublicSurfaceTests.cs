@@ -17,7 +17,7 @@ public sealed class PublicSurfaceTests
     private const string CompilerServicesNamespace = "PrecisionPolicy.CompilerServices";
 
     // The namespaces users write: the core, the policy-aware composites, the interop readers and the data-parallel simulation.
-    private static readonly string[] UserNamespaces = [UserNamespace, "PrecisionPolicy.Modules", "PrecisionPolicy.Interop", "PrecisionPolicy.Distributed"];
+    private static readonly string[] UserNamespaces = [UserNamespace, "PrecisionPolicy.Modules", "PrecisionPolicy.Interop", "PrecisionPolicy.Distributed", "PrecisionPolicy.Quantization", "PrecisionPolicy.Lora"];
 
     private static readonly Type[] PublicTypes = typeof(AutocastAttribute).Assembly.GetExportedTypes();
 
