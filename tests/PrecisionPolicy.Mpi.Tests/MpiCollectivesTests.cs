@@ -66,7 +66,7 @@ public sealed class MpiCollectivesTests
     }
 
     [Fact]
-    public void Started_without_mpiexec_the_world_is_one_process_that_loads_no_MPI()
+    public void Started_without_mpiexec_the_world_is_one_process_that_loads_no_mpi_library()
     {
         // A library path that does not exist: a world of one must not need it.
         var env = new Dictionary<string, string> { ["PRECISIONPOLICY_MPI_LIBRARY"] = "/nonexistent/libmpich.so.12" };

@@ -10,7 +10,7 @@ public sealed class MpiDataParallelTests
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
-    public void Fp32_on_N_ranks_of_b_rows_matches_one_process_on_N_times_b_rows(int ranks)
+    public void Fp32_on_n_ranks_of_b_rows_matches_one_process_on_n_times_b_rows(int ranks)
     {
         var parallel = MpiJob.Run(ranks, "train", "steps=20", "b=4", "clip=0.5");
         var (code, output, single) = MpiJob.Start(0, "train", TimeSpan.FromMinutes(4), null, $"ranks={ranks}", "steps=20", "b=4", "clip=0.5");

@@ -25,7 +25,7 @@ public sealed partial class MasterWeightOptimizer
         {
             if (slot.Working.dtype != ScalarType.Float16) continue;
             var staged = stagedMasters.narrow(0, slot.Master.storage_offset() - origin, slot.Master.numel());
-            var largest = staged.abs().max().item<float>();
+            var largest = HostReads.Scalar<float>(staged.abs().max());
             if (!(largest <= Float16Max))
                 problems.Add(
                     $"parameter '{slot.Name}' has master values up to {largest.ToString("G4", CultureInfo.InvariantCulture)} in magnitude, beyond FP16's " +

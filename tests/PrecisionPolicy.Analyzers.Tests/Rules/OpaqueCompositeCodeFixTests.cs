@@ -165,7 +165,7 @@ public sealed class OpaqueCompositeCodeFixTests
             .AddProject("Case", "Case", LanguageNames.CSharp)
             .WithParseOptions(new CSharpParseOptions(LanguageVersion.Latest)
                 // As the package's build targets do: generated interceptors (module calls enter the policy region) need the opt-in.
-                .WithFeatures([new("InterceptorsNamespaces", "PrecisionPolicy.Generated")]))
+                .WithFeatures([new("InterceptorsPreviewNamespaces", "PrecisionPolicy.Generated"), new("InterceptorsNamespaces", "PrecisionPolicy.Generated")]))
             .WithCompilationOptions(new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable))
             .WithMetadataReferences(TestReferences.All)
             .AddDocument("Case.cs", SourceText.From(source));

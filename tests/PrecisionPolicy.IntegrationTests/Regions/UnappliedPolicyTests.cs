@@ -19,7 +19,7 @@ public sealed class UnappliedPolicyTests : IDisposable
     [Theory]
     [InlineData(GemmMode.Native)]
     [InlineData(GemmMode.Fp32Accumulate)]
-    public void Forgetting_ApplyPrecisionPolicy_names_the_call_to_add(GemmMode mode)
+    public void Forgetting_to_apply_the_policy_is_an_error_naming_the_call_to_add(GemmMode mode)
     {
         GemmModes.Override(DeviceType.CPU, mode);
         var model = new SmallConvNet();
