@@ -88,7 +88,7 @@ public sealed class ConformanceTests
         where TModel : nn.Module<Tensor, Tensor>
     {
         data ??= ConformanceData.Tokens;
-        // Convergence is compared over several seeds, by the median of the per-seed relative differences: one
+        // Convergence is compared over five seeds, by the median of the per-seed relative differences: one
         // 40-step run is chaotic enough that the FP32 and the 16-bit trajectories of a single seed can part by
         // more than the tolerance on one CPU and not on another (seen: the LSTM's 7% on an AVX512 machine).
         var fp32 = new List<Run>();
@@ -126,7 +126,7 @@ public sealed class ConformanceTests
         Assert.True(median < 0.03, $"{precision} vs FP32 (median {reference:F4}), median relative difference {median:P2} over seeds {string.Join(", ", Seeds)}: {string.Join(", ", differences.Select(static d => d.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)))}");
     }
 
-    private static readonly int[] Seeds = { 13, 14, 15 };
+    private static readonly int[] Seeds = { 13, 14, 15, 16, 17 };
 
     /// <summary>
     /// One forward of a fresh model with every leaf call recorded (<see cref="LeafDtypeRecorder"/>) and compared
