@@ -86,7 +86,7 @@ public sealed partial class AutocastGenerator
                 var (regionPrecision, regionReason) = RegionOf(invocation, model);
                 var regionCompute = Dtypes.ComputeDtypeName(regionPrecision);
                 var storageCompute = Dtypes.ComputeDtypeName(precision);
-                currentRegion = (regionCompute, regionReason.StartsWith("[HighPrecision]", System.StringComparison.Ordinal));
+                currentRegion = (regionCompute, regionPrecision == Precision.FP32); // an FP32 region widens low-precision rows, as OpCall does
 
                 var spec = method.MethodKind == MethodKind.ReducedExtension
                     ? HelperCall(method, invocation, model)

@@ -50,7 +50,7 @@ internal static class PolicyOutputs
             if (!States.TryGetValue(module, out state)) return result; // the policy is not applied: nothing to hand back
         }
         if (state.Nested || state.Output == AutocastOutput.Compute) return result;
-        return AutocastDtypes.IsCastable(result.dtype) && result.dtype != ScalarType.Float32 ? result.to(ScalarType.Float32) : result;
+        return Autocast.Float32(result);
     }
 
     /// <summary>
