@@ -40,10 +40,10 @@ internal sealed class KnownSymbols
         HighPrecision = compilation.GetTypeByMetadataName("PrecisionPolicy.HighPrecisionAttribute");
         LossScaling = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScalingAttribute");
         Fp8RecipeAttribute = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
-        HasMasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer") is not null;
+        HasMasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.Optimization.MasterWeightOptimizer") is not null;
         HasFp8Runtime = compilation.GetTypeByMetadataName(AutocastGenerator.CompilerServicesNamespace + ".Fp8Autocast") is not null
-            && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Context") is not null
-            && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8Recipe") is not null;
+            && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8.Fp8Context") is not null
+            && compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8.Fp8Recipe") is not null;
 
         foreach (var container in CastCatalog.Containers)
         {

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -42,8 +42,8 @@ internal sealed class TorchSymbols
         OptimizerState = compilation.GetTypeByMetadataName("PrecisionPolicy.OptimizerStateAttribute");
         GradientAccumulator = compilation.GetTypeByMetadataName("PrecisionPolicy.GradientAccumulatorAttribute");
         Fp8Recipe = compilation.GetTypeByMetadataName("PrecisionPolicy.Fp8RecipeAttribute");
-        MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.MasterWeightOptimizer");
-        LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.LossScaler");
+        MasterWeightOptimizer = compilation.GetTypeByMetadataName("PrecisionPolicy.Optimization.MasterWeightOptimizer");
+        LossScaler = compilation.GetTypeByMetadataName("PrecisionPolicy.Scaling.LossScaler");
         normLayers = new HashSet<ISymbol>(
             CastCatalog.ModulesOf(ModuleFamily.Normalization).Select(row => torchSharp.GetTypeByMetadataName(row.TypeName)).OfType<INamedTypeSymbol>(),
             SymbolEqualityComparer.Default);
