@@ -74,7 +74,6 @@ public sealed partial class AutocastGenerator
                 foreach (var reference in target.DeclaringSyntaxReferences)
                 {
                     var body = reference.GetSyntax(ct);
-                    reads.Add(body.SyntaxTree);
                     var bodyModel = body.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(body.SyntaxTree);
                     foreach (var call in body.DescendantNodes().OfType<InvocationExpressionSyntax>())
                     {

@@ -27,15 +27,13 @@ public sealed partial class AutocastGenerator
             private readonly INamedTypeSymbol policyType;
             private readonly Precision precision;
             private readonly List<DiagnosticInfo> diagnostics;
-            private readonly ISet<SyntaxTree> reads;
             private readonly CancellationToken ct;
             private readonly List<InterceptorSpec> interceptors = new();
             // The region of the call being analyzed: its compute dtype name, and whether it is an FP32 ([HighPrecision]) region.
             private (string Compute, bool Float32) currentRegion;
 
-            public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
+            public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
             {
-                this.reads = reads;
                 primaryModel = model;
                 this.symbols = symbols;
                 this.policyType = policyType;
@@ -46,7 +44,6 @@ public sealed partial class AutocastGenerator
 
             public void Walk(SyntaxNode root, SyntaxNode scope)
             {
-                reads.Add(root.SyntaxTree);
                 var model = root.SyntaxTree == primaryModel.SyntaxTree ? primaryModel : primaryModel.Compilation.GetSemanticModel(root.SyntaxTree);
                 // Nested types are skipped: each keeps its own policy (or none).
                 foreach (var node in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax))
