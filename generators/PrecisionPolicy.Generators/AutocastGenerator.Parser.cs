@@ -35,7 +35,8 @@ public sealed partial class AutocastGenerator
             if (PrecisionOf(context.Attributes.FirstOrDefault()) is not { } precision)
                 return ParseResult.None; // incomplete attribute: the compiler reports it
 
-            var symbols = KnownSymbols.For(context.SemanticModel.Compilation);
+            if (TorchSymbols.TryCreate(context.SemanticModel.Compilation) is not { } symbols)
+                return ParseResult.None; // no TorchSharp: nothing to cast
             return context.TargetSymbol switch
             {
                 INamedTypeSymbol type => ParseClass(context, symbols, type, precision, cancellationToken),
@@ -44,7 +45,7 @@ public sealed partial class AutocastGenerator
             };
         }
 
-        private static ParseResult ParseClass(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, CancellationToken ct)
+        private static ParseResult ParseClass(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, INamedTypeSymbol type, Precision precision, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var location = type.Locations.FirstOrDefault();
@@ -85,18 +86,18 @@ public sealed partial class AutocastGenerator
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
                 ReduceDtype = options.ReduceDtype,
-                HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
+                HasMasterWeightOptimizer = symbols.MasterWeightOptimizer is not null,
                 TrainStepInputs = TrainStepInputs(type, symbols),
                 Interceptors = regions.Interceptors(),
             };
             return new ParseResult(spec, diagnostics.ToEquatableArray());
         }
 
-        private static ParseResult ParseMethod(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, IMethodSymbol method, Precision precision, CancellationToken ct)
+        private static ParseResult ParseMethod(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, IMethodSymbol method, Precision precision, CancellationToken ct)
         {
             var type = method.ContainingType;
             // A method of an [Autocast] class is handled with its class (its attribute sets that method's region).
-            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
+            if (type is null || TorchSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
             var location = method.Locations.FirstOrDefault();
             if (IsGenericOrInGeneric(type) || method.IsGenericMethod)
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name + "." + method.Name);
@@ -110,7 +111,7 @@ public sealed partial class AutocastGenerator
             return new ParseResult(RegionSpec(type, method, precision, regions), diagnostics.ToEquatableArray());
         }
 
-        private static RegionWalker WalkType(GeneratorAttributeSyntaxContext context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        private static RegionWalker WalkType(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
         {
             var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
             foreach (var reference in type.DeclaringSyntaxReferences)
@@ -141,7 +142,7 @@ public sealed partial class AutocastGenerator
         /// Tensor&gt; (n = 1 to 6), named as the class's forward names them (<c>input</c> for one input; <c>input1</c>...
         /// where forward's names are missing or taken); empty for other modules (no TrainStep).
         /// </summary>
-        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, KnownSymbols symbols)
+        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, TorchSymbols symbols)
         {
             var count = symbols.TensorInputCount(type);
             if (count == 0) return EquatableArray<string>.Empty;

@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Model;
 
 namespace PrecisionPolicy.Generators;
@@ -13,10 +14,8 @@ namespace PrecisionPolicy.Generators;
 [Generator(LanguageNames.CSharp)]
 public sealed partial class AutocastGenerator : IIncrementalGenerator
 {
-    internal const string AutocastAttributeName = "PrecisionPolicy.AutocastAttribute";
-
     /// <summary>The runtime namespace of the types only generated code calls (casting helpers, plans, module policy).</summary>
-    internal const string CompilerServicesNamespace = "PrecisionPolicy.CompilerServices";
+    internal const string CompilerServicesNamespace = PolicyTypeNames.CompilerServicesNamespace;
 
     /// <inheritdoc/>
     /// <remarks>
@@ -31,7 +30,7 @@ public sealed partial class AutocastGenerator : IIncrementalGenerator
     {
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                AutocastAttributeName,
+                PolicyTypeNames.AutocastAttribute,
                 predicate: static (node, _) => node is ClassDeclarationSyntax or MethodDeclarationSyntax,
                 transform: static (target, ct) => Parser.Parse(target, ct))
             .Where(static result => result.Spec is not null || result.Diagnostics.Count > 0)

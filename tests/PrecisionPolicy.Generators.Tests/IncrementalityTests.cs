@@ -163,12 +163,15 @@ public sealed class IncrementalityTests
         Assert.Contains("PolicyRegion.Current is not { } __policy", ambient, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void An_attribute_named_by_a_global_using_alias_in_another_file_is_found()
+    [Theory]
+    [InlineData("using Mixed = PrecisionPolicy.AutocastAttribute;", "")]
+    [InlineData("", "global using Mixed = PrecisionPolicy.AutocastAttribute;")]
+    public void An_attribute_named_by_a_using_alias_is_found(string fileAlias, string globalAliasInAnotherFile)
     {
         var result = GeneratorHarness.Run(
-            ("/src/Aliases.cs", "global using Mixed = PrecisionPolicy.AutocastAttribute;"),
-            ("/src/Aliased.cs", Sources.Usings + """
+            ("/src/Aliases.cs", globalAliasInAnotherFile),
+            ("/src/Aliased.cs", Sources.Usings + fileAlias + """
+
                 namespace Bench;
 
                 [Mixed(Precision.BF16)]
@@ -181,24 +184,6 @@ public sealed class IncrementalityTests
 
         Assert.Contains(result.Run.GeneratedTrees, t => t.FilePath.EndsWith("Bench.Aliased.Precision.g.cs", StringComparison.Ordinal));
         Assert.Empty(result.CompileDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
-    }
-
-    [Fact]
-    public void An_attribute_named_by_a_using_alias_of_the_file_is_found()
-    {
-        var result = GeneratorHarness.Run(("/src/Aliased.cs", Sources.Usings + """
-            using Mixed = PrecisionPolicy.AutocastAttribute;
-            namespace Bench;
-
-            [Mixed(Precision.BF16)]
-            public sealed partial class Aliased : Module<Tensor, Tensor>
-            {
-                public Aliased() : base("a") { }
-                public override Tensor forward(Tensor x) => functional.gelu(x);
-            }
-            """));
-
-        Assert.Contains(result.Run.GeneratedTrees, t => t.FilePath.EndsWith("Bench.Aliased.Precision.g.cs", StringComparison.Ordinal));
     }
 
     [Fact]
