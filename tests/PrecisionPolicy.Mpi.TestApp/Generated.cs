@@ -47,7 +47,8 @@ internal static class Generated
         Module<Tensor, Tensor> model = o.Get("policy", "same") == "other" && world.Rank == world.WorldSize - 1
             ? new Fp32ReducedRegressor().ApplyPrecisionPolicy()
             : new Bf16Regressor().ApplyPrecisionPolicy();
-        var options = new MasterWeightOptions { DataParallel = new DataParallelOptions(world) }; // all a user adds
+        var stage = (ZeroStage)o.Int("stage", 0);
+        var options = new MasterWeightOptions { DataParallel = new DataParallelOptions(world) { Stage = stage } }; // all a user adds
         MasterWeightOptimizer optimizer;
         try
         {
@@ -84,8 +85,13 @@ internal static class Generated
             log.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{step} {outcome.Applied} {world.BytesSent - sent}"));
         }
         File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.generated.txt"), log.ToString());
-        var masters = cat(optimizer.ParameterNames.Select(n => optimizer.MasterOf(n).flatten()).ToArray());
-        Collectives.Write(output, world.Rank, "masters", masters);
+        Collectives.Write(output, world.Rank, "masters", optimizer.GatherMasters());
+        // Masters + optimizer state as this rank's manifest counts them, and as the plan gives them per rank.
+        var held = regressor.GetPrecisionManifest(optimizer);
+        var plan = ShardedMemoryPlan.PerGpu(MemoryPlan.From(regressor.GetPrecisionManifest()), Sharding.Zero((int)stage, world.WorldSize));
+        var planned = plan.Where(l => l.Role is "master weights" or "optimizer state").Sum(l => l.Bytes);
+        File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.memory.txt"), string.Create(CultureInfo.InvariantCulture,
+            $"{held.BytesOf(TensorRole.MasterWeight) + held.BytesOf(TensorRole.OptimizerState)} {planned:R}"));
         var working = cat(regressor.parameters().Select(p => p.detach().flatten().to(ScalarType.Float32)).ToArray());
         Collectives.Write(output, world.Rank, "working", working);
     }
