@@ -26,7 +26,11 @@ internal sealed class MethodBlock
     [System.ThreadStatic]
     private static List<IOperation>? pending;
 
-    private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
+    // The names as the walk meets them (repeats included), one list per thread, reused.
+    [System.ThreadStatic]
+    private static List<string>? met;
+
+    private readonly HashSet<string> names;
     private readonly List<IObjectCreationOperation> creations = [];
     private readonly ImmutableArray<IOperation> blocks;
     private int count;
@@ -36,6 +40,8 @@ internal sealed class MethodBlock
     {
         this.blocks = blocks;
         var stack = pending ??= [];
+        var seen = met ??= [];
+        seen.Clear();
         foreach (var block in blocks)
         {
             stack.Clear();
@@ -47,10 +53,10 @@ internal sealed class MethodBlock
                 switch (operation)
                 {
                     case IInvocationOperation invocation:
-                        names.Add(invocation.TargetMethod.Name);
+                        seen.Add(invocation.TargetMethod.Name);
                         break;
                     case IPropertyReferenceOperation property:
-                        names.Add(property.Property.Name);
+                        seen.Add(property.Property.Name);
                         break;
                     case IObjectCreationOperation creation:
                         creations.Add(creation);
@@ -58,6 +64,9 @@ internal sealed class MethodBlock
                 }
             }
         }
+
+        // From a collection the set is sized once (on .NET; the API to size it directly is not in netstandard2.0).
+        names = new HashSet<string>(seen, System.StringComparer.Ordinal);
     }
 
     /// <summary>
