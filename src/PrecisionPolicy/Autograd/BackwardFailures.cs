@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System;
+using System.Diagnostics;
 using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using System.ComponentModel;
 using System;
+using System.ComponentModel;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Fp8;
 using TorchSharp;

@@ -1,8 +1,8 @@
+using System;
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Linq;
 using System.Runtime.CompilerServices;
-using System;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Fp8;

@@ -1,6 +1,6 @@
+using System;
 using System.Linq;
 using System.Runtime.CompilerServices;
-using System;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Quantization;
 using TorchSharp.Modules;

@@ -1,5 +1,5 @@
-using System.Reflection;
 using System;
+using System.Reflection;
 using PrecisionPolicy.CompilerServices;
 using static TorchSharp.torch;
 

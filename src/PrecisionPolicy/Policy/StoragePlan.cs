@@ -1,7 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
-using System;
 using PrecisionPolicy.Casting;
 using TorchSharp.Modules;
 using TorchSharp;

@@ -1,7 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using System;
 using Microsoft.Extensions.Logging;
 using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Scaling;

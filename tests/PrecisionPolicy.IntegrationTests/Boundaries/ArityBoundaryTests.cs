@@ -1,6 +1,6 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
-using System;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp.Modules;

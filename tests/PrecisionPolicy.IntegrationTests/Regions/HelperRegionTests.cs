@@ -1,5 +1,5 @@
-using System.Linq;
 using System;
+using System.Linq;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;

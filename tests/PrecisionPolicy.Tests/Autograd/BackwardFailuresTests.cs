@@ -1,5 +1,5 @@
-using System.Threading;
 using System;
+using System.Threading;
 using PrecisionPolicy.Autograd;
 using Xunit;
 

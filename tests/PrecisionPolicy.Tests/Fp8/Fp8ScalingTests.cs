@@ -1,5 +1,5 @@
-using System.Linq;
 using System;
+using System.Linq;
 using PrecisionPolicy.CompilerServices;
 using PrecisionPolicy.Fp8;
 using PrecisionPolicy.Optimization;
