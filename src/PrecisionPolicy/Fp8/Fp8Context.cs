@@ -1,8 +1,9 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
-using System;
+using System.Threading;
 using PrecisionPolicy.CompilerServices;
 using PrecisionPolicy.Optimization;
 using TorchSharp;
@@ -15,13 +16,18 @@ namespace PrecisionPolicy.Fp8;
 /// forward runs, so <see cref="Fp8Autocast.Operand"/> in generated code finds it; it follows the
 /// master-weight optimizer's steps and checkpoints as an <see cref="IOptimizerCompanion"/>.
 /// </summary>
+/// <remarks>
+/// The context in force is held in an <see cref="AsyncLocal{T}"/>, as <see cref="Casting.AutocastScope"/> and
+/// <see cref="PolicyRegion"/> are: it flows across <c>await</c> and into tasks started inside the region,
+/// and a region entered in one task is not in force in a sibling task.
+/// </remarks>
 public sealed class Fp8Context : IOptimizerCompanion
 {
     private const int FormatVersion = 1;
 
     private static readonly ConditionalWeakTable<torch.nn.Module, Fp8Context> Attached = new();
 
-    [ThreadStatic] private static Stack<Fp8Context>? active;
+    private static readonly AsyncLocal<Frame?> Innermost = new();
 
     private readonly object gate = new();
     private readonly Dictionary<(string Site, Fp8Direction Direction), Fp8ScalingState> states = new();
@@ -40,8 +46,8 @@ public sealed class Fp8Context : IOptimizerCompanion
     /// <summary>The checkpoint section name (attached contexts: "fp8:" and the module's name unless given).</summary>
     public string Name { get; }
 
-    /// <summary>The innermost FP8 region running on this thread, or null outside every region.</summary>
-    public static Fp8Context? Current => active is { Count: > 0 } stack ? stack.Peek() : null;
+    /// <summary>The innermost FP8 region in force in this asynchronous flow, or null outside every region.</summary>
+    public static Fp8Context? Current => Innermost.Value?.Context;
 
     /// <summary>Steps ended so far (applied or skipped).</summary>
     public long Steps { get; private set; }
@@ -223,22 +229,33 @@ public sealed class Fp8Context : IOptimizerCompanion
     private IEnumerable<Fp8ScalingState> Ordered() =>
         states.Values.OrderBy(s => s.Site, StringComparer.Ordinal).ThenBy(s => s.Direction);
 
+    // Frames are immutable, so a flow that copied the chain (a task started inside a region) never
+    // sees another flow's pushes and pops.
     private void Push()
     {
-        var stack = active ??= new Stack<Fp8Context>();
         // TorchSharp runs post-hooks only when forward returns: a forward that threw left this
-        // context (and whatever it entered) on the stack. Entering it again drops those leftovers.
-        if (stack.Contains(this))
-            while (stack.Pop() != this) { }
-        stack.Push(this);
+        // context (and whatever it entered) in force. Entering it again drops those leftovers.
+        var outer = Innermost.Value;
+        for (var frame = outer; frame is not null; frame = frame.Parent)
+        {
+            if (frame.Context != this) continue;
+            outer = frame.Parent;
+            break;
+        }
+        Innermost.Value = new Frame(this, outer);
     }
 
     private void Pop()
     {
-        var stack = active;
-        if (stack is null || !stack.Contains(this)) return;
-        while (stack.Pop() != this) { }
+        for (var frame = Innermost.Value; frame is not null; frame = frame.Parent)
+        {
+            if (frame.Context != this) continue;
+            Innermost.Value = frame.Parent;
+            return;
+        }
     }
+
+    private sealed record Frame(Fp8Context Context, Frame? Parent);
 
     private sealed class Region(Fp8Context context) : IDisposable
     {

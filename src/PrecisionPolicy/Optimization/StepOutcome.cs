@@ -1,5 +1,3 @@
-using PrecisionPolicy.Tracing;
-
 namespace PrecisionPolicy.Optimization;
 
 /// <summary>What one <see cref="MasterWeightOptimizer.Step()"/> did.</summary>
@@ -17,7 +15,7 @@ public sealed record StepOutcome(bool Applied, double Scale, double GradNorm, st
     public GradientStatistics? Gradients { get; init; }
 
     /// <summary>
-    /// On a skipped step with <see cref="NumericsTrace"/> on: the first intercepted call site whose output or
+    /// On a skipped step with <see cref="Tracing.NumericsTrace"/> on: the first intercepted call site whose output or
     /// gradient went non-finite, e.g. <c>Model/Block.cs(29,20) torch.softmax (forward, step 1234, input amax 7.1e4 &gt; FP16 max 65504)</c>;
     /// otherwise null.
     /// </summary>

@@ -1,6 +1,6 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
-using System;
 using PrecisionPolicy.CompilerServices;
 using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
@@ -18,7 +18,7 @@ namespace PrecisionPolicy.Tracing;
 /// <see cref="Enable"/> or the environment variable <see cref="EnvironmentVariable"/> (<c>1</c>, or the
 /// report interval in steps). When on, every statistic is reduced and accumulated on the device; the host
 /// reads them once per report (every <see cref="ReportEvery"/> steps), and once on a skipped step.
-/// A <see cref="MasterWeightOptimizer"/> ends each trace step; without one, call <see cref="EndStep"/>.
+/// A <see cref="MasterWeightOptimizer"/> ends each trace step (through its observer seam); without one, call <see cref="EndStep"/>.
 /// The trace is process-wide (one training loop at a time).
 /// </remarks>
 public static partial class NumericsTrace
@@ -38,6 +38,11 @@ public static partial class NumericsTrace
     private static int reportEvery;
     private static int step = 1;
     private static int windowStart = 1;
+
+    // Every master-weight optimizer ends the trace's steps and asks it for the first failing site of a
+    // skipped step through its observer seam, so the optimizer does not name the trace. Registered when
+    // the type is first touched: by generated code's IsOn check, or by Enable.
+    static NumericsTrace() => StepObservers.Add(new Observer());
 
     /// <summary>True while the trace records.</summary>
     public static bool IsOn => on;
@@ -99,6 +104,13 @@ public static partial class NumericsTrace
             step++;
             if (step - windowStart >= reportEvery) TakeReport();
         }
+    }
+
+    private sealed class Observer : IStepObserver
+    {
+        public string? FirstFailingSite() => FirstFailure();
+
+        public void OnStepEnd(StepOutcome outcome) => EndStep();
     }
 
     /// <summary>Reports the statistics since the last report now (one host transfer), and starts a new window.</summary>

@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using PrecisionPolicy.Casting;
@@ -29,15 +28,6 @@ public sealed class AutocastScopeFlowTests
         var before = Environment.CurrentManagedThreadId;
         await new ResumeOnNewThread();
         return (before, Environment.CurrentManagedThreadId, AutocastScope.Current);
-    }
-
-    /// <summary>An awaitable that always resumes the awaiting method on a thread started for it.</summary>
-    private readonly struct ResumeOnNewThread : INotifyCompletion
-    {
-        public ResumeOnNewThread GetAwaiter() => this;
-        public bool IsCompleted => false;
-        public void OnCompleted(Action continuation) => new Thread(() => continuation()).Start();
-        public void GetResult() { }
     }
 
     [Fact]

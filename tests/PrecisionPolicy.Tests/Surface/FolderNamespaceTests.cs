@@ -15,7 +15,7 @@ namespace PrecisionPolicy.Tests.Surface;
 public sealed partial class FolderNamespaceTests
 {
     private const string RootNamespace = "PrecisionPolicy";
-    private static readonly string ProjectFolder = Path.Combine(RepositoryRoot(), "src", "PrecisionPolicy");
+    internal static readonly string ProjectFolder = Path.Combine(RepositoryRoot(), "src", "PrecisionPolicy");
     private static readonly Type[] PublicTypes = typeof(AutocastAttribute).Assembly.GetExportedTypes();
 
     [Fact]
