@@ -3,10 +3,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// ZeRO stage 1 and 2 (<see cref="DataParallelOptions.Stage"/>): each rank holds the FP32 masters and the inner

@@ -1,11 +1,16 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Autograd;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Native;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Tracing;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// FP32 master weights for a module whose working parameters are BF16/FP16 (or FP32), with loss
