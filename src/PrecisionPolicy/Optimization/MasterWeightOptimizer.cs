@@ -62,7 +62,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
-        if (IsSharded(Options, trainable)) // MasterWeightOptimizer.Zero.cs
+        if (IsSharded(Options)) // MasterWeightOptimizer.Zero.cs
         {
             (masters, masterGrads, groups, slots, zero, dataParallel) = BuildSharded(trainable);
         }
