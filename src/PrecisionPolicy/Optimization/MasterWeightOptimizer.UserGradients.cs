@@ -16,7 +16,10 @@ public sealed partial class MasterWeightOptimizer
     /// </summary>
     private void ExposeAccumulatedGradients()
     {
-        foreach (var s in slots) s.Working.grad = s.MasterGrad;
+        // Under ZeRO the accumulators stay loss-scaled until the step (stage 2: reduce-scattered and cleared after every
+        // backward): shown only when unscaled.
+        var visible = UnscalesAtBackward || ((!Scaler.Enabled || Scaler.Scale == 1.0) && zero!.Stage != ZeroStage.Gradients);
+        foreach (var s in slots) s.Working.grad = visible ? s.MasterGrad : null;
     }
 
     /// <summary>
@@ -36,18 +39,22 @@ public sealed partial class MasterWeightOptimizer
     /// Reduces the accumulators across ranks. They are reduced loss-scaled, as DeepSpeed and FSDP reduce them, so small
     /// gradients survive a 16-bit reduce dtype: scaled up for the reduction and back down after it (exact for powers of two).
     /// </summary>
-    private void ReduceAcrossRanks(double scale)
+    private Tensor ReduceAcrossRanks(double scale)
     {
-        if (dataParallel is null) return;
+        if (dataParallel is null) return masterGrads;
         if (scale == 1.0)
         {
             dataParallel.Reduce(masterGrads);
-            return;
+            return masterGrads;
         }
         using var up = scale.ToScalar(); // held: see RootedScalars
         using var down = (1.0 / scale).ToScalar();
         masterGrads.mul_(up);
         dataParallel.Reduce(masterGrads);
         masterGrads.mul_(down);
+        return masterGrads;
     }
+
+    /// <summary>Whether Backward divides the loss scale out as it folds: unsharded, yes; under ZeRO the reduce-scatter takes loss-scaled gradients.</summary>
+    private bool UnscalesAtBackward => zero is null;
 }

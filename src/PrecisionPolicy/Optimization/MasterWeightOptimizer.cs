@@ -30,6 +30,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly Func<IEnumerable<Parameter>, OptimizerHelper> factory;
     private readonly ChunkedUpdate? chunkedUpdate; // the flat layout's update; null for per-tensor
     private readonly Distributed.DataParallelReduction? dataParallel; // null: one process
+    private readonly Distributed.ZeroSharding? zero; // null: every rank holds every master (MasterWeightOptimizer.Zero.cs)
     private int microBatches;
     private bool disposed;
 
@@ -61,13 +62,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
-        (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
-        if (Options.DataParallel is { } dp)
+        if (IsSharded(Options, trainable)) // MasterWeightOptimizer.Zero.cs
         {
-            dataParallel = Distributed.DataParallelReduction.Create(dp, DataParallelDescription(trainable), masters);
-            using (no_grad())
-                foreach (var g in groups)
-                    if (g.IsLowPrecision) g.Working.copy_(g.Master); // rank 0's masters, broadcast
+            (masters, masterGrads, groups, slots, zero, dataParallel) = BuildSharded(trainable);
+        }
+        else
+        {
+            (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
+            if (Options.DataParallel is { } dp)
+            {
+                dataParallel = Distributed.DataParallelReduction.Create(dp, DataParallelDescription(trainable), masters.numel(), [masters]);
+                using (no_grad())
+                    foreach (var g in groups)
+                        if (g.IsLowPrecision) g.Working.copy_(g.Master); // rank 0's masters, broadcast
+            }
         }
         if (Options.Layout == MasterLayout.PerTensor)
         {
@@ -77,7 +85,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             var chunks = ChunkParameters();
             Inner = factory(chunks.Select(c => c.Parameter).ToArray());
-            chunkedUpdate = new ChunkedUpdate(Inner, chunks, masters, groups);
+            chunkedUpdate = new ChunkedUpdate(Inner, chunks, masters, zero?.PartGroups ?? groups);
         }
         Hold();
     }
@@ -107,9 +115,10 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     internal long FusedChunkSteps => chunkedUpdate?.FusedChunkSteps ?? 0;
 
     /// <summary>The FP32 master of a parameter: a detached tensor sharing the flat buffer's storage.</summary>
-    public Tensor MasterOf(string name) => SlotOf(name).Master.detach();
+    /// <exception cref="InvalidOperationException">Under ZeRO, a 16-bit parameter whose master is not wholly in this rank's shard (<see cref="GatherMasters"/> gathers them all).</exception>
+    public Tensor MasterOf(string name) => WholeMaster(SlotOf(name)).detach();
 
-    /// <summary>The FP32 accumulated gradient of a parameter, unscaled (the loss scale is divided out at each backward): a detached tensor sharing storage.</summary>
+    /// <summary>The FP32 accumulated gradient of a parameter, unscaled (the loss scale is divided out at each backward; under ZeRO still scaled until the step): a detached tensor sharing storage.</summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
 
     /// <summary>Bytes held by role (masters, FP32 accumulators, working gradients, inner optimizer state).</summary>
@@ -170,7 +179,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using var scale = Scaler.Scale.ToScalar(); // held: see RootedScalars
         var isScaled = Scaler.Enabled && Scaler.Scale != 1.0;
         var scaled = isScaled ? fp32Loss.mul(scale) : fp32Loss;
-        if (isScaled) RescaleFp32Accumulators(scale); // MasterWeightOptimizer.UserGradients.cs
+        if (isScaled && UnscalesAtBackward) RescaleFp32Accumulators(scale); // MasterWeightOptimizer.UserGradients.cs
         using var call = BackwardFailures.Begin();
         try
         {
@@ -194,7 +203,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         }
         WarnOnceIfFp16Unscaled();
         using var unscale = (1.0 / Scaler.Scale).ToScalar(); // held: see RootedScalars
-        FoldWorkingGradients(isScaled ? unscale : null);
+        FoldWorkingGradients(isScaled && UnscalesAtBackward ? unscale : null);
+        ReduceMicroBatch(); // ZeRO stage 2 only (MasterWeightOptimizer.Zero.cs)
         ExposeAccumulatedGradients(); // what the user's clip_grad_norm_ sees (MasterWeightOptimizer.UserGradients.cs)
         microBatches++;
     }
@@ -230,14 +240,21 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            ReduceAcrossRanks(scale); // the accumulators are unscaled since Backward (MasterWeightOptimizer.UserGradients.cs)
+            using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
+            // Unsharded, Backward already unscaled the accumulators (MasterWeightOptimizer.UserGradients.cs); under ZeRO
+            // they stay loss-scaled, as DeepSpeed and FSDP reduce them, and this rank's shard is unscaled here.
+            var stepped = zero is null ? ReduceAcrossRanks(scale) : ReduceGradients();
+            if (scale != 1.0 && !UnscalesAtBackward) stepped.mul_(inverse); // exact: scales are powers of two unless set otherwise
             var (finite, norm, lossValue) = dataParallel is null
-                ? GradientCheck.FiniteNorm(masterGrads, loss) // one reduction, one host sync
-                : dataParallel.FiniteNorm(masterGrads, loss); // the same decision and norm on every rank
+                ? GradientCheck.FiniteNorm(stepped, loss) // one reduction, one host sync
+                : zero is null
+                    ? dataParallel.FiniteNorm(stepped, loss) // the same decision and norm on every rank
+                    : dataParallel.FiniteNormOfPart(stepped, loss);
             if (!finite)
             {
                 outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure(), Loss = lossValue };
                 masterGrads.zero_();
+                if (zero is not null) stepped.zero_();
             }
             else
             {
@@ -247,7 +264,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
                     var coef = maxNorm / (norm + 1e-6);
                     using var clip = coef.ToScalar();
-                    if (coef < 1.0) masterGrads.mul_(clip);
+                    if (coef < 1.0) stepped.mul_(clip);
                 }
                 ApplyUpdate();
                 outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics, Loss = lossValue };
@@ -270,6 +287,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (chunkedUpdate is not null)
         {
             chunkedUpdate.Step();
+            if (zero is not null) FinishShardedUpdate();
             return;
         }
         Inner.step();
@@ -290,6 +308,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (no_grad())
         {
             masterGrads.zero_();
+            zero?.Gradients.zero_();
             foreach (var g in groups)
                 if (g.IsLowPrecision) g.WorkingGrad.zero_();
         }
@@ -305,6 +324,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         Release();
         Inner.Dispose();
         chunkedUpdate?.Dispose();
+        zero?.Dispose();
         foreach (var s in slots)
         {
             s.Master.Dispose();
@@ -325,8 +345,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private Parameter[] PerTensorParameters() =>
         slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
 
-    private (Parameter Parameter, Tensor Grad, long Start, long Length)[] ChunkParameters() =>
-        FlatChunks.Of(masters.numel())
+    private (Parameter Parameter, Tensor Grad, long Start, long Length)[] ChunkParameters() => zero is not null
+        ? zero.ChunkParameters(Detached)
+        : FlatChunks.Of(masters.numel())
             .Select(c =>
             {
                 var grad = masterGrads.narrow(0, c.Start, c.Length).DetachFromDisposeScope();
@@ -387,8 +408,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
 
     private GradientStatistics Statistics()
     {
-        var zeros = masterGrads.numel() - HostReads.Scalar<long>(masterGrads.count_nonzero());
-        return new GradientStatistics((double)zeros / masterGrads.numel(), HostReads.Scalar<float>(masterGrads.abs().max()));
+        var stepped = zero?.Gradients ?? masterGrads; // under ZeRO: this rank's shard
+        var zeros = stepped.numel() - HostReads.Scalar<long>(stepped.count_nonzero());
+        return new GradientStatistics((double)zeros / Math.Max(1, stepped.numel()), stepped.numel() == 0 ? 0f : HostReads.Scalar<float>(stepped.abs().max()));
     }
 
     private string? FirstNonFinite()
