@@ -21,7 +21,7 @@ public sealed partial class AutocastGenerator
                 .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
             /// <summary>The interceptor of <paramref name="method"/>, or null when it cannot or need not be intercepted (nothing to cast).</summary>
-            public static InterceptorSpec? Build(KnownSymbols symbols, IMethodSymbol method, string row, CastCategory category, CastCategory rowCategory, string compute, string reason)
+            public static InterceptorSpec? Build(TorchSymbols symbols, IMethodSymbol method, string row, CastCategory category, CastCategory rowCategory, string compute, string reason)
             {
                 if (method.Parameters.Any(static p => p.RefKind != RefKind.None) || method.ReturnsByRef || method.ReturnsByRefReadonly) return null;
                 if (method.ReturnsVoid) return null;
@@ -47,7 +47,7 @@ public sealed partial class AutocastGenerator
                 {
                     // The same format as the parameters: CS9148 unless the `this` type keeps the `?` of its type arguments.
                     thisType = method.ContainingType.ToDisplayString(TypeFormat);
-                    if (symbols.IsTensor(method.ContainingType))
+                    if (symbols.IsExactlyTensor(method.ContainingType))
                     {
                         thisCast = ScalarCast(category, optional: false);
                         anyCast = true;
@@ -55,7 +55,7 @@ public sealed partial class AutocastGenerator
                 }
                 if (!anyCast) return null;
 
-                var resultCast = category == CastCategory.LowPrecision && symbols.IsTensor(method.ReturnType)
+                var resultCast = category == CastCategory.LowPrecision && symbols.IsExactlyTensor(method.ReturnType)
                     ? ResultCast.LowPrecisionResult
                     : ResultCast.None;
 
@@ -118,9 +118,9 @@ public sealed partial class AutocastGenerator
             /// The interceptor of a policy class's own forward called from another of its methods: the result is handed
             /// back as the output policy of <c>call(...)</c> would; null unless forward returns one tensor and is accessible.
             /// </summary>
-            public static InterceptorSpec? BuildOutputPolicy(KnownSymbols symbols, IMethodSymbol method)
+            public static InterceptorSpec? BuildOutputPolicy(TorchSymbols symbols, IMethodSymbol method)
             {
-                if (!symbols.IsTensor(method.ReturnType)) return null;
+                if (!symbols.IsExactlyTensor(method.ReturnType)) return null;
                 var entry = BuildRegionEntry(method, "Float32", float32: false, "the output policy of " + method.ContainingType.Name);
                 return entry is null ? null : entry with { EntersRegion = false, OutputPolicy = true, Row = method.ContainingType.Name + ".forward" };
             }
@@ -159,7 +159,7 @@ public sealed partial class AutocastGenerator
             }
 
             /// <summary>True when the call passes a non-null ScalarType argument: the caller chose the dtype.</summary>
-            public static bool HasExplicitDtype(IInvocationOperation operation, KnownSymbols symbols)
+            public static bool HasExplicitDtype(IInvocationOperation operation, TorchSymbols symbols)
             {
                 foreach (var argument in operation.Arguments)
                 {
@@ -176,10 +176,10 @@ public sealed partial class AutocastGenerator
                 return false;
             }
 
-            private static (string Type, ArgumentCast Cast) ParameterCast(KnownSymbols symbols, ITypeSymbol type, NullableAnnotation annotation, CastCategory category)
+            private static (string Type, ArgumentCast Cast) ParameterCast(TorchSymbols symbols, ITypeSymbol type, NullableAnnotation annotation, CastCategory category)
             {
                 var display = type.ToDisplayString(TypeFormat);
-                if (symbols.IsTensor(type))
+                if (symbols.IsExactlyTensor(type))
                 {
                     // Oblivious (non-annotated) TorchSharp parameters may legitimately receive null.
                     var optional = annotation != NullableAnnotation.NotAnnotated;

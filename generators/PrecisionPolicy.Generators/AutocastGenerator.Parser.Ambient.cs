@@ -36,8 +36,7 @@ public sealed partial class AutocastGenerator
         public static InterceptorSpec? ParseAmbient(SyntaxNode node, SemanticModel model, CancellationToken ct)
         {
             var invocation = (InvocationExpressionSyntax)node;
-            var symbols = KnownSymbols.For(model.Compilation);
-            if (symbols.Autocast is null || InsideStaticRegion(invocation, model, symbols, ct)) return null;
+            if (TorchSymbols.TryCreate(model.Compilation) is not { Autocast: not null } symbols || InsideStaticRegion(invocation, model, symbols, ct)) return null;
             if (model.GetOperation(invocation, ct) is not IInvocationOperation operation) return null;
             var method = operation.TargetMethod;
             if (method.IsGenericMethod || method.MethodKind == MethodKind.ReducedExtension) return null;
@@ -73,18 +72,18 @@ public sealed partial class AutocastGenerator
 
         // The static walk covers an [Autocast] class's declarations (not its nested types) and an [Autocast] method of
         // a class without one: a call there is intercepted by that walk, and a site may be intercepted once.
-        private static bool InsideStaticRegion(InvocationExpressionSyntax invocation, SemanticModel model, KnownSymbols symbols, CancellationToken ct)
+        private static bool InsideStaticRegion(InvocationExpressionSyntax invocation, SemanticModel model, TorchSymbols symbols, CancellationToken ct)
         {
             foreach (var ancestor in invocation.Ancestors())
             {
                 switch (ancestor)
                 {
                     case MethodDeclarationSyntax method when method.AttributeLists.Count > 0:
-                        if (KnownSymbols.HasAttribute(model.GetDeclaredSymbol(method, ct), symbols.Autocast)) return true;
+                        if (TorchSymbols.HasAttribute(model.GetDeclaredSymbol(method, ct), symbols.Autocast)) return true;
                         break;
                     case BaseTypeDeclarationSyntax type:
                         // The innermost type decides: a nested type keeps its own policy (or none).
-                        return KnownSymbols.HasAttribute(model.GetDeclaredSymbol(type, ct), symbols.Autocast);
+                        return TorchSymbols.HasAttribute(model.GetDeclaredSymbol(type, ct), symbols.Autocast);
                 }
             }
             return false;

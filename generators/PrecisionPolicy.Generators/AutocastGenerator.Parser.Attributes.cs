@@ -47,17 +47,17 @@ public sealed partial class AutocastGenerator
                 : null;
 
         /// <summary>Members kept in float32: marked [HighPrecision], or typed by a [HighPrecision] class.</summary>
-        private static EquatableArray<string> HighPrecisionMembers(INamedTypeSymbol type, KnownSymbols symbols) =>
+        private static EquatableArray<string> HighPrecisionMembers(INamedTypeSymbol type, TorchSymbols symbols) =>
             type.GetMembers()
                 .Where(static m => m is IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol)
-                .Where(m => KnownSymbols.HasAttribute(m, symbols.HighPrecision) || KnownSymbols.HasAttribute(MemberType(m), symbols.HighPrecision))
+                .Where(m => TorchSymbols.HasAttribute(m, symbols.HighPrecision) || TorchSymbols.HasAttribute(MemberType(m), symbols.HighPrecision))
                 .Select(static m => m.Name)
                 .ToEquatableArray();
 
         /// <summary>[LossScaling] as written (only the named arguments present), or null without the attribute.</summary>
-        private static LossScalingSpec? ParseScaling(INamedTypeSymbol type, KnownSymbols symbols)
+        private static LossScalingSpec? ParseScaling(INamedTypeSymbol type, TorchSymbols symbols)
         {
-            if (KnownSymbols.FindAttribute(type, symbols.LossScaling) is not { } attribute) return null;
+            if (TorchSymbols.FindAttribute(type, symbols.LossScaling) is not { } attribute) return null;
             var mode = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int m && Enum.IsDefined(typeof(LossScalingMode), m)
                 ? (LossScalingMode)m
                 : LossScalingMode.Dynamic;
@@ -82,10 +82,10 @@ public sealed partial class AutocastGenerator
         }
 
         /// <summary>[Fp8Recipe] as written (only the named arguments present; empty without the attribute).</summary>
-        private static Fp8RecipeSpec ParseRecipe(INamedTypeSymbol type, KnownSymbols symbols)
+        private static Fp8RecipeSpec ParseRecipe(INamedTypeSymbol type, TorchSymbols symbols)
         {
             var recipe = new Fp8RecipeSpec();
-            if (KnownSymbols.FindAttribute(type, symbols.Fp8RecipeAttribute) is not { } attribute) return recipe;
+            if (TorchSymbols.FindAttribute(type, symbols.Fp8Recipe) is not { } attribute) return recipe;
             foreach (var named in attribute.NamedArguments)
             {
                 var value = named.Value.Value;

@@ -26,24 +26,26 @@ public sealed partial class AutocastGenerator
         private const string Fp8NeedsModule = "only an [Autocast(Precision.FP8)] module class holds FP8 scaling state";
 
         /// <summary>
-        /// Parses one target; every syntax tree whose text the parse reads (the target's declarations, the
-        /// bodies of helpers it looks into) is added to <paramref name="reads"/>, for <see cref="ParseMemo"/>.
+        /// Parses one [Autocast] class or method (the <c>ForAttributeWithMetadataName</c> target: its attributes are
+        /// those written on this declaration, not on other partial parts). The result holds no symbol, syntax or
+        /// compilation: only it leaves the transform.
         /// </summary>
-        public static ParseResult Parse(AutocastTarget context, ISet<SyntaxTree> reads, CancellationToken cancellationToken)
+        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             if (PrecisionOf(context.Attributes.FirstOrDefault()) is not { } precision)
                 return ParseResult.None; // incomplete attribute: the compiler reports it
 
-            var symbols = KnownSymbols.For(context.SemanticModel.Compilation);
+            if (TorchSymbols.TryCreate(context.SemanticModel.Compilation) is not { } symbols)
+                return ParseResult.None; // no TorchSharp: nothing to cast
             return context.TargetSymbol switch
             {
-                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, reads, cancellationToken),
-                IMethodSymbol method => ParseMethod(context, symbols, method, precision, reads, cancellationToken),
+                INamedTypeSymbol type => ParseClass(context, symbols, type, precision, cancellationToken),
+                IMethodSymbol method => ParseMethod(context, symbols, method, precision, cancellationToken),
                 _ => ParseResult.None,
             };
         }
 
-        private static ParseResult ParseClass(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
+        private static ParseResult ParseClass(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, INamedTypeSymbol type, Precision precision, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var location = type.Locations.FirstOrDefault();
@@ -56,7 +58,7 @@ public sealed partial class AutocastGenerator
                 // The analyzers' PP0011 (info) tells the user so.
                 if (precision == Precision.FP8)
                     return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8NeedsModule);
-                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
+                var helperRegions = WalkType(context, symbols, type, precision, diagnostics, ct);
                 return new ParseResult(RegionSpec(type, null, precision, helperRegions), diagnostics.ToEquatableArray());
             }
             // Nothing can be added to a class that is not partial; the analyzers' PP0010 (with a fix) reports it.
@@ -65,7 +67,7 @@ public sealed partial class AutocastGenerator
             if (precision == Precision.FP8 && !symbols.HasFp8Runtime)
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name, Fp8MissingRuntime);
 
-            var regions = WalkType(context, symbols, type, precision, diagnostics, reads, ct);
+            var regions = WalkType(context, symbols, type, precision, diagnostics, ct);
             regions.CheckUncalledComposites();
 
             var options = AutocastOptions(context.Attributes.FirstOrDefault());
@@ -84,18 +86,18 @@ public sealed partial class AutocastGenerator
                 OutputDtype = options.OutputDtype,
                 LowPrecisionEmbeddings = options.LowPrecisionEmbeddings,
                 ReduceDtype = options.ReduceDtype,
-                HasMasterWeightOptimizer = symbols.HasMasterWeightOptimizer,
+                HasMasterWeightOptimizer = symbols.MasterWeightOptimizer is not null,
                 TrainStepInputs = TrainStepInputs(type, symbols),
                 Interceptors = regions.Interceptors(),
             };
             return new ParseResult(spec, diagnostics.ToEquatableArray());
         }
 
-        private static ParseResult ParseMethod(AutocastTarget context, KnownSymbols symbols, IMethodSymbol method, Precision precision, ISet<SyntaxTree> reads, CancellationToken ct)
+        private static ParseResult ParseMethod(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, IMethodSymbol method, Precision precision, CancellationToken ct)
         {
             var type = method.ContainingType;
             // A method of an [Autocast] class is handled with its class (its attribute sets that method's region).
-            if (type is null || KnownSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
+            if (type is null || TorchSymbols.HasAttribute(type, symbols.Autocast)) return ParseResult.None;
             var location = method.Locations.FirstOrDefault();
             if (IsGenericOrInGeneric(type) || method.IsGenericMethod)
                 return Fail(DiagnosticDescriptors.AutocastTypeGeneric, location, type.Name + "." + method.Name);
@@ -103,15 +105,15 @@ public sealed partial class AutocastGenerator
                 return Fail(DiagnosticDescriptors.Fp8NotSupported, location, type.Name + "." + method.Name, Fp8NeedsModule);
 
             var diagnostics = new List<DiagnosticInfo>();
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
             regions.Walk(context.TargetNode, context.TargetNode);
 
             return new ParseResult(RegionSpec(type, method, precision, regions), diagnostics.ToEquatableArray());
         }
 
-        private static RegionWalker WalkType(AutocastTarget context, KnownSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
+        private static RegionWalker WalkType(GeneratorAttributeSyntaxContext context, TorchSymbols symbols, INamedTypeSymbol type, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
         {
-            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, reads, ct);
+            var regions = new RegionWalker(context.SemanticModel, symbols, type, precision, diagnostics, ct);
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(ct) is TypeDeclarationSyntax declaration)
@@ -140,7 +142,7 @@ public sealed partial class AutocastGenerator
         /// Tensor&gt; (n = 1 to 6), named as the class's forward names them (<c>input</c> for one input; <c>input1</c>...
         /// where forward's names are missing or taken); empty for other modules (no TrainStep).
         /// </summary>
-        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, KnownSymbols symbols)
+        private static EquatableArray<string> TrainStepInputs(INamedTypeSymbol type, TorchSymbols symbols)
         {
             var count = symbols.TensorInputCount(type);
             if (count == 0) return EquatableArray<string>.Empty;

@@ -30,7 +30,7 @@ public sealed partial class AutocastGenerator
                 foreach (var member in policyType.GetMembers())
                 {
                     if (member is not (IFieldSymbol { IsImplicitlyDeclared: false } or IPropertySymbol) || reportedComposites.Contains(member)) continue;
-                    if (KnownSymbols.HasAttribute(member, symbols.HighPrecision) || MemberType(member) is not INamedTypeSymbol type || KnownSymbols.HasAttribute(type, symbols.HighPrecision)) continue;
+                    if (TorchSymbols.HasAttribute(member, symbols.HighPrecision) || MemberType(member) is not INamedTypeSymbol type || TorchSymbols.HasAttribute(type, symbols.HighPrecision)) continue;
                     if (symbols.FindModuleRow(type) is not { CompositeKind: not null } row) continue;
                     ReportComposite(member, member.Name, row, Dtypes.ComputeDtypeName(precision), member.Locations.FirstOrDefault() ?? Location.None);
                 }
@@ -74,7 +74,6 @@ public sealed partial class AutocastGenerator
                 foreach (var reference in target.DeclaringSyntaxReferences)
                 {
                     var body = reference.GetSyntax(ct);
-                    reads.Add(body.SyntaxTree);
                     var bodyModel = body.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(body.SyntaxTree);
                     foreach (var call in body.DescendantNodes().OfType<InvocationExpressionSyntax>())
                     {
@@ -82,7 +81,7 @@ public sealed partial class AutocastGenerator
                         if (symbols.FindOp(callee) is { } op)
                             ops.Add(op.RowName);
                         else if (symbols.IsModuleCall(callee) && bodyModel.GetTypeInfo(call.Expression is MemberAccessExpressionSyntax m ? m.Expression : call, ct).Type is INamedTypeSymbol t
-                                 && symbols.FindModuleRow(t) is { } moduleRow && !KnownSymbols.HasAttribute(t, symbols.Autocast))
+                                 && symbols.FindModuleRow(t) is { } moduleRow && !TorchSymbols.HasAttribute(t, symbols.Autocast))
                             ops.Add(moduleRow.ShortName + " call");
                     }
                 }
@@ -92,7 +91,7 @@ public sealed partial class AutocastGenerator
             }
 
             private bool HasPolicy(ISymbol? symbol) =>
-                KnownSymbols.HasAttribute(symbol, symbols.Autocast) || KnownSymbols.HasAttribute(symbol, symbols.HighPrecision);
+                TorchSymbols.HasAttribute(symbol, symbols.Autocast) || TorchSymbols.HasAttribute(symbol, symbols.HighPrecision);
 
             private void Report(DiagnosticDescriptor descriptor, Location location, params string[] arguments) =>
                 diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));

@@ -23,19 +23,17 @@ public sealed partial class AutocastGenerator
         private sealed partial class RegionWalker
         {
             private readonly SemanticModel primaryModel;
-            private readonly KnownSymbols symbols;
+            private readonly TorchSymbols symbols;
             private readonly INamedTypeSymbol policyType;
             private readonly Precision precision;
             private readonly List<DiagnosticInfo> diagnostics;
-            private readonly ISet<SyntaxTree> reads;
             private readonly CancellationToken ct;
             private readonly List<InterceptorSpec> interceptors = new();
             // The region of the call being analyzed: its compute dtype name, and whether it is an FP32 ([HighPrecision]) region.
             private (string Compute, bool Float32) currentRegion;
 
-            public RegionWalker(SemanticModel model, KnownSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, ISet<SyntaxTree> reads, CancellationToken ct)
+            public RegionWalker(SemanticModel model, TorchSymbols symbols, INamedTypeSymbol policyType, Precision precision, List<DiagnosticInfo> diagnostics, CancellationToken ct)
             {
-                this.reads = reads;
                 primaryModel = model;
                 this.symbols = symbols;
                 this.policyType = policyType;
@@ -46,7 +44,6 @@ public sealed partial class AutocastGenerator
 
             public void Walk(SyntaxNode root, SyntaxNode scope)
             {
-                reads.Add(root.SyntaxTree);
                 var model = root.SyntaxTree == primaryModel.SyntaxTree ? primaryModel : primaryModel.Compilation.GetSemanticModel(root.SyntaxTree);
                 // Nested types are skipped: each keeps its own policy (or none).
                 foreach (var node in root.DescendantNodes(n => n == scope || n is not BaseTypeDeclarationSyntax))
@@ -146,7 +143,7 @@ public sealed partial class AutocastGenerator
                 string compute;
                 var isLinear = false;
                 var isConv = false;
-                if (KnownSymbols.HasAttribute(member, symbols.HighPrecision) || KnownSymbols.HasAttribute(receiverType, symbols.HighPrecision))
+                if (TorchSymbols.HasAttribute(member, symbols.HighPrecision) || TorchSymbols.HasAttribute(receiverType, symbols.HighPrecision))
                 {
                     if (method.Name == "forward" && !IsAccessible(method.ContainingType)) return NotInterceptableForward(invocation, memberName, method);
                     // Its inputs widened to float32, and an FP32 region for what runs inside it (a module of the user's own).
@@ -157,7 +154,7 @@ public sealed partial class AutocastGenerator
                         ? InterceptorBuilder.BuildRegionEntry(method, Dtypes.Float32Name, float32: true, reason)
                         : highPrecision with { EntersRegion = true, RegionFloat32 = true };
                 }
-                else if (KnownSymbols.HasAttribute(receiverType, symbols.Autocast))
+                else if (TorchSymbols.HasAttribute(receiverType, symbols.Autocast))
                 {
                     return null; // a nested policy module: its own interceptors and hooks apply
                 }
@@ -220,9 +217,9 @@ public sealed partial class AutocastGenerator
                     if (ancestor is not (BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax)) continue;
                     var symbol = model.GetDeclaredSymbol(ancestor, ct);
                     if (symbol is null) continue;
-                    if (KnownSymbols.HasAttribute(symbol, symbols.HighPrecision))
+                    if (TorchSymbols.HasAttribute(symbol, symbols.HighPrecision))
                         return (Precision.FP32, "[HighPrecision] method '" + symbol.Name + "'");
-                    if (PrecisionOf(KnownSymbols.FindAttribute(symbol, symbols.Autocast)) is { } written)
+                    if (PrecisionOf(TorchSymbols.FindAttribute(symbol, symbols.Autocast)) is { } written)
                     {
                         var region = written;
                         if (region == Precision.FP8 && precision != Precision.FP8)

@@ -1,4 +1,6 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PrecisionPolicy.Catalog;
 using PrecisionPolicy.Generators.Model;
 
 namespace PrecisionPolicy.Generators;
@@ -12,30 +14,25 @@ namespace PrecisionPolicy.Generators;
 [Generator(LanguageNames.CSharp)]
 public sealed partial class AutocastGenerator : IIncrementalGenerator
 {
-    internal const string AutocastAttributeName = "PrecisionPolicy.AutocastAttribute";
-
     /// <summary>The runtime namespace of the types only generated code calls (casting helpers, plans, module policy).</summary>
-    internal const string CompilerServicesNamespace = "PrecisionPolicy.CompilerServices";
-
-    /// <summary>The memo of the pipeline built by the latest <see cref="Initialize"/> (for the caching tests).</summary>
-    internal ParseMemo? Memo { get; private set; }
+    internal const string CompilerServicesNamespace = PolicyTypeNames.CompilerServicesNamespace;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The generator holds no state: every step is a pure function of its inputs, and the driver's tables are the
+    /// only cache. Each [Autocast] class or method is found by <c>ForAttributeWithMetadataName</c> (the attribute's
+    /// simple name is matched per syntax tree, aliases included, and only changed trees are searched again) and parsed
+    /// into a value-equatable spec and plain-data diagnostics: symbols, syntax and the compilation never leave the
+    /// transform. The transform runs again for every target on each new compilation (semantics may have changed);
+    /// the pipeline compares its result and stops there, so an unchanged class regenerates nothing.
+    /// </remarks>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // Each [Autocast] class or method, parsed into a value-equatable spec and plain-data
-        // diagnostics; symbols and syntax never leave this step. The pre-pass is syntax only (an
-        // attribute named Autocast), run by Roslyn on changed trees alone. The transform reruns on
-        // every new compilation, so it binds nothing itself: the memo returns the previous parse of a
-        // target whose syntax and declaration environment are unchanged. (ForAttributeWithMetadataName
-        // would bind every target's attributes on every run: measured at ~10% of a cold run for 500
-        // classes, twice the budget of a rerun.)
-        var memo = new ParseMemo();
-        Memo = memo;
         var parsed = context.SyntaxProvider
-            .CreateSyntaxProvider(
-                predicate: static (node, ct) => AutocastTarget.IsCandidate(node, ct),
-                transform: (ctx, ct) => memo.GetOrParse(ctx.Node, ctx.SemanticModel, ct))
+            .ForAttributeWithMetadataName(
+                PolicyTypeNames.AutocastAttribute,
+                predicate: static (node, _) => node is ClassDeclarationSyntax or MethodDeclarationSyntax,
+                transform: static (target, ct) => Parser.Parse(target, ct))
             .Where(static result => result.Spec is not null || result.Diagnostics.Count > 0)
             .WithTrackingName(TrackingNames.Parse);
 
@@ -68,7 +65,8 @@ public sealed partial class AutocastGenerator : IIncrementalGenerator
             .Select(static (spec, _) => spec!)
             .WithTrackingName(TrackingNames.Ambient)
             .Collect()
-            .Select(static (sites, _) => Parser.GroupByInterceptor(sites));
+            .Select(static (sites, _) => Parser.GroupByInterceptor(sites))
+            .WithTrackingName(TrackingNames.AmbientInterceptors);
         context.RegisterSourceOutput(ambient, static (spc, interceptors) =>
         {
             if (interceptors.Count > 0) spc.AddSource(Emitter.AmbientHintName, Emitter.EmitAmbient(interceptors));

@@ -12,6 +12,9 @@ internal static class TrackingNames
     /// <summary>Catalogued calls outside every policy, each with its ambient interceptor.</summary>
     public const string Ambient = nameof(Ambient);
 
+    /// <summary>The ambient interceptors grouped by signature (one generated file).</summary>
+    public const string AmbientInterceptors = nameof(AmbientInterceptors);
+
     /// <summary>The diagnostics alone.</summary>
     public const string Diagnostics = nameof(Diagnostics);
 }
