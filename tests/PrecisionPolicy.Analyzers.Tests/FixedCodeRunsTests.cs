@@ -148,7 +148,7 @@ public sealed class FixedCodeRunsTests
         var first = new List<CodeAction>();
         await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostics[0], (action, _) => first.Add(action), CancellationToken.None));
         var fixAll = await fix.GetFixAllProvider()!.GetFixAsync(new FixAllContext(
-            document, fix, FixAllScope.Document, Assert.Single(first).EquivalenceKey, [id], new Given(diagnostics), CancellationToken.None));
+            document, fix, FixAllScope.Document, Assert.Single(first).EquivalenceKey, [id], new CodeFixMetaTests.FixedDiagnostics(diagnostics), CancellationToken.None));
         var fixedDocument = await Apply(document, fixAll!);
 
         Assert.Empty(await Diagnostics(fixedDocument, id));
@@ -192,17 +192,5 @@ public sealed class FixedCodeRunsTests
             ExceptionDispatchInfo.Throw(inner);
             throw;
         }
-    }
-
-    private sealed class Given(List<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
-    {
-        public override Task<IEnumerable<Diagnostic>> GetAllDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
-            Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
-
-        public override Task<IEnumerable<Diagnostic>> GetDocumentDiagnosticsAsync(Document document, CancellationToken cancellationToken) =>
-            Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
-
-        public override Task<IEnumerable<Diagnostic>> GetProjectDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
-            Task.FromResult<IEnumerable<Diagnostic>>([]);
     }
 }
