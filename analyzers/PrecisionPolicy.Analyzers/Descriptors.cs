@@ -165,6 +165,14 @@ internal static class Descriptors
         DiagnosticSeverity.Warning,
         "Losses, softmax, exp, log, pow, sums and norms overflow or cancel in 16 bits, wherever the 16-bit dtype came from. Inside an [Autocast] region the generator computes them in float32; outside one nothing does.");
 
+    public static readonly DiagnosticDescriptor OptimizerOverNf4BaseOrAdapters = Create(
+        DiagnosticIds.OptimizerOverNf4BaseOrAdapters,
+        "Plain optimizer over an NF4 base or 16-bit LoRA adapters",
+        "'{0}' {1}; use a MasterWeightOptimizer",
+        Categories.Correctness,
+        DiagnosticSeverity.Warning,
+        "An NF4 weight is frozen 4-bit codes: an optimizer cannot step it, and a plain optimizer over a QLoRA model's parameters is handed the base's stand-in. LoRA adapters take the 16-bit compute dtype of the policy; stepped in place they lose the small updates. A MasterWeightOptimizer refuses the NF4 base and keeps float32 masters and state for the adapters.");
+
     public static readonly DiagnosticDescriptor FillOutOfRange = Create(
         DiagnosticIds.FillOutOfRange,
         "Fill value beyond the tensor's dtype",

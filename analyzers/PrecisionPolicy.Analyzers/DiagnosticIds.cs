@@ -24,6 +24,7 @@ internal static class DiagnosticIds
     public const string StateInheritsLowPrecision = "PP0017";
     public const string RunningSumInLowPrecision = "PP0018";
     public const string LossOnLowPrecisionTensors = "PP0019";
+    public const string OptimizerOverNf4BaseOrAdapters = "PP0020";
     public const string FillOutOfRange = "PP0021";
     public const string IntegersBeyondExactRange = "PP0022";
     public const string StateUpdatedInLowPrecision = "PP0023";

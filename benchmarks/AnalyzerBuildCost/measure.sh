@@ -15,6 +15,10 @@
 # machine, runs a new compiler process per recompile, which JIT-compiles the analyzers every time);
 # COMPILER_SERVER=1 uses the compiler server, as dotnet build does by default (the server then stays up
 # until it has been idle for a while). The output names the one used.
+# BASELINE_ANALYZERS=path/to/PrecisionPolicy.Analyzers.dll (another build of the analyzers, e.g. main's
+# ahead-of-time image, saved before a change) adds a fourth recompile to every round with it, alternately
+# before and after the ahead-of-time one, and prints it beside them: a before/after comparison under the
+# same load.
 # The times are wall-clock times (the compiler's): on a shared machine they grow with the load, so the
 # CPU and the load averages at the start and end are printed with them.
 set -euo pipefail
@@ -39,8 +43,16 @@ compile() { # $1 log file, $2.. extra msbuild arguments
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p logs
+baseline=${BASELINE_ANALYZERS:-}
+rm -f logs/base-*.log
 for ((i = 0; i <= reps; i++)); do
+  if [ -n "$baseline" ] && ((i % 2 == 0)); then
+    compile "logs/base-$i.log" -p:ReportAnalyzer=true -p:PrecisionPolicyAnalyzerPath="$baseline"
+  fi
   compile "logs/with-$i.log" -p:ReportAnalyzer=true -p:PrecisionPolicyAnalyzerPath="$image"
+  if [ -n "$baseline" ] && ((i % 2 == 1)); then
+    compile "logs/base-$i.log" -p:ReportAnalyzer=true -p:PrecisionPolicyAnalyzerPath="$baseline"
+  fi
   compile "logs/il-$i.log" -p:ReportAnalyzer=true
   compile "logs/without-$i.log" -p:WithPrecisionPolicyAnalyzers=false
 done
@@ -89,8 +101,19 @@ for label, kind_runs in (("compiled ahead of time (as the package gives them on 
     print(f"  analyzers / build elapsed: {100 * ours / elapsed:.1f}%   analyzers / Csc: {100 * ours / csc:.1f}%")
 faster = sum(a[2] < b[2] for a, b in zip(with_runs, il_runs))
 print(f"rounds where the ahead-of-time analyzers took less time than the IL: {faster} of {reps}")
-print("per rule, compiled ahead of time (s):")
-names = sorted({n for r in with_runs for n in r[3]})
+import os
+base_runs = runs("base") if os.path.exists(f"logs/base-{reps}.log") else None
+if base_runs:
+    ours, csc, elapsed = (med(r[k] for r in base_runs) for k in (2, 0, 1))
+    print("baseline analyzers (BASELINE_ANALYZERS), same rounds:")
+    print(f"  PrecisionPolicy.Analyzers execution time: {ours:.3f} s; Csc task: {csc:.3f} s; build elapsed: {elapsed:.3f} s")
+    print(f"  analyzers / build elapsed: {100 * ours / elapsed:.1f}%   analyzers / Csc: {100 * ours / csc:.1f}%")
+    shares = lambda rs: [r[2] / r[1] for r in rs]
+    print(f"  rounds where the ahead-of-time analyzers took a smaller share of the build than the baseline: "
+          f"{sum(a < b for a, b in zip(shares(with_runs), shares(base_runs)))} of {reps}")
+print("per rule, compiled ahead of time (s)" + (", then the baseline's:" if base_runs else ":"))
+names = sorted({n for r in with_runs + (base_runs or []) for n in r[3]})
 for name in sorted(names, key=lambda n: -med(r[3].get(n, 0.0) for r in with_runs)):
-    print(f"  {med(r[3].get(name, 0.0) for r in with_runs):7.3f}  {name}")
+    extra = f"  {med(r[3].get(name, 0.0) for r in base_runs):7.3f}" if base_runs else ""
+    print(f"  {med(r[3].get(name, 0.0) for r in with_runs):7.3f}{extra}  {name}")
 EOF

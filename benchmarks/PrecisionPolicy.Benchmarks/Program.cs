@@ -19,6 +19,13 @@ if (args.Length > 0 && args[0] == "reduce")
     TorchSharp.torch.set_num_threads(1);
     return PrecisionPolicy.Reduce.ReduceCommand.Run(args.Skip(1).ToArray());
 }
+// Data parallel on MPI, unsharded and ZeRO 1/2: step time, bytes sent and held per rank, and the 7B plans beside the ZeRO paper's:
+// [mpiexec -n 2] dotnet run -c Release --project benchmarks/PrecisionPolicy.Benchmarks -- zero [steps, default 40] [width, default 1024]
+if (args.Length > 0 && args[0] == "zero")
+{
+    TorchSharp.torch.set_num_threads(1);
+    return PrecisionPolicy.Sharded.ZeroCommand.Run(args.Skip(1).ToArray());
+}
 // BF16 gradients of a transformer block vs FP32, for benchmarks/Fidelity/compare_with_torch.py: ... -- fidelity [directory] [seeds, default 5]
 if (args.Length > 0 && args[0] == "fidelity")
 {

@@ -229,7 +229,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         var counts = Counts(parts);
         var displacements = parts.Select(p => checked((int)p.Start)).ToArray();
         Interlocked.Add(ref bytesSent, part.numel() * part.element_size());
-        Watched("MPI_Allgatherv", () => MPI_Allgatherv(Address(part), counts[Rank], type, Address(output), counts, displacements, type, MPI_COMM_WORLD));
+        // MPI forbids a send buffer inside the receive buffer: a part that already sits at its place in the output
+        // (ZeRO gathers the working weights so) is sent as MPI_IN_PLACE.
+        var send = Address(part);
+        if (part.numel() > 0 && send == Address(output) + (nint)(parts[Rank].Start * output.element_size())) send = InPlace;
+        Watched("MPI_Allgatherv", () => MPI_Allgatherv(send, counts[Rank], type, Address(output), counts, displacements, type, MPI_COMM_WORLD));
     }
 
     private (int Type, int Op) RequireReduceDtype(ScalarType reduceDtype) => reduceDtype switch
@@ -271,6 +275,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (t.numel() != expected)
             throw new ArgumentException($"'{name}' has {t.numel()} elements; this rank's part has {expected}.", name);
     }
+
+    // MPI_IN_PLACE in MPICH's (and MS-MPI's) ABI: (void*)-1.
+    private static readonly IntPtr InPlace = new(-1);
 
     // The address of the tensor's first element: a contiguous CPU tensor's storage, from its offset.
     private static IntPtr Address(Tensor t) => t.numel() == 0 ? IntPtr.Zero : (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));

@@ -14,10 +14,15 @@ namespace PrecisionPolicy.Mpi.TestApp;
 [Autocast(Precision.BF16, ReduceDtype = AutocastReduce.BFloat16)]
 public sealed partial class Bf16Regressor : Module<Tensor, Tensor>
 {
-    private readonly Linear fc1 = Linear(8, 16);
-    private readonly Linear fc2 = Linear(16, 1);
+    private readonly Linear fc1;
+    private readonly Linear fc2;
 
-    public Bf16Regressor() : base(nameof(Bf16Regressor)) => RegisterComponents();
+    public Bf16Regressor(int hidden = 16) : base(nameof(Bf16Regressor))
+    {
+        fc1 = Linear(8, hidden);
+        fc2 = Linear(hidden, 1);
+        RegisterComponents();
+    }
 
     public override Tensor forward(Tensor x) => fc2.call(functional.tanh(fc1.call(x)));
 }
@@ -26,10 +31,15 @@ public sealed partial class Bf16Regressor : Module<Tensor, Tensor>
 [Autocast(Precision.BF16, ReduceDtype = AutocastReduce.Float32)]
 public sealed partial class Fp32ReducedRegressor : Module<Tensor, Tensor>
 {
-    private readonly Linear fc1 = Linear(8, 16);
-    private readonly Linear fc2 = Linear(16, 1);
+    private readonly Linear fc1;
+    private readonly Linear fc2;
 
-    public Fp32ReducedRegressor() : base(nameof(Bf16Regressor)) => RegisterComponents();
+    public Fp32ReducedRegressor(int hidden = 16) : base(nameof(Bf16Regressor))
+    {
+        fc1 = Linear(8, hidden);
+        fc2 = Linear(hidden, 1);
+        RegisterComponents();
+    }
 
     public override Tensor forward(Tensor x) => fc2.call(functional.tanh(fc1.call(x)));
 }
@@ -45,9 +55,10 @@ internal static class Generated
         var world = MpiCommunicator.World;
         manual_seed(1);
         Module<Tensor, Tensor> model = o.Get("policy", "same") == "other" && world.Rank == world.WorldSize - 1
-            ? new Fp32ReducedRegressor().ApplyPrecisionPolicy()
-            : new Bf16Regressor().ApplyPrecisionPolicy();
-        var options = new MasterWeightOptions { DataParallel = new DataParallelOptions(world) }; // all a user adds
+            ? new Fp32ReducedRegressor(o.Int("hidden", 16)).ApplyPrecisionPolicy()
+            : new Bf16Regressor(o.Int("hidden", 16)).ApplyPrecisionPolicy();
+        var stage = (ZeroStage)o.Int("stage", 0);
+        var options = new MasterWeightOptions { DataParallel = new DataParallelOptions(world) { Stage = stage } }; // all a user adds
         MasterWeightOptimizer optimizer;
         try
         {
@@ -84,8 +95,13 @@ internal static class Generated
             log.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{step} {outcome.Applied} {world.BytesSent - sent}"));
         }
         File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.generated.txt"), log.ToString());
-        var masters = cat(optimizer.ParameterNames.Select(n => optimizer.MasterOf(n).flatten()).ToArray());
-        Collectives.Write(output, world.Rank, "masters", masters);
+        Collectives.Write(output, world.Rank, "masters", optimizer.GatherMasters());
+        // Masters + optimizer state as this rank's manifest counts them, and as the plan gives them per rank.
+        var held = regressor.GetPrecisionManifest(optimizer);
+        var plan = ShardedMemoryPlan.PerGpu(MemoryPlan.From(regressor.GetPrecisionManifest()), Sharding.Zero((int)stage, world.WorldSize));
+        var planned = plan.Where(l => l.Role is "master weights" or "optimizer state").Sum(l => l.Bytes);
+        File.WriteAllText(Path.Combine(output, $"rank{world.Rank}.memory.txt"), string.Create(CultureInfo.InvariantCulture,
+            $"{held.BytesOf(TensorRole.MasterWeight) + held.BytesOf(TensorRole.OptimizerState)} {planned:R}"));
         var working = cat(regressor.parameters().Select(p => p.detach().flatten().to(ScalarType.Float32)).ToArray());
         Collectives.Write(output, world.Rank, "working", working);
     }

@@ -44,7 +44,6 @@ internal sealed class DtypeFlow
     private readonly ConditionalWeakTable<SyntaxTree, SemanticModel> models = new();
     private readonly ConditionalWeakTable<SyntaxNode, List<FlowIndex>> memberIndexes = new();
     private readonly ConditionalWeakTable<IMethodSymbol, Summary> summaries = new();
-    private readonly ConditionalWeakTable<SyntaxNode, HashSet<string>> memberIdentifiers = new();
 
     // The writes of a field or property in the members of its type, per symbol (values, elements).
     private readonly ConditionalWeakTable<ISymbol, List<IOperation>> typeWrites = new();
@@ -574,20 +573,9 @@ internal sealed class DtypeFlow
         return inPlaceCasts.Count > 0 ? inPlaceCasts : all;
     }
 
-    private bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
-        memberIdentifiers.GetValue(reference.GetSyntax(cancellationToken), static node =>
-        {
-            var identifiers = new HashSet<string>(System.StringComparer.Ordinal);
-            foreach (var token in node.DescendantTokens())
-            {
-                if (token.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.IdentifierToken))
-                {
-                    identifiers.Add(token.ValueText);
-                }
-            }
-
-            return identifiers;
-        }).Contains(name);
+    // The member's text, not its tokens: walking the tokens of every member of the type built their red nodes and a set per member.
+    private static bool Mentions(SyntaxReference reference, string name, CancellationToken cancellationToken) =>
+        IdentifierText.MayName(reference.GetSyntax(cancellationToken), name, cancellationToken);
 
     private List<FlowIndex> IndexesOf(SyntaxReference reference, CancellationToken cancellationToken) =>
         memberIndexes.GetValue(reference.GetSyntax(cancellationToken), _ =>
@@ -836,8 +824,9 @@ internal sealed class DtypeFlow
     /// <summary>One evaluation's recursion guard and cancellation.</summary>
     private sealed class Context(CancellationToken cancellationToken)
     {
-        // Created by the first symbol or summary the evaluation enters: many queries end before any.
-        private HashSet<(ISymbol, bool, IOperation?)>? inProgress;
+        // The symbols (and summaries) the evaluation is inside, innermost last: a few at most (the depth is
+        // bounded), so a scan beats hashing a tuple per step. Created by the first one: many queries end before any.
+        private List<(ISymbol Symbol, bool Elements, IOperation? Use)>? inProgress;
         private int depth;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
@@ -856,9 +845,39 @@ internal sealed class DtypeFlow
 
         public void Exit() => depth--;
 
-        public bool Begin(ISymbol symbol, bool elements, IOperation? use = null) => (inProgress ??= new()).Add((symbol, elements, use));
+        public bool Begin(ISymbol symbol, bool elements, IOperation? use = null)
+        {
+            inProgress ??= [];
+            if (IndexOf(symbol, elements, use) >= 0)
+            {
+                return false;
+            }
 
-        public void End(ISymbol symbol, bool elements, IOperation? use = null) => inProgress?.Remove((symbol, elements, use));
+            inProgress.Add((symbol, elements, use));
+            return true;
+        }
+
+        public void End(ISymbol symbol, bool elements, IOperation? use = null)
+        {
+            if (IndexOf(symbol, elements, use) is var at and >= 0)
+            {
+                inProgress!.RemoveAt(at);
+            }
+        }
+
+        private int IndexOf(ISymbol symbol, bool elements, IOperation? use)
+        {
+            for (var i = (inProgress?.Count ?? 0) - 1; i >= 0; i--)
+            {
+                var entry = inProgress![i];
+                if (entry.Elements == elements && ReferenceEquals(entry.Use, use) && SymbolEqualityComparer.Default.Equals(entry.Symbol, symbol))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
     }
 
     /// <summary>A method's bodies, indexed once per compilation.</summary>

@@ -22,7 +22,15 @@ internal sealed class MethodBlock
 
     private static readonly MethodBlock Empty = new([], CancellationToken.None);
 
-    private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
+    // Children to visit, innermost last; one per thread, reused: a walk never runs inside another.
+    [System.ThreadStatic]
+    private static List<IOperation>? pending;
+
+    // The names as the walk meets them (repeats included), one list per thread, reused.
+    [System.ThreadStatic]
+    private static List<string>? met;
+
+    private readonly HashSet<string> names;
     private readonly List<IObjectCreationOperation> creations = [];
     private readonly ImmutableArray<IOperation> blocks;
     private int count;
@@ -31,19 +39,24 @@ internal sealed class MethodBlock
     private MethodBlock(ImmutableArray<IOperation> blocks, CancellationToken cancellationToken)
     {
         this.blocks = blocks;
+        var stack = pending ??= [];
+        var seen = met ??= [];
+        seen.Clear();
         foreach (var block in blocks)
         {
-            foreach (var operation in block.DescendantsAndSelf())
+            stack.Clear();
+            stack.Add(block);
+            while (Next(stack) is { } operation)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 count++;
                 switch (operation)
                 {
                     case IInvocationOperation invocation:
-                        names.Add(invocation.TargetMethod.Name);
+                        seen.Add(invocation.TargetMethod.Name);
                         break;
                     case IPropertyReferenceOperation property:
-                        names.Add(property.Property.Name);
+                        seen.Add(property.Property.Name);
                         break;
                     case IObjectCreationOperation creation:
                         creations.Add(creation);
@@ -51,6 +64,9 @@ internal sealed class MethodBlock
                 }
             }
         }
+
+        // From a collection the set is sized once (on .NET; the API to size it directly is not in netstandard2.0).
+        names = new HashSet<string>(seen, System.StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -79,6 +95,28 @@ internal sealed class MethodBlock
     /// <summary>True if the body calls a method or reads a property of this name (any type).</summary>
     public bool Mentions(string name) => names.Contains(name);
 
+    /// <summary>
+    /// The next operation of a pre-order walk (what <c>DescendantsAndSelf</c> yields, in its order) whose
+    /// pending children are <paramref name="stack"/>: a list, not an iterator per level (Roslyn's walk keeps a
+    /// builder of enumerators), and not recursion (a long chain of binary operators would exhaust the stack).
+    /// </summary>
+    private static IOperation? Next(List<IOperation> stack)
+    {
+        if (stack.Count == 0)
+        {
+            return null;
+        }
+
+        var operation = stack[stack.Count - 1];
+        stack.RemoveAt(stack.Count - 1);
+        foreach (var child in operation.ChildOperations.Reverse())
+        {
+            stack.Add(child);
+        }
+
+        return operation;
+    }
+
     // A stable sort by start position: on equal starts the parent (walked first) stays before its children.
     // The walk repeats the constructor's over the same immutable trees (so it yields `count` operations); it
     // checks no cancellation token: the block is shared by rules whose tokens may differ, and the walk is short.
@@ -86,9 +124,12 @@ internal sealed class MethodBlock
     {
         var sorted = new IOperation[count];
         var next = 0;
+        var stack = pending ??= [];
         foreach (var block in blocks)
         {
-            foreach (var operation in block.DescendantsAndSelf())
+            stack.Clear();
+            stack.Add(block);
+            while (Next(stack) is { } operation)
             {
                 sorted[next++] = operation;
             }

@@ -31,7 +31,7 @@ public sealed record FineTuneOptions
     public int Width { get; init; } = 64;
     public int Layers { get; init; } = 1;
     public int Heads { get; init; } = 4;
-    public double PretrainLearningRate { get; init; } = 3e-3;
+    public double PretrainLearningRate { get; init; } = 5e-3;
     public double FullLearningRate { get; init; } = 1e-3;
     public double LoraLearningRate { get; init; } = 1e-2;
     public int Rank { get; init; } = 8;
@@ -62,6 +62,22 @@ public static class FineTuner
     public static IReadOnlyList<FineTuneResult> Run(FineTuneOptions options, IReadOnlyList<FineTuneKind> kinds)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // One intra-op thread: the same reduction order on every machine (one trajectory per seed), and on a
+        // shared box spinning workers multiply the run time of these tiny ops many times over.
+        var threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            return RunOnOneThread(options, kinds);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    private static IReadOnlyList<FineTuneResult> RunOnOneThread(FineTuneOptions options, IReadOnlyList<FineTuneKind> kinds)
+    {
         var config = new GptConfig(AdditionTask.VocabularySize, new AdditionTask(options.Digits, options.Seed).ContextLength, options.Width, options.Layers, options.Heads);
         var pretrained = Pretrain(options, config);
         try

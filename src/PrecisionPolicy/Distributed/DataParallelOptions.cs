@@ -24,9 +24,13 @@ public sealed record DataParallelOptions(ICommunicator Communicator)
     public ScalarType? ReduceDtype { get; init; }
 
     /// <summary>
-    /// What is sharded across the ranks. <see cref="ZeroStage.None"/> (the default) is what runs here: every
-    /// rank holds all FP32 masters and optimizer state. Stages 1 to 3 are refused at creation with the plan
-    /// they would give (<see cref="ShardedMemoryPlan"/>).
+    /// What is sharded across the ranks. <see cref="ZeroStage.None"/> (the default): every rank holds all FP32
+    /// masters and optimizer state. <see cref="ZeroStage.OptimizerStates"/> (ZeRO 1) and
+    /// <see cref="ZeroStage.Gradients"/> (ZeRO 2, FSDP <c>SHARD_GRAD_OP</c>): each rank holds the masters and
+    /// optimizer state of 1/N of every dtype segment of the flat buffers, steps them, and the working weights are
+    /// all-gathered; stage 2 reduce-scatters each micro-batch's gradient as its backward ends. Under ZeRO,
+    /// <c>Save</c>/<c>Load</c> are collectives over one path (a shard per rank and a manifest). Stage 3 is refused
+    /// at creation with the plan it would give (<see cref="ShardedMemoryPlan"/>).
     /// </summary>
     public ZeroStage Stage { get; init; }
 

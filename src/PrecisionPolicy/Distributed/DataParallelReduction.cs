@@ -35,18 +35,27 @@ internal sealed class DataParallelReduction
 
     /// <summary>
     /// Checks on every rank that all ranks agree on <paramref name="description"/> (parameters and
-    /// settings; the first difference is named on every rank), then broadcasts rank 0's masters.
+    /// settings; the first difference is named on every rank), then broadcasts rank 0's
+    /// <paramref name="replicas"/> (the masters; under ZeRO the working weights, whose parts become the masters).
     /// </summary>
-    public static DataParallelReduction Create(DataParallelOptions options, IReadOnlyList<string> description, Tensor masters)
+    /// <param name="options">The data-parallel settings.</param>
+    /// <param name="description">The lines ranks must agree on.</param>
+    /// <param name="elements">Trainable elements (the stage 3 refusal's plan counts them).</param>
+    /// <param name="replicas">The buffers every rank must start from as rank 0 holds them.</param>
+    public static DataParallelReduction Create(DataParallelOptions options, IReadOnlyList<string> description, long elements, IEnumerable<Tensor> replicas)
     {
         options.Validate();
-        if (options.Stage != ZeroStage.None) throw ShardingRefused(options, masters.numel());
-        var reduction = new DataParallelReduction(options.Communicator, options.EffectiveReduceDtype, masters.numel());
-        var lines = description.Append($"reduce dtype {options.EffectiveReduceDtype}").Append($"policy {options.Policy ?? "(none)"}").ToArray();
+        if (options.Stage == ZeroStage.Parameters) throw ShardingRefused(options, elements);
+        var reduction = new DataParallelReduction(options.Communicator, options.EffectiveReduceDtype, elements);
+        var lines = description
+            .Append($"reduce dtype {options.EffectiveReduceDtype}")
+            .Append($"ZeRO stage {(int)options.Stage}")
+            .Append($"policy {options.Policy ?? "(none)"}").ToArray();
         RequireAgreement(options.Communicator, lines);
         if (options.Communicator.WorldSize > 1)
             using (no_grad())
-                options.Communicator.Broadcast(masters, root: 0);
+                foreach (var buffer in replicas)
+                    options.Communicator.Broadcast(buffer, root: 0);
         return reduction;
     }
 
@@ -76,6 +85,15 @@ internal sealed class DataParallelReduction
     public (bool Finite, double Norm, double? Loss) FiniteNorm(Tensor gradients, Tensor? loss)
     {
         using var mine = gradients.narrow(0, part.Start, part.Length);
+        return FiniteNormOfPart(mine, loss);
+    }
+
+    /// <summary>
+    /// <see cref="FiniteNorm"/> from this rank's part of the reduced gradient (under ZeRO, the shard's
+    /// gradient, which is all a rank holds of it).
+    /// </summary>
+    public (bool Finite, double Norm, double? Loss) FiniteNormOfPart(Tensor mine, Tensor? loss)
+    {
         var (finite, norm, lossValue) = GradientCheck.FiniteNorm(mine, loss);
         if (communicator.WorldSize == 1) return (finite, norm, lossValue);
         var all = communicator.AllGather(new[] { finite ? 1.0 : 0.0, finite ? norm * norm : 0.0 });
@@ -85,18 +103,25 @@ internal sealed class DataParallelReduction
         return (true, Math.Sqrt(sum), lossValue);
     }
 
-    // The plan a stage would give, reported with the refusal: K = 12 bytes of FP32 master and Adam moments
-    // per parameter (the ZeRO paper's mixed-precision Adam), divided by the ranks from stage 1 on.
+    // The plan stage 3 would give, reported with the refusal: the ZeRO paper's mixed-precision Adam,
+    // 16-bit weights and gradients (2 + 2 bytes) and K = 12 bytes of FP32 master and moments per parameter,
+    // all divided by the ranks, against stage 2, which keeps the 16-bit weights whole.
     private static NotSupportedException ShardingRefused(DataParallelOptions options, long elements)
     {
         var ranks = options.Communicator.WorldSize;
-        var sharding = Sharding.Zero((int)options.Stage, ranks);
-        var line = new MemoryPlanLine("masters + optimizer state", 12, 12.0 * elements, "FP32 master and Adam moments") { ShardedFrom = ZeroStage.OptimizerStates };
-        var perRank = ShardedMemoryPlan.PerGpu(new[] { line }, sharding)[0].Bytes;
+        var lines = new[]
+        {
+            new MemoryPlanLine("16-bit working weights", 2, 2.0 * elements, "") { ShardedFrom = ZeroStage.Parameters },
+            new MemoryPlanLine("16-bit gradients", 2, 2.0 * elements, "") { ShardedFrom = ZeroStage.Gradients },
+            new MemoryPlanLine("masters + optimizer state", 12, 12.0 * elements, "FP32 master and Adam moments") { ShardedFrom = ZeroStage.OptimizerStates },
+        };
+        var (stage3, stage2, none) = (PerRank(3), PerRank(2), PerRank(0));
         return new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-            $"{sharding.Name}: sharding is not implemented here (DataParallelOptions.Stage = {options.Stage}). Its plan: masters + Adam state " +
-            $"{perRank:N0} bytes per rank instead of {12.0 * elements:N0} ({elements:N0} parameters, 12 bytes each, " +
-            $"1/{ranks} per rank). Use ZeroStage.None: every rank then holds all masters and optimizer state."));
+            $"ZeRO stage 3 (FSDP FULL_SHARD) is not implemented: it would all-gather each layer's 16-bit weights before its forward and " +
+            $"backward. Its plan for {elements:N0} parameters on {ranks} ranks: {stage3:N0} bytes per rank of weights, gradients, " +
+            $"masters and Adam state (16 per parameter, 1/{ranks} each), against {stage2:N0} at stage 2 and {none:N0} unsharded. " +
+            $"Use ZeroStage.Gradients (stage 2) or ZeroStage.OptimizerStates (stage 1)."));
+        double PerRank(int stage) => MemoryPlan.Total(ShardedMemoryPlan.PerGpu(lines, Sharding.Zero(stage, ranks)));
     }
 
     private static void RequireAgreement(ICommunicator communicator, string[] lines)

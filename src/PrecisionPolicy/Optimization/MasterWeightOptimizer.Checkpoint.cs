@@ -54,6 +54,11 @@ public sealed partial class MasterWeightOptimizer
         using var guard = Enter(nameof(Save));
         ThrowIfMicroBatchesPending();
         var full = Path.GetFullPath(path);
+        if (zero is not null)
+        {
+            SaveSharded(full); // MasterWeightOptimizer.ZeroCheckpoint.cs
+            return;
+        }
         CheckpointFiles.RemoveStaleTemporaries(full);
         CheckpointFiles.WriteAtomically(full, WriteCheckpoint);
     }
@@ -90,6 +95,11 @@ public sealed partial class MasterWeightOptimizer
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var guard = Enter(nameof(Load));
         var full = Path.GetFullPath(path);
+        if (zero is not null)
+        {
+            LoadSharded(full); // MasterWeightOptimizer.ZeroCheckpoint.cs
+            return;
+        }
         CheckpointFiles.RemoveStaleTemporaries(full);
         using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, TensorBufferBytes);
         LoadCore(stream, $"Checkpoint '{full}'");
@@ -217,8 +227,12 @@ public sealed partial class MasterWeightOptimizer
     private void LoadCore(Stream source, string label)
     {
         using var scope = NewDisposeScope();
-        var staged = StageCheckpoint(source, label);
+        var staged = OnEveryRank(() => StageCheckpoint(source, label), label); // under ZeRO: all ranks load, or none
+        ApplyStaged(source, staged);
+    }
 
+    private void ApplyStaged(Stream source, StagedCheckpoint staged)
+    {
         // Everything is read and checked. TorchSharp's optimizer reader parsed this very section into
         // an optimizer the factory built over parameters of these shapes, so reading it again cannot fail.
         using var _ = no_grad();
@@ -226,8 +240,7 @@ public sealed partial class MasterWeightOptimizer
         using (var reader = new BinaryReader(new SectionReadStream(source, staged.OptimizerLength, null), Encoding.UTF8, leaveOpen: true))
             Inner.load_state_dict(reader);
         masters.copy_(staged.Masters);
-        foreach (var g in groups)
-            if (g.IsLowPrecision) g.Working.copy_(g.Master);
+        WorkingFromMasters();
         Scaler.Restore(staged.Scaler);
         foreach (var apply in staged.Companions) apply();
         masterGrads.zero_();
@@ -332,6 +345,10 @@ public sealed partial class MasterWeightOptimizer
         header.ReadExactly(magic);
         if (!magic.AsSpan().SequenceEqual(CheckpointMagic))
         {
+            if (magic.AsSpan().SequenceEqual(ZeroManifestMagic))
+                throw new InvalidDataException(
+                    $"{label} is the manifest of a ZeRO-sharded checkpoint (each rank's masters and optimizer state in its own file): " +
+                    "load it with an optimizer of ZeRO stage 1 or 2 on as many ranks as saved it, on every rank. Nothing was loaded.");
             var start = new byte[(int)Math.Min(available, Version1Start.Length)];
             magic.CopyTo(start, 0);
             header.ReadExactly(start.AsSpan(magic.Length));
@@ -406,7 +423,7 @@ public sealed partial class MasterWeightOptimizer
         using var scope = NewDisposeScope();
         var parameters = Options.Layout == MasterLayout.PerTensor
             ? slots.Select(s => new Parameter(empty(s.Master.shape, ScalarType.Float32, CPU), requires_grad: true)).ToArray()
-            : FlatChunks.Of(masters.numel()).Select(c => new Parameter(empty(c.Length, ScalarType.Float32, CPU), requires_grad: true)).ToArray();
+            : ChunkLengths().Select(length => new Parameter(empty(length, ScalarType.Float32, CPU), requires_grad: true)).ToArray();
         using var staging = factory(parameters);
         try
         {

@@ -15,7 +15,8 @@ public sealed partial class MasterWeightOptimizer
     /// </summary>
     private void ExposeAccumulatedGradients()
     {
-        var unscaled = !Scaler.Enabled || Scaler.Scale == 1.0;
+        // Under ZeRO stage 2 the accumulators are reduce-scattered and cleared after every backward: nothing to show.
+        var unscaled = (!Scaler.Enabled || Scaler.Scale == 1.0) && zero?.Stage != ZeroStage.Gradients;
         foreach (var s in slots) s.Working.grad = unscaled ? s.MasterGrad : null;
     }
 }

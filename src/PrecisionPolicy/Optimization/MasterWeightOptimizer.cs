@@ -30,6 +30,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private readonly Func<IEnumerable<Parameter>, OptimizerHelper> factory;
     private readonly ChunkedUpdate? chunkedUpdate; // the flat layout's update; null for per-tensor
     private readonly Distributed.DataParallelReduction? dataParallel; // null: one process
+    private readonly Distributed.ZeroSharding? zero; // null: every rank holds every master (MasterWeightOptimizer.Zero.cs)
     private int microBatches;
     private bool disposed;
 
@@ -61,13 +62,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
-        (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
-        if (Options.DataParallel is { } dp)
+        if (IsSharded(Options, trainable)) // MasterWeightOptimizer.Zero.cs
         {
-            dataParallel = Distributed.DataParallelReduction.Create(dp, DataParallelDescription(trainable), masters);
-            using (no_grad())
-                foreach (var g in groups)
-                    if (g.IsLowPrecision) g.Working.copy_(g.Master); // rank 0's masters, broadcast
+            (masters, masterGrads, groups, slots, zero, dataParallel) = BuildSharded(trainable);
+        }
+        else
+        {
+            (masters, masterGrads, groups, slots) = FlatBuffers.Build(trainable, Device);
+            if (Options.DataParallel is { } dp)
+            {
+                dataParallel = Distributed.DataParallelReduction.Create(dp, DataParallelDescription(trainable), masters.numel(), [masters]);
+                using (no_grad())
+                    foreach (var g in groups)
+                        if (g.IsLowPrecision) g.Working.copy_(g.Master); // rank 0's masters, broadcast
+            }
         }
         if (Options.Layout == MasterLayout.PerTensor)
         {
@@ -77,7 +85,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         {
             var chunks = ChunkParameters();
             Inner = factory(chunks.Select(c => c.Parameter).ToArray());
-            chunkedUpdate = new ChunkedUpdate(Inner, chunks, masters, groups);
+            chunkedUpdate = new ChunkedUpdate(Inner, chunks, masters, zero?.PartGroups ?? groups);
         }
         Hold();
     }
@@ -107,7 +115,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     internal long FusedChunkSteps => chunkedUpdate?.FusedChunkSteps ?? 0;
 
     /// <summary>The FP32 master of a parameter: a detached tensor sharing the flat buffer's storage.</summary>
-    public Tensor MasterOf(string name) => SlotOf(name).Master.detach();
+    /// <exception cref="InvalidOperationException">Under ZeRO, a 16-bit parameter whose master is not wholly in this rank's shard (<see cref="GatherMasters"/> gathers them all).</exception>
+    public Tensor MasterOf(string name) => WholeMaster(SlotOf(name)).detach();
 
     /// <summary>The FP32 accumulated (still scaled) gradient of a parameter: a detached tensor sharing storage.</summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
@@ -192,6 +201,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         }
         WarnOnceIfFp16Unscaled();
         FoldWorkingGradients();
+        ReduceMicroBatch(); // ZeRO stage 2 only (MasterWeightOptimizer.Zero.cs)
         ExposeAccumulatedGradients(); // what the user's clip_grad_norm_ sees (MasterWeightOptimizer.UserGradients.cs)
         microBatches++;
     }
@@ -228,15 +238,18 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (no_grad())
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
-            dataParallel?.Reduce(masterGrads); // the loss-scaled gradients, as DeepSpeed and FSDP reduce them
-            if (scale != 1.0) masterGrads.mul_(inverse); // exact: scales are powers of two unless set otherwise
+            var stepped = ReduceGradients(); // the loss-scaled gradients, as DeepSpeed and FSDP reduce them; under ZeRO this rank's shard
+            if (scale != 1.0) stepped.mul_(inverse); // exact: scales are powers of two unless set otherwise
             var (finite, norm, lossValue) = dataParallel is null
-                ? GradientCheck.FiniteNorm(masterGrads, loss) // one reduction, one host sync
-                : dataParallel.FiniteNorm(masterGrads, loss); // the same decision and norm on every rank
+                ? GradientCheck.FiniteNorm(stepped, loss) // one reduction, one host sync
+                : zero is null
+                    ? dataParallel.FiniteNorm(stepped, loss) // the same decision and norm on every rank
+                    : dataParallel.FiniteNormOfPart(stepped, loss);
             if (!finite)
             {
                 outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = NumericsTrace.FirstFailure(), Loss = lossValue };
                 masterGrads.zero_();
+                if (zero is not null) stepped.zero_();
             }
             else
             {
@@ -246,7 +259,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), applied when < 1.
                     var coef = maxNorm / (norm + 1e-6);
                     using var clip = coef.ToScalar();
-                    if (coef < 1.0) masterGrads.mul_(clip);
+                    if (coef < 1.0) stepped.mul_(clip);
                 }
                 ApplyUpdate();
                 outcome = new StepOutcome(true, scale, norm, null, batches) { Gradients = statistics, Loss = lossValue };
@@ -269,6 +282,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (chunkedUpdate is not null)
         {
             chunkedUpdate.Step();
+            if (zero is not null) FinishShardedUpdate();
             return;
         }
         Inner.step();
@@ -289,6 +303,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (no_grad())
         {
             masterGrads.zero_();
+            zero?.Gradients.zero_();
             foreach (var g in groups)
                 if (g.IsLowPrecision) g.WorkingGrad.zero_();
         }
@@ -304,6 +319,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         Release();
         Inner.Dispose();
         chunkedUpdate?.Dispose();
+        zero?.Dispose();
         foreach (var s in slots)
         {
             s.Master.Dispose();
@@ -324,8 +340,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     private Parameter[] PerTensorParameters() =>
         slots.Select(s => Detached(new Parameter(s.Master.alias(), requires_grad: true), s.MasterGrad)).ToArray();
 
-    private (Parameter Parameter, Tensor Grad, long Start, long Length)[] ChunkParameters() =>
-        FlatChunks.Of(masters.numel())
+    private (Parameter Parameter, Tensor Grad, long Start, long Length)[] ChunkParameters() => zero is not null
+        ? zero.ChunkParameters(Detached)
+        : FlatChunks.Of(masters.numel())
             .Select(c =>
             {
                 var grad = masterGrads.narrow(0, c.Start, c.Length).DetachFromDisposeScope();
@@ -377,8 +394,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
 
     private GradientStatistics Statistics()
     {
-        var zeros = masterGrads.numel() - HostReads.Scalar<long>(masterGrads.count_nonzero());
-        return new GradientStatistics((double)zeros / masterGrads.numel(), HostReads.Scalar<float>(masterGrads.abs().max()));
+        var stepped = zero?.Gradients ?? masterGrads; // under ZeRO: this rank's shard
+        var zeros = stepped.numel() - HostReads.Scalar<long>(stepped.count_nonzero());
+        return new GradientStatistics((double)zeros / Math.Max(1, stepped.numel()), stepped.numel() == 0 ? 0f : HostReads.Scalar<float>(stepped.abs().max()));
     }
 
     private string? FirstNonFinite()

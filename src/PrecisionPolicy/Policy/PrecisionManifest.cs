@@ -133,14 +133,15 @@ public sealed class PrecisionManifest
         // The inner optimizer runs on the FP32 masters; per-element optimizers (Adam, SGD, ...) keep a
         // whole number of FP32 values per master element, which is what each parameter is charged. Any
         // rest (per-group scalars) is listed once, not spread over parameters.
+        // Under ZeRO a rank holds the masters and state of its shard only: each parameter is charged its part of it.
         var stateElements = OptimizerStateBytes.Of(optimizer.Inner) / 4;
-        var masterElements = optimizer.MasterElements;
-        var states = (int)(stateElements / masterElements);
+        var masterElements = optimizer.SteppedElements;
+        var states = masterElements == 0 ? 0 : (int)(stateElements / masterElements);
         var manifest = Build(module, plan, (name, parameter) =>
-            held.Contains(name) ? new Training(Held: true, States: states)
+            held.Contains(name) ? new Training(Held: true, States: states, HeldElements: optimizer.HeldElementsOf(name))
             : parameter.requires_grad ? new Training(Held: false, States: 0)
             : null);
-        var rest = stateElements % masterElements;
+        var rest = masterElements == 0 ? stateElements : stateElements % masterElements;
         if (rest == 0) return manifest;
         var entries = manifest.Entries.Append(new("optimizer state (not per parameter)", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, rest)).ToArray();
         return new PrecisionManifest(manifest.ModuleName, manifest.Precision, entries, manifest.Gemm);
@@ -148,7 +149,7 @@ public sealed class PrecisionManifest
 
     // What training adds to one parameter: Held = the master-weight optimizer steps it (master when
     // low precision, FP32 accumulator when low precision, state); otherwise backward's gradient only.
-    private sealed record Training(bool Held, int States);
+    private sealed record Training(bool Held, int States, long? HeldElements = null);
 
     private static PrecisionManifest Build(nn.Module module, PrecisionPlan plan, Func<string, TorchSharp.Modules.Parameter, Training?> training)
     {
@@ -176,13 +177,15 @@ public sealed class PrecisionManifest
             var lowPrecision = storage != ScalarType.Float32;
             entries.Add(new(name + " (grad)", TensorRole.Gradient, storage, storage, elements));
             if (!t.Held) continue;
+            var held = t.HeldElements ?? elements; // under ZeRO: the part in this rank's shard
             if (lowPrecision)
             {
-                entries.Add(new(name + " (master)", TensorRole.MasterWeight, ScalarType.Float32, ScalarType.Float32, elements));
+                if (held > 0) entries.Add(new(name + " (master)", TensorRole.MasterWeight, ScalarType.Float32, ScalarType.Float32, held));
                 entries.Add(new(name + " (grad accumulator)", TensorRole.GradientAccumulator, ScalarType.Float32, ScalarType.Float32, elements));
             }
-            for (var i = 0; i < t.States; i++)
-                entries.Add(new(name + " (state " + i.ToString(CultureInfo.InvariantCulture) + ")", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, elements));
+            if (held > 0)
+                for (var i = 0; i < t.States; i++)
+                    entries.Add(new(name + " (state " + i.ToString(CultureInfo.InvariantCulture) + ")", TensorRole.OptimizerState, ScalarType.Float32, ScalarType.Float32, held));
         }
         foreach (var (name, buffer) in module.named_buffers())
         {
