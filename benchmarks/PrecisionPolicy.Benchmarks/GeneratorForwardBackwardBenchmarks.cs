@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using PrecisionPolicy;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Tracing;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,6 +1,8 @@
 using System.Linq;
 using BenchmarkDotNet.Attributes;
 using PrecisionPolicy;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

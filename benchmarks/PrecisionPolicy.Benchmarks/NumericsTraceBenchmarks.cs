@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using PrecisionPolicy.Tracing;
 
 namespace PrecisionPolicy.Benchmarks;
 

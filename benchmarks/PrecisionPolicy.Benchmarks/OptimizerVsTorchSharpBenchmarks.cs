@@ -1,5 +1,6 @@
 using System.Linq;
 using BenchmarkDotNet.Attributes;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using PrecisionPolicy;
 using PrecisionPolicy.Benchmarks;
+using PrecisionPolicy.Casting;
 
 // Benchmarks run in process: a separate benchmark process would need its own copy of the
 // patched native TorchSharp library, and libtorch takes ~0.5 s to load per process.

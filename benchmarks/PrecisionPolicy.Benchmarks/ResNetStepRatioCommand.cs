@@ -1,4 +1,6 @@
 using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

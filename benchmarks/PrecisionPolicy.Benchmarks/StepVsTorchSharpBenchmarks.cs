@@ -1,5 +1,7 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
 using TorchSharp;

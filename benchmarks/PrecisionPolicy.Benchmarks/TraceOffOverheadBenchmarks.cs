@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Tracing;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Benchmarks;

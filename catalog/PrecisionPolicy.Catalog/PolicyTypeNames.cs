@@ -15,11 +15,11 @@ internal static class PolicyTypeNames
     public const string OptimizerStateAttribute = "PrecisionPolicy.OptimizerStateAttribute";
     public const string GradientAccumulatorAttribute = "PrecisionPolicy.GradientAccumulatorAttribute";
     public const string Fp8RecipeAttribute = "PrecisionPolicy.Fp8RecipeAttribute";
-    public const string MasterWeightOptimizer = "PrecisionPolicy.MasterWeightOptimizer";
-    public const string LossScaler = "PrecisionPolicy.LossScaler";
+    public const string MasterWeightOptimizer = "PrecisionPolicy.Optimization.MasterWeightOptimizer";
+    public const string LossScaler = "PrecisionPolicy.Scaling.LossScaler";
     public const string Fp8Autocast = CompilerServicesNamespace + ".Fp8Autocast";
-    public const string Fp8Context = "PrecisionPolicy.Fp8Context";
+    public const string Fp8Context = "PrecisionPolicy.Fp8.Fp8Context";
 
     /// <summary>The FP8 recipe class (not the attribute).</summary>
-    public const string Fp8RecipeClass = "PrecisionPolicy.Fp8Recipe";
+    public const string Fp8RecipeClass = "PrecisionPolicy.Fp8.Fp8Recipe";
 }

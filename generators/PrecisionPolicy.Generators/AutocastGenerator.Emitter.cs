@@ -32,7 +32,7 @@ public sealed partial class AutocastGenerator
             "global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper>";
         private const string NumericsSite = CompilerServices + "NumericsSite";
         private const string TracedCalls = CompilerServices + "TracedCalls";
-        private const string NumericsTrace = "global::PrecisionPolicy.NumericsTrace";
+        private const string NumericsTrace = "global::PrecisionPolicy.Tracing.NumericsTrace";
 
         public static string Emit(PolicySpec spec)
         {
@@ -119,7 +119,7 @@ public sealed partial class AutocastGenerator
             w.Close();
             w.Line();
             w.Line("/// <summary>Every parameter and buffer with its role, storage and compute dtype, elements and bytes.</summary>");
-            w.Line("public global::PrecisionPolicy.PrecisionManifest GetPrecisionManifest() => global::PrecisionPolicy.PrecisionManifest.Of(this, __precisionPlan);");
+            w.Line("public global::PrecisionPolicy.Policy.PrecisionManifest GetPrecisionManifest() => global::PrecisionPolicy.Policy.PrecisionManifest.Of(this, __precisionPlan);");
 
             if (spec.HasMasterWeightOptimizer)
             {
@@ -128,18 +128,18 @@ public sealed partial class AutocastGenerator
                 w.Line("/// The master-weight optimizer of this module: FP32 masters, the optimizer <paramref name=\"factory\"/> builds over");
                 w.Line("/// them, and loss scaling " + ScalingDescription(spec) + ".");
                 w.Line("/// </summary>");
-                w.Line("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, double? maxGradNorm = null) =>");
-                w.Line("    CreateMixedPrecisionOptimizer(factory, new global::PrecisionPolicy.MasterWeightOptions { MaxGradNorm = maxGradNorm });");
+                w.Line("public global::PrecisionPolicy.Optimization.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, double? maxGradNorm = null) =>");
+                w.Line("    CreateMixedPrecisionOptimizer(factory, new global::PrecisionPolicy.Optimization.MasterWeightOptions { MaxGradNorm = maxGradNorm });");
                 w.Line();
                 w.Line("/// <summary>");
                 w.Line("/// The master-weight optimizer of this module with <paramref name=\"options\"/> (clipping, layout, gradient statistics,");
                 w.Line("/// logging, metrics); when <c>options.Scaling</c> is null, loss scaling is this class's: " + ScalingDescription(spec) + ".");
                 w.Line("/// </summary>");
-                w.Open("public global::PrecisionPolicy.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, global::PrecisionPolicy.MasterWeightOptions options)");
+                w.Open("public global::PrecisionPolicy.Optimization.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, global::PrecisionPolicy.Optimization.MasterWeightOptions options)");
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(options);");
                 w.Line("var resolved = options.Scaling is null ? options with { Scaling = __precisionPlan.Scaling } : options;");
-                w.Line("var optimizer = new global::PrecisionPolicy.MasterWeightOptimizer(this, factory, resolved);");
-                w.Line("global::PrecisionPolicy.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
+                w.Line("var optimizer = new global::PrecisionPolicy.Optimization.MasterWeightOptimizer(this, factory, resolved);");
+                w.Line("global::PrecisionPolicy.Fp8.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
                 w.Line("return optimizer;");
                 w.Close();
 
@@ -163,13 +163,13 @@ public sealed partial class AutocastGenerator
             w.Line("/// then step-or-skip. The outcome carries the loss value. Temporaries are disposed; works on whatever device");
             w.Line("/// the module lives on.");
             w.Line("/// </summary>");
-            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + parameters + ")");
+            w.Open("public global::PrecisionPolicy.Optimization.StepOutcome TrainStep(global::PrecisionPolicy.Optimization.MasterWeightOptimizer optimizer, " + parameters + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
             w.Line("return optimizer.Step(__Float32Loss(" + arguments + ")); // the outcome's Loss is read with the gradient norm: one host sync");
             w.Close();
             w.Line();
             w.Line("/// <summary>A micro-batch of gradient accumulation: forward and scaled backward into the FP32 gradients, no step.</summary>");
-            w.Open("public void AccumulateStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + parameters + ")");
+            w.Open("public void AccumulateStep(global::PrecisionPolicy.Optimization.MasterWeightOptimizer optimizer, " + parameters + ")");
             w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
             w.Line("optimizer.Backward(__Float32Loss(" + arguments + "));");
             w.Close();
@@ -188,7 +188,7 @@ public sealed partial class AutocastGenerator
             w.Line("/// <c>dataParallel.Ranks</c> micro-batches, one per rank, their gradients summed in ring order in " + ReduceDescription(spec) + ",");
             w.Line("/// then handed to the FP32 masters for step-or-skip.");
             w.Line("/// </summary>");
-            w.Open("public global::PrecisionPolicy.StepOutcome TrainStep(global::PrecisionPolicy.MasterWeightOptimizer optimizer, " + Tensor + " " + input + ", " + Tensor + " target, " + lossFunction + ", global::PrecisionPolicy.Distributed.SimulatedDataParallel dataParallel)");
+            w.Open("public global::PrecisionPolicy.Optimization.StepOutcome TrainStep(global::PrecisionPolicy.Optimization.MasterWeightOptimizer optimizer, " + Tensor + " " + input + ", " + Tensor + " target, " + lossFunction + ", global::PrecisionPolicy.Distributed.SimulatedDataParallel dataParallel)");
             w.Line("global::System.ArgumentNullException.ThrowIfNull(dataParallel);");
             w.Line("return dataParallel.Step(optimizer, " + input + ", target, (x, y) => __Float32Loss(x, y, lossFunction), __precisionPlan.ReduceDtype);");
             w.Close();
@@ -199,7 +199,7 @@ public sealed partial class AutocastGenerator
         private static string ScalingExpression(LossScalingSpec? s)
         {
             if (s is null) return "null";
-            const string options = "global::PrecisionPolicy.LossScalerOptions";
+            const string options = "global::PrecisionPolicy.Scaling.LossScalerOptions";
             if (s.Mode == LossScalingMode.Off) return options + ".Off";
             if (s.Mode == LossScalingMode.Static) return options + ".Static(" + (s.StaticScale is { } scale ? Number(scale) : "") + ")";
             var set = new List<string> { "Mode = global::PrecisionPolicy.LossScalingMode.Dynamic" };
@@ -222,7 +222,7 @@ public sealed partial class AutocastGenerator
             if (r.Margin is { } margin) set.Add("margin: " + Integer(margin));
             if (r.AmaxHistoryLength is { } history) set.Add("amaxHistoryLength: " + Integer(history));
             if (r.Scaling is { } scaling) set.Add("scaling: global::PrecisionPolicy.Fp8Scaling." + scaling);
-            return set.Count == 0 ? "global::PrecisionPolicy.Fp8Recipe.Default" : "new global::PrecisionPolicy.Fp8Recipe(" + string.Join(", ", set) + ")";
+            return set.Count == 0 ? "global::PrecisionPolicy.Fp8.Fp8Recipe.Default" : "new global::PrecisionPolicy.Fp8.Fp8Recipe(" + string.Join(", ", set) + ")";
         }
 
         private static string ScalingDescription(PolicySpec spec)

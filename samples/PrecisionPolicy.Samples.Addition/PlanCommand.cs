@@ -1,7 +1,8 @@
-using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Linq;
+using System;
+using PrecisionPolicy.Reports;
 using Spectre.Console;
 
 namespace PrecisionPolicy.Samples.Addition;

@@ -1,5 +1,6 @@
-using System;
 using System.Collections.Generic;
+using System;
+using PrecisionPolicy.Reports;
 using Spectre.Console;
 
 namespace PrecisionPolicy.Samples.Addition;

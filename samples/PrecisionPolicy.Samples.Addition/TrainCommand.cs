@@ -7,6 +7,7 @@ using System.Text.Json;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Reporting;
 using PrecisionPolicy.Samples.Addition.Training;
+using PrecisionPolicy.Tracing;
 using Spectre.Console;
 using TorchSharp;
 

@@ -15,7 +15,7 @@ public sealed class CorrectCodeTests
         AllAnalyzersTest.Run("""
             using System.Collections.Generic;
             using System.Linq;
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization; using PrecisionPolicy.Scaling;
             using TorchSharp;
             using TorchSharp.Modules;
             using static TorchSharp.torch;
@@ -114,7 +114,7 @@ public sealed class CorrectCodeTests
     [Fact]
     public Task Annotated_modules_and_master_weight_loop_are_clean() =>
         AllAnalyzersTest.Run("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using TorchSharp.Modules;
             using static TorchSharp.torch;
@@ -200,7 +200,7 @@ public sealed class CorrectCodeTests
     [Fact]
     public Task Hand_written_mixed_precision_loop_is_clean() =>
         AllAnalyzersTest.Run("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Scaling;
             using TorchSharp;
             using static TorchSharp.torch;
 

@@ -21,7 +21,7 @@ public sealed class ScalerOutlineTests
 {
     private const string Usings = """
         using System.Linq;
-        using PrecisionPolicy;
+        using PrecisionPolicy; using PrecisionPolicy.Scaling;
         using TorchSharp;
         using TorchSharp.Modules;
         using static TorchSharp.torch;

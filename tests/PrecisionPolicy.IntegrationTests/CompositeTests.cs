@@ -1,4 +1,5 @@
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Policy;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,7 @@
 using System.Linq;
 using PrecisionPolicy;
+using PrecisionPolicy.Policy;
+using PrecisionPolicy.Reports;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

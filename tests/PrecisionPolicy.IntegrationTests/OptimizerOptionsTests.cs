@@ -1,4 +1,6 @@
 using System;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

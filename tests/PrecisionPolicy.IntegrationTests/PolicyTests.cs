@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Policy;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.Distributed;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -25,7 +25,7 @@ public sealed class PackageRequirementsTests : IClassFixture<PackedPackage>, IDi
     public void A_net8_project_builds_intercepts_and_trains_on_the_net8_build()
     {
         var project = Consumer("net8", "net8.0", backend: true, """
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp.Modules;
             using static TorchSharp.torch;
 

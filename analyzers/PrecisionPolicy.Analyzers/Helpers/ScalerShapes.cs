@@ -23,8 +23,8 @@ internal sealed record ScalerShape(
     /// </summary>
     public static readonly ImmutableArray<ScalerShape> Known =
     [
-        new("PrecisionPolicy.LossScaler", "Scale", ScaleIsMethod: false, UnscaleMethod: null, StepMethod: null, "Update"),
-        new("PrecisionPolicy.GradScaler", "Scale", ScaleIsMethod: true, "Unscale", "Step", "Update"),
+        new("PrecisionPolicy.Scaling.LossScaler", "Scale", ScaleIsMethod: false, UnscaleMethod: null, StepMethod: null, "Update"),
+        new("PrecisionPolicy.Scaling.GradScaler", "Scale", ScaleIsMethod: true, "Unscale", "Step", "Update"),
     ];
 
     /// <summary>The shapes whose type the compilation has, with the type.</summary>

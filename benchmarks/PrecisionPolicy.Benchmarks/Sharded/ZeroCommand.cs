@@ -5,6 +5,9 @@ using System.Globalization;
 using System.Linq;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Mpi;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Policy;
+using PrecisionPolicy.Reports;
 using TorchSharp;
 using static TorchSharp.torch;
 

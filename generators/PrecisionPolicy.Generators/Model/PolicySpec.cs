@@ -46,7 +46,7 @@ internal sealed record PolicySpec
     /// <summary>[Autocast(ReduceDtype = ...)] as written: the AutocastReduce member name; null when not set.</summary>
     public string? ReduceDtype { get; init; }
 
-    /// <summary>True when the compilation has PrecisionPolicy.MasterWeightOptimizer.</summary>
+    /// <summary>True when the compilation has PrecisionPolicy.Optimization.MasterWeightOptimizer.</summary>
     public bool HasMasterWeightOptimizer { get; init; }
 
     /// <summary>

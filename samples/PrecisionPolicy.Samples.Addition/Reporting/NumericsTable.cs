@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Samples.Addition.Training;
+using PrecisionPolicy.Tracing;
 using Spectre.Console;
 
 namespace PrecisionPolicy.Samples.Addition.Reporting;

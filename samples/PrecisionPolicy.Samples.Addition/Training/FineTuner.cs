@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.Lora;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
 using static TorchSharp.torch;

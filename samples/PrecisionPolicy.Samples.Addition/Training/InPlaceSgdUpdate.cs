@@ -1,5 +1,7 @@
 using System.Linq;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Model;
+using PrecisionPolicy.Tracing;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Model;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

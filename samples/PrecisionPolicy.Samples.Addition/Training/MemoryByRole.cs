@@ -1,4 +1,8 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Policy;
+using PrecisionPolicy.Reports;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
 

@@ -1,5 +1,6 @@
-using System;
 using System.Collections.Generic;
+using System;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Samples.Addition.Training;

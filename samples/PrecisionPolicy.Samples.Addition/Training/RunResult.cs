@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Tracing;
 
 namespace PrecisionPolicy.Samples.Addition.Training;
 

@@ -3,8 +3,12 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Data;
 using PrecisionPolicy.Samples.Addition.Model;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Tracing;
 using TorchSharp;
 using static TorchSharp.torch;
 

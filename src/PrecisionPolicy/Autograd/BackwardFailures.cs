@@ -1,8 +1,9 @@
-using System;
 using System.Diagnostics;
+using System;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Autograd;
 
 /// <summary>
 /// How the failure of a C# backward (<see cref="GuardedAutogradFunction{T}"/>) reaches the code that called

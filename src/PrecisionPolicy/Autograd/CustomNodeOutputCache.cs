@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Reflection;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Autograd;
 
 /// <summary>
 /// Frees the output-sized buffer TorchSharp 0.107 keeps beside each output of a C# autograd node.

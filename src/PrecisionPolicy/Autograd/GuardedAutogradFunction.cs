@@ -4,7 +4,7 @@ using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Autograd;
 
 /// <summary>
 /// The toolkit's custom autograd nodes (Fp32Accumulate GEMMs, the FP8 cast, the numerics trace's gradient record):

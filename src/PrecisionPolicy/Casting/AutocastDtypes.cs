@@ -1,7 +1,7 @@
 using PrecisionPolicy.Catalog;
 using TorchSharp;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>Maps <see cref="Precision"/> to TorchSharp dtypes, including the FP8 codes 0.107 has no names for.</summary>
 public static class AutocastDtypes

@@ -1,7 +1,7 @@
 using System;
 using System.Threading;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// Overrides the precision compiled into <c>[Autocast]</c> code for the current asynchronous flow:

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// What the runtime itself says about the CPU, on any OS. <c>IsSupported</c> of an intrinsics class

@@ -1,8 +1,9 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// <c>linear</c> in <see cref="GemmMode.Fp32Accumulate"/> as one autograd node that keeps the 16-bit

@@ -1,8 +1,9 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// A two-operand GEMM op (<c>matmul</c>, <c>bmm</c>) in <see cref="GemmMode.Fp32Accumulate"/> as one

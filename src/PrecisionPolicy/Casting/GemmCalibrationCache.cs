@@ -4,7 +4,7 @@ using System.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// GEMM calibrations kept across processes in one JSON file, keyed by what decides the result: CPU

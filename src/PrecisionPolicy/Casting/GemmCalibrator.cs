@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>
 /// Measures both GEMM paths for a compute dtype and reports their throughput. Short by design: a

@@ -1,4 +1,4 @@
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>How a low-precision matrix product (linear, matmul, conv, attention) runs on a device for a compute dtype; <see cref="GemmModes"/> picks it.</summary>
 public enum GemmMode

@@ -2,7 +2,7 @@ using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Casting;
 
 /// <summary>Why a <see cref="GemmMode"/> was chosen.</summary>
 public enum GemmModeSource

@@ -1,6 +1,7 @@
-using System;
 using System.ComponentModel;
 using System.Threading;
+using System;
+using PrecisionPolicy.Casting;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.CompilerServices;

@@ -1,6 +1,8 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Distributed;

@@ -1,4 +1,7 @@
 using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Reports;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Distributed;

@@ -1,10 +1,12 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Distributed;

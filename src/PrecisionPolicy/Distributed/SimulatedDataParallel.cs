@@ -1,4 +1,5 @@
 using System;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Distributed;

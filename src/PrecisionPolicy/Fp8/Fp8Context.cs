@@ -1,12 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// The FP8 state of one module instance: a scaling state (amax history, scale) per operand site

@@ -1,4 +1,4 @@
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>Which pass an FP8 scaling state quantizes: the operand itself, or its incoming gradient.</summary>
 public enum Fp8Direction

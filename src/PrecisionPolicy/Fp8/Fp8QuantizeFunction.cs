@@ -1,9 +1,10 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Autograd;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// The autograd node of <see cref="Fp8Autocast.Operand"/>: forward quantizes the operand, backward

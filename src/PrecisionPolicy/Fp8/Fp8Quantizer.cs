@@ -2,7 +2,7 @@ using PrecisionPolicy.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// Scale → saturate → round to FP8 → unscale, in float32. The rounding is libtorch's own

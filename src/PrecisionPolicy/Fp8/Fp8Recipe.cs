@@ -1,7 +1,7 @@
 using System;
 using PrecisionPolicy.Catalog;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// The validated FP8 options of one module, built from <see cref="Fp8RecipeAttribute"/>. Defaults are

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// One tensor's FP8 scaling state: the amax history ring buffer and the current scale, updated the

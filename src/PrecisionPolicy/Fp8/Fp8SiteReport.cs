@@ -1,4 +1,4 @@
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>One FP8 scaling state, as the precision manifest prints it.</summary>
 /// <param name="Site">The operand's site id (call site and operand, as the generated code names it).</param>

@@ -3,7 +3,7 @@ using System.Linq;
 using System.Reflection;
 using TorchSharp;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Fp8;
 
 /// <summary>Registers arity-free forward pre/post hooks on a module of any <c>Module&lt;...&gt;</c> arity.</summary>
 internal static class ModuleHooks

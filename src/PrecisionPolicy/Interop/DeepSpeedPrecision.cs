@@ -1,9 +1,10 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System;
+using PrecisionPolicy.Scaling;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Interop;

@@ -1,5 +1,8 @@
-using System;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Interop;

@@ -1,9 +1,10 @@
-using System;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.Quantization;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Lora;

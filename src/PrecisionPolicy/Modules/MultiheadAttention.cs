@@ -1,7 +1,8 @@
 using System;
 using PrecisionPolicy.CompilerServices;
-using TorchSharp;
+using PrecisionPolicy.Policy;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Modules;

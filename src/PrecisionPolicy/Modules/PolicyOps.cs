@@ -1,3 +1,4 @@
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Native;
 
 /// <summary>
 /// Scalars that live as long as the process. TorchSharp 0.107 hands a temporary Scalar's native

@@ -1,7 +1,7 @@
 using System;
 using TorchSharp;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Native;
 
 /// <summary>
 /// Loads libtorch once and turns a load failure into a message that names the cause and the fix,

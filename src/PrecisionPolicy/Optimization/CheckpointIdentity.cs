@@ -2,7 +2,7 @@ using System.IO;
 using System.Linq;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>What a checkpoint was written for: a load is refused unless this matches the optimizer's own.</summary>
 internal sealed record CheckpointIdentity(CheckpointIdentity.Tensor[] Parameters, string Layout, string OptimizerType, int ParameterGroups, int OptimizerStates, long MasterElements)

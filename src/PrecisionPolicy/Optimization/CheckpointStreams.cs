@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Security.Cryptography;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>Write-only stream that passes bytes on to another stream and into a hash, counting them.</summary>
 internal sealed class HashingWriteStream(Stream inner, IncrementalHash? hash) : Stream

@@ -5,7 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// An applied step of the flat layout, chunk by chunk (<see cref="FlatChunks"/>): the inner

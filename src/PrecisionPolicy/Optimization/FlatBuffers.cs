@@ -3,7 +3,7 @@ using System.Linq;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>Packs parameters into the flat buffers of a <see cref="MasterWeightOptimizer"/>.</summary>
 internal static class FlatBuffers

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// How the flat layout hands the master buffer to the inner optimizer: as consecutive chunks of at

@@ -7,7 +7,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// TorchSharp's <c>optim.AdamW</c> or <c>optim.Adam</c> step of one chunk of the flat buffers on the

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// The step's finiteness check and gradient norm as one reduction and one host sync. The FP32

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// State that lives beside a <see cref="MasterWeightOptimizer"/> and must follow its steps and its

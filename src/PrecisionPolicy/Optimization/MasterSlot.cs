@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>One trainable parameter's place in the flat buffers.</summary>
 /// <param name="Name">Its name in the module (named_parameters).</param>

@@ -1,4 +1,4 @@
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>Bytes a <see cref="MasterWeightOptimizer"/> holds, by role.</summary>
 /// <param name="MasterWeights">FP32 masters.</param>

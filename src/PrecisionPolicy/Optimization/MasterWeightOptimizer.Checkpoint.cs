@@ -1,14 +1,15 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Scaling;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <remarks>
 /// <para>Checkpoint format 2 (little-endian, strings as .NET <see cref="BinaryWriter"/> writes them):</para>

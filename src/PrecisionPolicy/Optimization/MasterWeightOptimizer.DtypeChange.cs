@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// Loading a checkpoint into other working dtypes (<see cref="Load(string)"/>): what is checked on the

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using TorchSharp.Modules;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>Misuse that must be a clear error, never lost state: concurrent calls, shared parameters, use after Dispose.</summary>
 public sealed partial class MasterWeightOptimizer

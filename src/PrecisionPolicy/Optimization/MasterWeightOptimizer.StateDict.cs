@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 // state_dict/load_state_dict keep TorchSharp's spelling (Module.state_dict, Optimizer.load_state_dict),
 // so a checkpointing loop ported from PyTorch reads the same.

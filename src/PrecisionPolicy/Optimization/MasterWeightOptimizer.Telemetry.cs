@@ -1,4 +1,7 @@
-namespace PrecisionPolicy;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Telemetry;
+
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>Each step's outcome and scale change, published through <see cref="PrecisionPolicyTelemetry"/>'s meter and the optional logger.</summary>
 public sealed partial class MasterWeightOptimizer

@@ -1,4 +1,6 @@
-namespace PrecisionPolicy;
+using PrecisionPolicy.Reports;
+
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>The gradients a training loop sees on the module's parameters between <see cref="Backward"/> and <see cref="Step()"/>.</summary>
 public sealed partial class MasterWeightOptimizer

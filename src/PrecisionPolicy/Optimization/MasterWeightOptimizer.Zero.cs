@@ -3,10 +3,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// ZeRO stage 1 and 2 (<see cref="DataParallelOptions.Stage"/>): each rank holds the FP32 masters and the inner
@@ -14,7 +15,7 @@ namespace PrecisionPolicy;
 /// </summary>
 public sealed partial class MasterWeightOptimizer
 {
-    private static bool IsSharded(MasterWeightOptions options, (string Name, Parameter Parameter)[] trainable) =>
+    private static bool IsSharded(MasterWeightOptions options) =>
         options.DataParallel is { Stage: ZeroStage.OptimizerStates or ZeroStage.Gradients };
 
     private (Tensor Masters, Tensor MasterGrads, DtypeGroup[] Groups, MasterSlot[] Slots, ZeroSharding Zero, DataParallelReduction Reduction)

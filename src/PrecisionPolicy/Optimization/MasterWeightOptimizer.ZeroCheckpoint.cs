@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// Checkpoints under ZeRO. <see cref="Save(string)"/> and <see cref="Load(string)"/> are collectives then: every

@@ -1,11 +1,16 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Autograd;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Native;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Tracing;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// FP32 master weights for a module whose working parameters are BF16/FP16 (or FP32), with loss
@@ -62,7 +67,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
-        if (IsSharded(Options, trainable)) // MasterWeightOptimizer.Zero.cs
+        if (IsSharded(Options)) // MasterWeightOptimizer.Zero.cs
         {
             (masters, masterGrads, groups, slots, zero, dataParallel) = BuildSharded(trainable);
         }
@@ -105,7 +110,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary>Names of the trainable parameters in module order.</summary>
     public IReadOnlyList<string> ParameterNames => slots.Select(s => s.Name).ToArray();
 
-    /// <summary>Elements in the flat master buffer (= trainable parameter elements).</summary>
+    /// <summary>Elements in the flat master buffer (= trainable parameter elements; under ZeRO, the FP32 segment whole and this rank's parts of the 16-bit ones).</summary>
     public long MasterElements => masters.numel();
 
     /// <summary>Micro-batches accumulated since the last step.</summary>

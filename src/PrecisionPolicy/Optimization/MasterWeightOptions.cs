@@ -1,4 +1,7 @@
-namespace PrecisionPolicy;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Telemetry;
+
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>What the inner optimizer is built over.</summary>
 public enum MasterLayout

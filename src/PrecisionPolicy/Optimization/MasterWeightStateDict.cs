@@ -1,8 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
+using System;
+using PrecisionPolicy.Scaling;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// An in-memory snapshot of a <see cref="MasterWeightOptimizer"/> from its <c>state_dict()</c>: the

@@ -3,7 +3,7 @@ using System.Reflection;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// Bytes of an optimizer's state tensors. TorchSharp's state classes (Adam.State, SGD.State, ...)

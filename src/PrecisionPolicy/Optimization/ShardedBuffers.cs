@@ -2,10 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>
 /// One dtype group's shard under ZeRO: the part of the group this rank steps (<see cref="Partitions"/>'s

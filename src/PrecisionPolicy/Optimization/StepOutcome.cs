@@ -1,4 +1,6 @@
-namespace PrecisionPolicy;
+using PrecisionPolicy.Tracing;
+
+namespace PrecisionPolicy.Optimization;
 
 /// <summary>What one <see cref="MasterWeightOptimizer.Step()"/> did.</summary>
 /// <param name="Applied">True when the inner optimizer stepped; false when the step was skipped (inf/NaN gradients).</param>

@@ -1,8 +1,9 @@
-using System;
 using System.Reflection;
+using System;
+using PrecisionPolicy.CompilerServices;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// Casts a value of one forward-argument or result type of a <c>Module&lt;...&gt;</c> (a tensor, a

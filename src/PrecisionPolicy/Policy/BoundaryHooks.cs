@@ -4,7 +4,7 @@ using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// Typed forward hooks for a module of any <c>Module&lt;...&gt;</c> arity (one to six inputs, as

@@ -1,13 +1,15 @@
-using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 using PostHook = System.Func<TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 using PreHook = System.Func<TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// The GEMM mode for Linear and Conv1d/2d/3d modules that run through <c>call(...)</c> without an interceptor: a

@@ -1,4 +1,6 @@
-namespace PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.CompilerServices;
+
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// A module that casts its own operands (the policy-aware composites): <see cref="ModulePolicy"/>

@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
+using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// The output half of a policy: the outermost policy module of a call hands its floating outputs

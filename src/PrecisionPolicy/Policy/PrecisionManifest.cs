@@ -1,14 +1,17 @@
-using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>What a tensor in the manifest is for.</summary>
 public enum TensorRole

@@ -1,8 +1,9 @@
 using System;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>The manifest of a policy module as its optimizer holds it.</summary>
 public static class PrecisionManifestExtensions

@@ -1,12 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// The storage dtypes one <c>ApplyPrecisionPolicy()</c> gives its modules, decided before anything is converted so

@@ -3,7 +3,7 @@ using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy.CompilerServices;
+namespace PrecisionPolicy.Policy;
 
 /// <summary>
 /// What makes two tensor wrappers the same tensor: the address of their first element, dtype, device, shape and

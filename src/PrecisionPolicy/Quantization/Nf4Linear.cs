@@ -1,6 +1,7 @@
 using System;
-using TorchSharp;
+using PrecisionPolicy.Casting;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Quantization;

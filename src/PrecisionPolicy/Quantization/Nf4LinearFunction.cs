@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Autograd;
+using PrecisionPolicy.Casting;
 using TorchSharp;
 using static TorchSharp.torch;
 

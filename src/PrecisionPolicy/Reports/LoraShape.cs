@@ -1,6 +1,6 @@
 using System;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Reports;
 
 /// <summary>
 /// Where a LoRA plan puts its adapters: a rank-<see cref="Rank"/> pair (down d×r, up r×d) on

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using PrecisionPolicy.Quantization;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Reports;
 
 public static partial class MemoryPlan
 {

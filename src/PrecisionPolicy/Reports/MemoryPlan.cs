@@ -1,9 +1,11 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Policy;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Reports;
 
 /// <summary>One line of a <see cref="MemoryPlan"/>.</summary>
 /// <param name="Role">What the bytes hold.</param>

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Reports;
 
 /// <summary>
 /// Per-GPU bytes of a <see cref="MemoryPlan"/> under ZeRO or FSDP sharding: a line is divided by

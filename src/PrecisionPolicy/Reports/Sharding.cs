@@ -1,6 +1,6 @@
 using System;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Reports;
 
 /// <summary>
 /// What ZeRO (Rajbhandari et al. 2020, "ZeRO: Memory Optimizations Toward Training Trillion

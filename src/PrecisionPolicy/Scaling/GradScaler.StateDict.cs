@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 // state_dict/load_state_dict keep TorchSharp's (and PyTorch's) spelling, as Module.state_dict and
 // Optimizer.load_state_dict do, so a checkpointing loop ported from PyTorch reads the same.

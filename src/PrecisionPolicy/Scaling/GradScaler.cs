@@ -1,12 +1,14 @@
-using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Linq;
+using System;
 using Microsoft.Extensions.Logging;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// Loss scaling for a hand-written training loop over plain TorchSharp optimizers, in the shape of

@@ -1,8 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// The finiteness check and L2 norm of a list of gradients (a plain optimizer's, one tensor per

@@ -1,6 +1,6 @@
 using System;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// Thrown when the gradients were inf/NaN on <see cref="LossScalerOptions.MaxConsecutiveSkips"/>

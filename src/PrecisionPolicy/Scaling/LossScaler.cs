@@ -1,6 +1,6 @@
 using System;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// Loss scaling with PyTorch GradScaler semantics (torch/amp/grad_scaler.py and the

@@ -1,7 +1,7 @@
 using System;
 using PrecisionPolicy.Catalog;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// Settings of a <see cref="LossScaler"/>. The defaults are PyTorch's GradScaler

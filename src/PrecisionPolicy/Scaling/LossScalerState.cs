@@ -1,4 +1,4 @@
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Scaling;
 
 /// <summary>
 /// Everything a <see cref="LossScaler"/> needs to continue exactly where it stopped: saved in

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Telemetry;
 
 /// <summary>
 /// The names under which <see cref="GradScaler"/> and <see cref="MasterWeightOptimizer"/> publish

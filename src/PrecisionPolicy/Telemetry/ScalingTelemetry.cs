@@ -1,10 +1,12 @@
-using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System;
 using Microsoft.Extensions.Logging;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Telemetry;
 
 /// <summary>
 /// What one scaler or optimizer publishes: metrics on the <see cref="PrecisionPolicyTelemetry.MeterName"/>

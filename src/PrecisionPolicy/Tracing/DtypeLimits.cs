@@ -1,7 +1,8 @@
+using PrecisionPolicy.Casting;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>The range of a floating dtype: below <see cref="Tiny"/> a value is subnormal (or 0), above <see cref="Max"/> it is ∞.</summary>
 internal sealed class DtypeLimits

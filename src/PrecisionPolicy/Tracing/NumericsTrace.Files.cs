@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 public static partial class NumericsTrace
 {

@@ -4,7 +4,7 @@ using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 public static partial class NumericsTrace
 {

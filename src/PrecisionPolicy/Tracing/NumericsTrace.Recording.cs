@@ -1,9 +1,10 @@
 using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 public static partial class NumericsTrace
 {

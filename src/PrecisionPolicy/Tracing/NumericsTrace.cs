@@ -1,10 +1,11 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
+using System;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Optimization;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>
 /// Per-call-site numerics of the generated interceptors: for every intercepted call, forward and

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>
 /// One site's statistics since the last report, kept as 0-d float64 tensors on the device so that

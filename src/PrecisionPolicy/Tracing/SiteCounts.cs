@@ -2,7 +2,7 @@ using System;
 using PrecisionPolicy.CompilerServices;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>A site's statistics as host numbers: counts, not fractions, so windows add up exactly into run totals.</summary>
 internal sealed class SiteCounts

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>What one intercepted call site saw over a report window (or, from <see cref="NumericsTrace.Summary"/>, the whole run).</summary>
 /// <param name="File">The source file as the compilation named it.</param>

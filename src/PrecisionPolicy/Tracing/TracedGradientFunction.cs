@@ -1,9 +1,10 @@
 using System.Collections.Generic;
+using PrecisionPolicy.Autograd;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PrecisionPolicy;
+namespace PrecisionPolicy.Tracing;
 
 /// <summary>
 /// An identity autograd node on a traced site's output: backward records the gradient that reaches the

@@ -31,7 +31,7 @@ internal static class TestReferences
 
         // MasterWeightOptimizer is being written on another branch; until it is in the runtime
         // library the tests compile a stand-in with the members the rules look at.
-        return typeof(Precision).Assembly.GetType("PrecisionPolicy.MasterWeightOptimizer") is null
+        return typeof(Precision).Assembly.GetType("PrecisionPolicy.Optimization.MasterWeightOptimizer") is null
             ? references.Append(CompileStandIns(references)).ToImmutableArray()
             : references.ToImmutableArray();
     }

@@ -107,7 +107,7 @@ public sealed class Fp16WithoutLossScalingTests
     [Fact]
     public Task Scaled_or_bf16_loops_are_not_reported() =>
         Verify<Fp16WithoutLossScalingAnalyzer>.Analyzer("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization; using PrecisionPolicy.Scaling;
             using TorchSharp;
             using static TorchSharp.torch;
 

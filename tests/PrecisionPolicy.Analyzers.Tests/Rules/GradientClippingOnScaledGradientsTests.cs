@@ -10,7 +10,7 @@ public sealed class GradientClippingOnScaledGradientsTests
     [Fact]
     public Task Clipping_after_scaled_backward_is_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization; using PrecisionPolicy.Scaling;
             using TorchSharp;
             using TorchSharp.Modules;
             using static TorchSharp.torch;
@@ -72,7 +72,7 @@ public sealed class GradientClippingOnScaledGradientsTests
     [Fact]
     public Task Clipping_after_unscale_or_of_unscaled_loss_is_not_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using TorchSharp.Modules;
             using static TorchSharp.torch;
@@ -135,7 +135,7 @@ public sealed class GradientClippingOnScaledGradientsTests
     public Task Gradients_read_before_the_unscale_are_reported() =>
         Verify<GradientClippingOnScaledGradientsAnalyzer>.Analyzer("""
             using System.Linq;
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Scaling;
             using TorchSharp;
             using TorchSharp.Modules;
             using static TorchSharp.torch;

@@ -9,7 +9,7 @@ public sealed class LossScalerMisusedTests
 {
     private const string Usings = """
         using System.Linq;
-        using PrecisionPolicy;
+        using PrecisionPolicy; using PrecisionPolicy.Scaling;
         using TorchSharp;
         using TorchSharp.Modules;
         using static TorchSharp.torch;
@@ -19,7 +19,7 @@ public sealed class LossScalerMisusedTests
     // A GradScaler-shaped type: Scale(loss), Unscale(optimizer), Step(optimizer) that skips on inf/NaN, Update().
     private const string GradScalerShape = """
 
-        namespace PrecisionPolicy
+        namespace PrecisionPolicy.Scaling
         {
             public sealed class GradScaler
             {

@@ -11,7 +11,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
     [Fact]
     public Task Unguarded_scheduler_step_is_reported() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using static TorchSharp.torch;
 
@@ -85,7 +85,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
     [Fact]
     public Task Guarded_attached_or_epoch_level_schedulers_are_not_reported() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.Analyzer("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using static TorchSharp.torch;
 
@@ -150,7 +150,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
     [Fact]
     public Task Fix_guards_on_the_stored_outcome() =>
         Verify<SchedulerSteppedOnSkippableStepAnalyzer>.CodeFix<GuardSchedulerStepCodeFix>("""
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using static TorchSharp.torch;
 
@@ -168,7 +168,7 @@ public sealed class SchedulerSteppedOnSkippableStepTests
                 }
             }
             """, """
-            using PrecisionPolicy;
+            using PrecisionPolicy; using PrecisionPolicy.Optimization;
             using TorchSharp;
             using static TorchSharp.torch;
 

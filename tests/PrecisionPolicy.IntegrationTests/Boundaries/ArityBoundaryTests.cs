@@ -1,9 +1,10 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp.Modules;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 

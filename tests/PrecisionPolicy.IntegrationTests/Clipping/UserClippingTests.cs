@@ -1,5 +1,8 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

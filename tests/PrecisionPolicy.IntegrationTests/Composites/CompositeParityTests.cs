@@ -4,7 +4,7 @@ using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using Policy = PrecisionPolicy.Modules;
+using PolicyModules = PrecisionPolicy.Modules;
 
 namespace PrecisionPolicy.IntegrationTests.Composites;
 
@@ -40,7 +40,7 @@ public sealed class CompositeParityTests : IDisposable
     public void Multihead_attention_matches_torchsharp()
     {
         var native = nn.MultiheadAttention(Width, Heads);
-        var policy = new Policy.MultiheadAttention(Width, Heads);
+        var policy = new PolicyModules.MultiheadAttention(Width, Heads);
         Load(policy, native);
         var (q, kv) = (Sequence(), Sequence(5));
         var expected = native.call(q, kv, kv, null, true, null);
@@ -59,14 +59,14 @@ public sealed class CompositeParityTests : IDisposable
     public void Encoder_layer_and_encoder_match_torchsharp()
     {
         var nativeLayer = nn.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0);
-        var policyLayer = new Policy.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0);
+        var policyLayer = new PolicyModules.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0);
         Load(policyLayer, nativeLayer);
         var x = Sequence();
         AssertClose("encoder layer", nativeLayer.call(x), policyLayer.call(x));
         AssertClose("masked encoder layer", nativeLayer.call(x, CausalMask(), Padding()), policyLayer.call(x, CausalMask(), Padding()));
 
         var nativeEncoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0, nn.Activations.GELU), 2);
-        var policyEncoder = new Policy.TransformerEncoder(new Policy.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0, nn.Activations.GELU), 2);
+        var policyEncoder = new PolicyModules.TransformerEncoder(new PolicyModules.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0, nn.Activations.GELU), 2);
         Load(policyEncoder, nativeEncoder);
         AssertClose("encoder", nativeEncoder.call(x, CausalMask()), policyEncoder.call(x, CausalMask()));
     }
@@ -75,14 +75,14 @@ public sealed class CompositeParityTests : IDisposable
     public void Decoder_layer_and_decoder_match_torchsharp()
     {
         var nativeLayer = nn.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0);
-        var policyLayer = new Policy.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0);
+        var policyLayer = new PolicyModules.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0);
         Load(policyLayer, nativeLayer);
         var (tgt, memory) = (Sequence(), Sequence(5));
         AssertClose("decoder layer", nativeLayer.call(tgt, memory), policyLayer.call(tgt, memory));
         AssertClose("masked decoder layer", nativeLayer.call(tgt, memory, CausalMask(), null, Padding(), null), policyLayer.call(tgt, memory, CausalMask(), null, Padding(), null));
 
         var nativeDecoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0), 2);
-        var policyDecoder = new Policy.TransformerDecoder(new Policy.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0), 2);
+        var policyDecoder = new PolicyModules.TransformerDecoder(new PolicyModules.TransformerDecoderLayer(Width, Heads, FeedForward, 0.0), 2);
         Load(policyDecoder, nativeDecoder);
         AssertClose("decoder", nativeDecoder.call(tgt, memory, CausalMask()), policyDecoder.call(tgt, memory, CausalMask()));
     }
@@ -91,7 +91,7 @@ public sealed class CompositeParityTests : IDisposable
     public void Transformer_matches_torchsharp()
     {
         var native = nn.Transformer(Width, Heads, 1, 2, FeedForward, 0.0);
-        var policy = new Policy.Transformer(Width, Heads, 1, 2, FeedForward, 0.0);
+        var policy = new PolicyModules.Transformer(Width, Heads, 1, 2, FeedForward, 0.0);
         Load(policy, native);
         var (src, tgt) = (Sequence(5), Sequence());
         AssertClose("transformer", native.call(src, tgt), policy.call(src, tgt));
@@ -101,9 +101,9 @@ public sealed class CompositeParityTests : IDisposable
     [Fact]
     public void Unsupported_options_and_bad_shapes_fail_at_construction()
     {
-        Assert.Throws<NotSupportedException>(() => new Policy.MultiheadAttention(Width, Heads, add_bias_kv: true));
-        Assert.Throws<ArgumentException>(() => new Policy.MultiheadAttention(Width, 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Policy.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0, (nn.Activations)5));
+        Assert.Throws<NotSupportedException>(() => new PolicyModules.MultiheadAttention(Width, Heads, add_bias_kv: true));
+        Assert.Throws<ArgumentException>(() => new PolicyModules.MultiheadAttention(Width, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PolicyModules.TransformerEncoderLayer(Width, Heads, FeedForward, 0.0, (nn.Activations)5));
     }
 
     /// <summary>Loads the native module's state dict into the policy one: the names and shapes must be the same.</summary>

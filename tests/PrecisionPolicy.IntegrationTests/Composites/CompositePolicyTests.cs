@@ -1,12 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
 using TorchSharp.Modules;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using Policy = PrecisionPolicy.Modules;
+using PolicyModules = PrecisionPolicy.Modules;
 
 namespace PrecisionPolicy.IntegrationTests.Composites;
 
@@ -16,19 +17,19 @@ public sealed partial class CompositeHost : Module<Tensor, Tensor, Tensor>
 {
     public const long Width = 8;
 
-    private readonly Policy.TransformerEncoderLayer encoderLayer;
-    private readonly Policy.TransformerDecoderLayer decoderLayer;
+    private readonly PolicyModules.TransformerEncoderLayer encoderLayer;
+    private readonly PolicyModules.TransformerDecoderLayer decoderLayer;
     private readonly Linear head;
 
     public CompositeHost() : base(nameof(CompositeHost))
     {
-        encoderLayer = new Policy.TransformerEncoderLayer(Width, 2, 16, 0.0);
-        decoderLayer = new Policy.TransformerDecoderLayer(Width, 2, 16, 0.0);
+        encoderLayer = new PolicyModules.TransformerEncoderLayer(Width, 2, 16, 0.0);
+        decoderLayer = new PolicyModules.TransformerDecoderLayer(Width, 2, 16, 0.0);
         head = Linear(Width, 3);
         RegisterComponents();
     }
 
-    public Policy.TransformerEncoderLayer EncoderLayer => encoderLayer;
+    public PolicyModules.TransformerEncoderLayer EncoderLayer => encoderLayer;
 
     public override Tensor forward(Tensor src, Tensor tgt) => head.call(decoderLayer.call(tgt, encoderLayer.call(src)));
 }
@@ -85,7 +86,7 @@ public sealed class CompositePolicyTests
         {
             manual_seed(4);
             var model = new CompositeHost().ApplyPrecisionPolicy();
-            var attention = (Policy.MultiheadAttention)model.EncoderLayer.named_children().Single(c => c.name == "self_attn").module;
+            var attention = (PolicyModules.MultiheadAttention)model.EncoderLayer.named_children().Single(c => c.name == "self_attn").module;
             var x = randn(5, 2, CompositeHost.Width);
             var (output, weights) = attention.call(x, x, x);
             Assert.Equal(ScalarType.BFloat16, output.dtype); // projections and attention GEMMs write the compute dtype

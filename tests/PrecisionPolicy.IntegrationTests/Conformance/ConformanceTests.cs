@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;

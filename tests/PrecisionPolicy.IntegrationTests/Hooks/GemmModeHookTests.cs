@@ -1,8 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
 using TorchSharp.Modules;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
-using System;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using Xunit;

@@ -1,8 +1,10 @@
-using System;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.IntegrationTests.SharedParameters;

@@ -3,6 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using PrecisionPolicy;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Tracing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
-using System;
 using System.Threading;
+using System;
+using PrecisionPolicy.Autograd;
 using Xunit;
 
 namespace PrecisionPolicy.Tests.Autograd;

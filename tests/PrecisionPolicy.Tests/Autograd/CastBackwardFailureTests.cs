@@ -1,6 +1,9 @@
 using System;
 using System.Runtime.InteropServices;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Tracing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using System;
-using TorchSharp;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;

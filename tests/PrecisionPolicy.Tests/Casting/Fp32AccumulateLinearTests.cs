@@ -1,5 +1,7 @@
 using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

@@ -1,7 +1,8 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

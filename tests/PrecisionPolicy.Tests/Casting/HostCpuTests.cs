@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Runtime.Intrinsics.X86;
+using PrecisionPolicy.Casting;
 using Xunit;
 
 namespace PrecisionPolicy.Tests.Casting;

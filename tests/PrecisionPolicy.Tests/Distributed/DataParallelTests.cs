@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

@@ -1,5 +1,7 @@
 using System.IO;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

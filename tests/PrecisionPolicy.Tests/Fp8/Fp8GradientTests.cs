@@ -1,5 +1,8 @@
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Fp8;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;

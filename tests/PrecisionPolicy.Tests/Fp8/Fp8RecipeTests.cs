@@ -1,4 +1,5 @@
 using System;
+using PrecisionPolicy.Fp8;
 using Xunit;
 
 namespace PrecisionPolicy.Tests.Fp8;

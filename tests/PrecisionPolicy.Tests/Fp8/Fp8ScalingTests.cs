@@ -1,6 +1,8 @@
-using System;
 using System.Linq;
+using System;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

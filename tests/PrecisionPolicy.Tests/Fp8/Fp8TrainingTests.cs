@@ -1,7 +1,10 @@
 using System;
 using System.IO;
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.CompilerServices;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Tests.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,5 +1,6 @@
 using System;
 using PrecisionPolicy.Interop;
+using PrecisionPolicy.Scaling;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using PrecisionPolicy.Interop;
+using PrecisionPolicy.Scaling;
 using Xunit;
 using static TorchSharp.torch;
 

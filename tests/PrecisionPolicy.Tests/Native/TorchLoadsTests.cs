@@ -1,4 +1,6 @@
 using PrecisionPolicy;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Native;
 using TorchSharp;
 using Xunit;
 

@@ -1,6 +1,7 @@
-using System;
 using System.IO;
 using System.Linq;
+using System;
+using PrecisionPolicy.Optimization;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 using System.Linq;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

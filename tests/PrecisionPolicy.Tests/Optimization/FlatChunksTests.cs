@@ -1,4 +1,5 @@
 using System.Linq;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

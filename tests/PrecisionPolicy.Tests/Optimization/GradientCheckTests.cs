@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Optimization;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

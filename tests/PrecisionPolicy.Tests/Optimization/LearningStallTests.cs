@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,8 +1,10 @@
-using System;
 using System.IO;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp.Modules;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,5 +1,8 @@
 using System.IO;
 using System.Linq;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using static TorchSharp.torch;
 

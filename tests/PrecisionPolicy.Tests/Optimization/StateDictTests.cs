@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using PrecisionPolicy.CompilerServices;
-using TorchSharp;
+using PrecisionPolicy.Optimization;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.Lora;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Quantization;
 using PrecisionPolicy.Tests.Casting;
 using TorchSharp;

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using PrecisionPolicy.Policy;
 using Xunit;
 using static TorchSharp.torch;
 

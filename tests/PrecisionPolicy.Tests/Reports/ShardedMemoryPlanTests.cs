@@ -1,5 +1,6 @@
-using System;
 using System.Linq;
+using System;
+using PrecisionPolicy.Reports;
 using Xunit;
 
 namespace PrecisionPolicy.Tests.Reports;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using PrecisionPolicy.Scaling;
 using Xunit;
 
 namespace PrecisionPolicy.Tests.Scaling;

@@ -7,25 +7,28 @@ using Xunit;
 namespace PrecisionPolicy.Tests.Surface;
 
 /// <summary>
-/// The split of the public surface: what users call lives in <c>PrecisionPolicy</c>; what only
-/// generated code calls lives in <c>PrecisionPolicy.CompilerServices</c> and is hidden from
-/// IntelliSense. (The exact list of public symbols is pinned by src/PrecisionPolicy/PublicAPI.*.txt.)
+/// The split of the public surface: what users call lives in <c>PrecisionPolicy</c> and the namespaces of
+/// its folders (<see cref="FolderNamespaceTests"/>); what only generated code calls lives in
+/// <c>PrecisionPolicy.CompilerServices</c> and is hidden from IntelliSense. (The exact list of public
+/// symbols is pinned by src/PrecisionPolicy/PublicAPI.*.txt.)
 /// </summary>
 public sealed class PublicSurfaceTests
 {
     private const string UserNamespace = "PrecisionPolicy";
     private const string CompilerServicesNamespace = "PrecisionPolicy.CompilerServices";
 
-    // The namespaces users write: the core, the policy-aware composites, the interop readers and the data-parallel simulation.
-    private static readonly string[] UserNamespaces = [UserNamespace, "PrecisionPolicy.Modules", "PrecisionPolicy.Interop", "PrecisionPolicy.Distributed", "PrecisionPolicy.Quantization", "PrecisionPolicy.Lora"];
-
     private static readonly Type[] PublicTypes = typeof(AutocastAttribute).Assembly.GetExportedTypes();
 
+    // The namespaces users write: the root and every folder's but CompilerServices.
+    private static readonly string[] UserNamespaces = PublicTypes.Select(static t => t.Namespace!).Where(static ns => ns != CompilerServicesNamespace).Distinct().ToArray();
+
     [Fact]
-    public void Public_types_live_in_the_user_or_the_compiler_services_namespace()
+    public void Public_types_live_under_the_root_namespace()
     {
-        var elsewhere = PublicTypes.Where(static t => t.Namespace != CompilerServicesNamespace && !UserNamespaces.Contains(t.Namespace)).Select(static t => t.FullName);
+        var elsewhere = PublicTypes.Where(static t => t.Namespace != UserNamespace && t.Namespace?.StartsWith(UserNamespace + ".", StringComparison.Ordinal) != true).Select(static t => t.FullName);
         Assert.Empty(elsewhere);
+        Assert.Contains(UserNamespace, UserNamespaces);
+        Assert.Contains("PrecisionPolicy.Optimization", UserNamespaces);
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
+using PrecisionPolicy.Telemetry;
 using PrecisionPolicy.Tests.Optimization;
 using PrecisionPolicy.Tests.Scaling;
 using TorchSharp;

@@ -5,6 +5,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

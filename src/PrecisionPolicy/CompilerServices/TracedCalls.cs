@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using PrecisionPolicy.Tracing;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.CompilerServices;

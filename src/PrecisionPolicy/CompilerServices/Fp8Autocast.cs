@@ -1,5 +1,7 @@
-using System;
 using System.ComponentModel;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Fp8;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using PrecisionPolicy.Policy;
 using TorchSharp;
 
 namespace PrecisionPolicy.CompilerServices;

@@ -1,5 +1,7 @@
 using static TorchSharp.torch;
 
+using PrecisionPolicy.Policy;
+
 namespace PrecisionPolicy.CompilerServices;
 
 public static partial class PolicyCasts

@@ -1,5 +1,6 @@
 using System;
 using PrecisionPolicy.Catalog;
+using PrecisionPolicy.Scaling;
 
 namespace PrecisionPolicy;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using PrecisionPolicy.Casting;
 using TorchSharp;
 using static TorchSharp.torch;
 

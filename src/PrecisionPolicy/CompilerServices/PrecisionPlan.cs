@@ -1,7 +1,11 @@
-using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Linq;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Policy;
+using PrecisionPolicy.Scaling;
 
 namespace PrecisionPolicy.CompilerServices;
 

@@ -1,6 +1,7 @@
-using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System;
+using PrecisionPolicy.Casting;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.CompilerServices;

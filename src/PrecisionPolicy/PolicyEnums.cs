@@ -1,5 +1,6 @@
 // The enums users write in attributes. Public in the runtime (namespace PrecisionPolicy); the
-// generator and the analyzers compile an internal copy (namespace PrecisionPolicy.Catalog), so
+// generator and the analyzers compile this same file as an internal copy (namespace
+// PrecisionPolicy.Catalog, linked by catalog/PrecisionPolicy.Catalog.projitems), so
 // member names and values are the same everywhere: the Roslyn components read attribute arguments
 // as these values and the generator emits their names.
 #if PRECISIONPOLICY_RUNTIME

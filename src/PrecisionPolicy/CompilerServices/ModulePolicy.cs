@@ -1,9 +1,13 @@
-using System;
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System;
+using PrecisionPolicy.Casting;
 using PrecisionPolicy.Catalog;
+using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Policy;
 using TorchSharp;
 using static TorchSharp.torch;
 

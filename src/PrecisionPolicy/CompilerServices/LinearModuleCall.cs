@@ -1,3 +1,5 @@
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Policy;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,7 +1,9 @@
-using System;
 using System.Linq;
-using TorchSharp;
+using System;
+using PrecisionPolicy.Casting;
+using PrecisionPolicy.Policy;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.CompilerServices;
