@@ -4,7 +4,8 @@ namespace PrecisionPolicy.Catalog;
 
 /// <summary>
 /// The module rows: every TorchSharp 0.107 layer whose calls get a cast (a test checks each type and
-/// signature against TorchSharp). Norm layers, softmax layers, every TorchSharp loss module and the
+/// signature against TorchSharp, and that every TorchSharp module type whose functional op has an op row has a
+/// module row). Norm layers, softmax layers, every TorchSharp loss module and the
 /// pooling, padding and upsampling layers of PyTorch's CPU fp32 list compute in float32 and keep their
 /// parameters and statistics in float32. Embedding tables are stored by the plan (FP32 by default), so
 /// calls of embeddings and of recurrent layers (whose hidden states are tuples) are cast by the module's
@@ -33,6 +34,8 @@ internal static class ModuleRows
         new("TorchSharp.Modules.ConvTranspose2d", Low, ModuleFamily.Convolution, One, "as functional.conv_transpose2d"),
         new("TorchSharp.Modules.ConvTranspose3d", Low, ModuleFamily.Convolution, One, "as functional.conv_transpose3d"),
         new("TorchSharp.Modules.PReLU", Low, ModuleFamily.Activation, One, "as functional.prelu"),
+        new("TorchSharp.Modules.Softplus", Fp32, ModuleFamily.Activation, One, "as functional.softplus (fp32 list)"),
+        new("TorchSharp.Modules.CosineSimilarity", Fp32, ModuleFamily.Distance, Two, "as functional.cosine_similarity (fp32 list)"),
         new("TorchSharp.Modules.Embedding", Low, ModuleFamily.Embedding, One, "lookup: indices are integers (never cast); table and output stay FP32 as under PyTorch autocast, compute-dtype storage with [Autocast(LowPrecisionEmbeddings = true)]"),
         new("TorchSharp.Modules.EmbeddingBag", Low, ModuleFamily.Embedding, Three, "bag lookup, as Embedding: table, per-sample weights and output stay FP32 unless [Autocast(LowPrecisionEmbeddings = true)]"),
         new("TorchSharp.Modules.RNN", Low, ModuleFamily.Recurrent, Recurrent, "rnn_tanh/rnn_relu cells in the CUDA lower-precision list; input and hidden state to the weight dtype"),
@@ -63,6 +66,8 @@ internal static class ModuleRows
         new("TorchSharp.Modules.AdaptiveMaxPool3d", Fp32, ModuleFamily.Pooling, One, "as functional.adaptive_max_pool3d (CPU fp32 list)"),
         new("TorchSharp.Modules.FractionalMaxPool2d", Fp32, ModuleFamily.Pooling, One, "as functional.fractional_max_pool2d (CPU fp32 list)"),
         new("TorchSharp.Modules.FractionalMaxPool3d", Fp32, ModuleFamily.Pooling, One, "as functional.fractional_max_pool3d (CPU fp32 list)"),
+        new("TorchSharp.Modules.MaxUnpool2d", Fp32, ModuleFamily.Pooling, ModuleSignature.TwoTensorsAndSizes, "as functional.max_unpool2d (CPU fp32 list; indices stay integers)"),
+        new("TorchSharp.Modules.MaxUnpool3d", Fp32, ModuleFamily.Pooling, ModuleSignature.TwoTensorsAndSizes, "as functional.max_unpool3d (CPU fp32 list; indices stay integers)"),
         new("TorchSharp.Modules.ReflectionPad1d", Fp32, ModuleFamily.Padding, One, "reflection_pad1d (CPU fp32 list)"),
         new("TorchSharp.Modules.ReflectionPad2d", Fp32, ModuleFamily.Padding, One, "reflection_pad2d (CPU fp32 list)"),
         new("TorchSharp.Modules.ReflectionPad3d", Fp32, ModuleFamily.Padding, One, "as reflection_pad2d (CPU fp32 list)"),

@@ -83,6 +83,9 @@ internal enum ModuleFamily
 
     /// <summary>Upsample.</summary>
     Resampling,
+
+    /// <summary>Distances and similarities between two inputs (CosineSimilarity).</summary>
+    Distance,
 }
 
 /// <summary>The <c>Module&lt;...&gt;</c> a module row derives from: how its forward is called.</summary>
@@ -102,6 +105,9 @@ internal enum ModuleSignature
 
     /// <summary><c>Module&lt;Tensor × 6, Tensor&gt;</c> (transformer decoders: target, memory and four masks).</summary>
     SixTensors,
+
+    /// <summary><c>Module&lt;Tensor, Tensor, long[], Tensor&gt;</c> (max unpooling: input, indices, output size).</summary>
+    TwoTensorsAndSizes,
 
     /// <summary><c>Module&lt;Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple&lt;Tensor, Tensor&gt;&gt;</c> (multi-head attention).</summary>
     Attention,

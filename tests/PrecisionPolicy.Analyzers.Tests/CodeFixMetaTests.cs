@@ -212,7 +212,7 @@ public sealed class CodeFixMetaTests(ITestOutputHelper output)
     }
 
     /// <summary>Hands Fix All the diagnostics already computed for the one document.</summary>
-    private sealed class FixedDiagnostics(List<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
+    internal sealed class FixedDiagnostics(List<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
     {
         public override Task<IEnumerable<Diagnostic>> GetAllDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
             Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);

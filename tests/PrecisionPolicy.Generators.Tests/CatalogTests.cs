@@ -97,6 +97,8 @@ public sealed class CatalogTests
                 (7, true) => ModuleSignature.SixTensors,
                 (7, false) when arguments[6].Name == "Tuple" => ModuleSignature.Attention,
                 (3, false) when arguments[0].Name == "Tensor" && arguments[2].Name == "ValueTuple" => ModuleSignature.Recurrent,
+                (4, false) when arguments[0].Name == "Tensor" && arguments[1].Name == "Tensor" && arguments[3].Name == "Tensor" &&
+                                arguments[2] is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int64 } => ModuleSignature.TwoTensorsAndSizes,
                 _ => null,
             };
         }

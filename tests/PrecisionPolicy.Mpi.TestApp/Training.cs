@@ -8,6 +8,7 @@ using System.Text;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Reports;
+using PrecisionPolicy.Policy;
 using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;

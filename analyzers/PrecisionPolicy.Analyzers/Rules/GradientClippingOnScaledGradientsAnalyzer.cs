@@ -12,7 +12,7 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// or any other op called on a gradient (<c>p.grad.norm()</c>, <c>p.grad.pow(2).sum()</c> for a logged norm,
 /// <c>p.grad.flatten()</c>; finiteness checks excepted), after a scaled backward
 /// (<c>(loss * scale).backward()</c> or <c>loss.mul(scale).backward()</c> where the scale is known
-/// from its value (<see cref="LossScales"/>), or <c>MasterWeightOptimizer.Backward</c>) with no unscale in between (<c>mul_</c>/<c>div_</c> on a
+/// from its value (<see cref="LossScales"/>); not <c>MasterWeightOptimizer.Backward</c>, which unscales) with no unscale in between (<c>mul_</c>/<c>div_</c> on a
 /// tensor, a call whose name contains "unscale", or <c>MasterWeightOptimizer.Step</c>).
 /// Source order within one method.
 /// </summary>
@@ -35,14 +35,13 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
     {
         var block = MethodBlock.Of(context);
         if (!block.Mentions("clip_grad_norm_") && !block.Mentions("clip_grad_value_") && !block.Mentions("grad") ||
-            !block.Mentions("backward") && !block.Mentions("Backward"))
+            !block.Mentions("backward"))
         {
             return;
         }
 
         var scales = new LossScales(DtypeFlow.For(context.Compilation, symbols), context.CancellationToken);
         Event? last = null;
-        var afterOptimizerBackward = false;
         foreach (var operation in block.Operations)
         {
             if (operation is not IInvocationOperation invocation)
@@ -54,7 +53,6 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
             if (IsScaledBackward(invocation, symbols, scales))
             {
                 last = Event.ScaledBackward;
-                afterOptimizerBackward = invocation.TargetMethod.Name == "Backward";
             }
             else if (IsUnscale(invocation, symbols))
             {
@@ -66,10 +64,7 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     Descriptors.GradientClippingOnScaledGradients, invocation.Syntax.GetLocation(), method.Name,
-                    afterOptimizerBackward
-                        // BF16 (no loss scale): the .grad it sees are the optimizer's FP32 gradients; FP16 (scaled): none.
-                        ? "after MasterWeightOptimizer.Backward clips nothing under loss scaling (FP16); set maxGradNorm on the optimizer"
-                        : "clips gradients still multiplied by the loss scale; unscale them first, or set maxGradNorm on the MasterWeightOptimizer"));
+                    "clips gradients still multiplied by the loss scale; unscale them first, or set maxGradNorm on the MasterWeightOptimizer"));
             }
             else if (last == Event.ScaledBackward && IsGradientRead(invocation, symbols))
             {
@@ -86,13 +81,9 @@ public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
         LowPrecision.Unwrap(invocation.Instance) is IPropertyReferenceOperation { Property.Name: "grad" } grad &&
         symbols.IsTensor(grad.Instance?.Type);
 
+    // MasterWeightOptimizer.Backward is not one: it divides the scale out as it folds, so .grad after it is unscaled.
     private static bool IsScaledBackward(IInvocationOperation invocation, TorchSymbols symbols, LossScales scales) =>
-        invocation.TargetMethod.Name switch
-        {
-            "backward" => symbols.IsTensor(invocation.Instance?.Type) && scales.IsScaledLoss(invocation.Instance),
-            "Backward" => symbols.IsMasterWeightOptimizer(invocation.TargetMethod.ContainingType),
-            _ => false,
-        };
+        invocation.TargetMethod.Name == "backward" && symbols.IsTensor(invocation.Instance?.Type) && scales.IsScaledLoss(invocation.Instance);
 
     private static bool IsUnscale(IInvocationOperation invocation, TorchSymbols symbols)
     {

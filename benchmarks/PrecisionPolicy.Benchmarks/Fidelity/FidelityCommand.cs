@@ -105,8 +105,7 @@ internal static class FidelityCommand
             var logits = model.call(ids);
             var loss = nn.functional.cross_entropy(logits.reshape(-1, Shape.Vocabulary), targets.reshape(-1));
             optimizer.Backward(loss);
-            var scale = optimizer.Scaler.Enabled ? optimizer.Scaler.Scale : 1.0; // BF16 runs unscaled; divide in case a default changes
-            var gradients = weights.Select(w => (w.Name, optimizer.GradientOf(w.Name).div(scale).clone())).ToList();
+            var gradients = weights.Select(w => (w.Name, optimizer.GradientOf(w.Name).clone())).ToList(); // unscaled by Backward
             return (loss.to(ScalarType.Float64).item<double>(), loss.dtype, gradients);
         }
         finally

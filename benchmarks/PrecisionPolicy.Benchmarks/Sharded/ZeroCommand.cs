@@ -6,6 +6,7 @@ using System.Linq;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Mpi;
 using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Policy;
 using PrecisionPolicy.Reports;
 using TorchSharp;
 using static TorchSharp.torch;

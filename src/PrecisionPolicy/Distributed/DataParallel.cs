@@ -10,7 +10,7 @@ namespace PrecisionPolicy.Distributed;
 /// <summary>
 /// Data-parallel steps of a <see cref="MasterWeightOptimizer"/> with gradients reduced in a chosen
 /// dtype (DeepSpeed's <c>communication_data_type</c>, FSDP's <c>reduce_dtype</c>): each rank's
-/// (still loss-scaled) FP32 gradient is divided by the number of ranks, as PyTorch DDP does before
+/// FP32 gradient, loss-scaled for the wire, is divided by the number of ranks, as PyTorch DDP does before
 /// its all-reduce, reduced, and handed to the FP32 masters, which then step as usual.
 /// </summary>
 public static class DataParallel
@@ -34,9 +34,9 @@ public static class DataParallel
         {
             optimizer.ZeroGrad();
             optimizer.Backward(lossOfRank(k));
-            gradients.Add(ReadFlat(optimizer).div(ranks));
+            gradients.Add(ReadFlat(optimizer).mul(LossScale(optimizer)).div_(ranks));
         }
-        WriteFlat(optimizer, RingAllReduce.Sum(gradients, reduceDtype));
+        WriteFlat(optimizer, RingAllReduce.Sum(gradients, reduceDtype).div_(LossScale(optimizer)));
         return optimizer.Step();
     }
 
@@ -54,9 +54,9 @@ public static class DataParallel
 
         using var scope = NewDisposeScope();
         optimizer.Backward(loss);
-        var gradient = ReadFlat(optimizer).div(backend.WorldSize);
+        var gradient = ReadFlat(optimizer).mul(LossScale(optimizer)).div_(backend.WorldSize);
         backend.AllReduceSum(gradient, reduceDtype);
-        WriteFlat(optimizer, gradient);
+        WriteFlat(optimizer, gradient.div_(LossScale(optimizer)));
         return optimizer.Step();
     }
 
@@ -74,7 +74,11 @@ public static class DataParallel
         _ => throw new ArgumentOutOfRangeException(nameof(reduce), reduce, "Not an AutocastReduce value."),
     };
 
-    // The optimizer's FP32 accumulators in ParameterNames order, as one flat tensor (a copy).
+    // The accumulators are unscaled after Backward; they are reduced loss-scaled, so that small gradients survive a
+    // 16-bit reduce dtype (1 when scaling is off).
+    private static double LossScale(MasterWeightOptimizer optimizer) => optimizer.Scaler.Enabled ? optimizer.Scaler.Scale : 1.0;
+
+    // The optimizer's FP32 accumulators in ParameterNames order, as one flat tensor (the accumulator itself when there is one).
     private static Tensor ReadFlat(MasterWeightOptimizer optimizer) =>
         cat(optimizer.ParameterNames.Select(n => optimizer.GradientOf(n).flatten()).ToArray());
 

@@ -15,7 +15,7 @@ namespace PrecisionPolicy.Optimization;
 /// </summary>
 public sealed partial class MasterWeightOptimizer
 {
-    private static bool IsSharded(MasterWeightOptions options, (string Name, Parameter Parameter)[] trainable) =>
+    private static bool IsSharded(MasterWeightOptions options) =>
         options.DataParallel is { Stage: ZeroStage.OptimizerStates or ZeroStage.Gradients };
 
     private (Tensor Masters, Tensor MasterGrads, DtypeGroup[] Groups, MasterSlot[] Slots, ZeroSharding Zero, DataParallelReduction Reduction)

@@ -18,7 +18,7 @@ namespace PrecisionPolicy.Optimization;
 /// step costs a constant number of tensor ops whatever the number of parameter tensors.
 /// <para>
 /// One step: <see cref="Backward"/> (scaled backward, fold the working gradients into the FP32
-/// accumulators; call it once per micro-batch) then <see cref="Step()"/>: unscale, one finiteness
+/// accumulators, unscaled; call it once per micro-batch) then <see cref="Step()"/>: one finiteness
 /// check for all gradients, skip (only the scale changes) or clip the unscaled gradients, inner
 /// step, copy the masters into the working parameters, update the scale.
 /// </para>
@@ -66,7 +66,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         var trainable = Validate(parameters.Where(p => p.Parameter.requires_grad).ToArray());
         ThrowIfHeldByAnother(trainable);
         Device = trainable[0].Parameter.device;
-        if (IsSharded(Options, trainable)) // MasterWeightOptimizer.Zero.cs
+        if (IsSharded(Options)) // MasterWeightOptimizer.Zero.cs
         {
             (masters, masterGrads, groups, slots, zero, dataParallel) = BuildSharded(trainable);
         }
@@ -109,7 +109,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <summary>Names of the trainable parameters in module order.</summary>
     public IReadOnlyList<string> ParameterNames => slots.Select(s => s.Name).ToArray();
 
-    /// <summary>Elements in the flat master buffer (= trainable parameter elements).</summary>
+    /// <summary>Elements in the flat master buffer (= trainable parameter elements; under ZeRO, the FP32 segment whole and this rank's parts of the 16-bit ones).</summary>
     public long MasterElements => masters.numel();
 
     /// <summary>Micro-batches accumulated since the last step.</summary>
@@ -122,7 +122,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <exception cref="InvalidOperationException">Under ZeRO, a 16-bit parameter whose master is not wholly in this rank's shard (<see cref="GatherMasters"/> gathers them all).</exception>
     public Tensor MasterOf(string name) => WholeMaster(SlotOf(name)).detach();
 
-    /// <summary>The FP32 accumulated (still scaled) gradient of a parameter: a detached tensor sharing storage.</summary>
+    /// <summary>The FP32 accumulated gradient of a parameter, unscaled (the loss scale is divided out at each backward; under ZeRO still scaled until the step): a detached tensor sharing storage.</summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
 
     /// <summary>Bytes held by role (masters, FP32 accumulators, working gradients, inner optimizer state).</summary>
@@ -181,7 +181,9 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         AttachWorkingGradients();
         var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
         using var scale = Scaler.Scale.ToScalar(); // held: see RootedScalars
-        var scaled = Scaler.Enabled && Scaler.Scale != 1.0 ? fp32Loss.mul(scale) : fp32Loss;
+        var isScaled = Scaler.Enabled && Scaler.Scale != 1.0;
+        var scaled = isScaled ? fp32Loss.mul(scale) : fp32Loss;
+        if (isScaled && UnscalesAtBackward) RescaleFp32Accumulators(scale); // MasterWeightOptimizer.UserGradients.cs
         using var call = BackwardFailures.Begin();
         try
         {
@@ -204,7 +206,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
                         : $"Backward(loss) failed in TorchSharp ({e.Message.Split('\n', 2)[0]}). The gradients accumulated for this step were dropped.", cause);
         }
         WarnOnceIfFp16Unscaled();
-        FoldWorkingGradients();
+        using var unscale = (1.0 / Scaler.Scale).ToScalar(); // held: see RootedScalars
+        FoldWorkingGradients(isScaled && UnscalesAtBackward ? unscale : null);
         ReduceMicroBatch(); // ZeRO stage 2 only (MasterWeightOptimizer.Zero.cs)
         ExposeAccumulatedGradients(); // what the user's clip_grad_norm_ sees (MasterWeightOptimizer.UserGradients.cs)
         microBatches++;
@@ -242,8 +245,10 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         using (no_grad())
         {
             using var inverse = (1.0 / scale).ToScalar(); // held: see RootedScalars
-            var stepped = ReduceGradients(); // the loss-scaled gradients, as DeepSpeed and FSDP reduce them; under ZeRO this rank's shard
-            if (scale != 1.0) stepped.mul_(inverse); // exact: scales are powers of two unless set otherwise
+            // Unsharded, Backward already unscaled the accumulators (MasterWeightOptimizer.UserGradients.cs); under ZeRO
+            // they stay loss-scaled, as DeepSpeed and FSDP reduce them, and this rank's shard is unscaled here.
+            var stepped = zero is null ? ReduceAcrossRanks(scale) : ReduceGradients();
+            if (scale != 1.0 && !UnscalesAtBackward) stepped.mul_(inverse); // exact: scales are powers of two unless set otherwise
             var (finite, norm, lossValue) = dataParallel is null
                 ? GradientCheck.FiniteNorm(stepped, loss) // one reduction, one host sync
                 : zero is null
@@ -377,20 +382,29 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     // and then reads it and the accumulator. Storing g instead of +0 + g differs only for g = -0,
     // which stays -0: the norm and every moment are the same. Later micro-batches add chunk by
     // chunk, so the widened temporary is chunk-sized and stays in cache.
-    private void FoldWorkingGradients()
+    // With loss scaling the fold also unscales (1 / scale, given as unscale): the first micro-batch's copy is followed by
+    // a multiply (the one Step used to make over all accumulators), later ones add with alpha = 1 / scale at no extra cost.
+    private void FoldWorkingGradients(Scalar? unscale)
     {
         using var _ = no_grad();
         foreach (var g in groups)
         {
-            if (!g.IsLowPrecision) continue; // FP32 working gradients are the accumulators themselves
+            if (!g.IsLowPrecision)
+            {
+                if (unscale is not null) g.MasterGrad.mul_(unscale); // FP32 working gradients are the accumulators themselves
+                continue;
+            }
             if (microBatches == 0)
+            {
                 g.MasterGrad.copy_(g.WorkingGrad);
+                if (unscale is not null) g.MasterGrad.mul_(unscale);
+            }
             else
                 foreach (var (start, length) in FlatChunks.Of(g.MasterGrad.numel()))
                 {
                     using var accumulator = g.MasterGrad.narrow(0, start, length);
                     using var gradient = g.WorkingGrad.narrow(0, start, length);
-                    accumulator.add_(gradient, RootedScalars.One);
+                    accumulator.add_(gradient, unscale ?? RootedScalars.One);
                 }
             g.WorkingGrad.zero_();
         }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Distributed;
+using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

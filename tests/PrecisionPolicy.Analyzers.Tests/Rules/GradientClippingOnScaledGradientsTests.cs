@@ -59,13 +59,6 @@ public sealed class GradientClippingOnScaledGradientsTests
                     (loss * 65536.0).backward();
                     {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
                 }
-
-                void MasterWeights(Linear model, Tensor loss, MasterWeightOptimizer opt)
-                {
-                    opt.Backward(loss);
-                    {|PP0005:nn.utils.clip_grad_norm_(model.parameters(), 1.0)|};
-                    opt.Step();
-                }
             }
             """);
 
@@ -120,6 +113,14 @@ public sealed class GradientClippingOnScaledGradientsTests
                 {
                     loss.backward();
                     nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                }
+
+                // MasterWeightOptimizer.Backward leaves the unscaled FP32 gradients in .grad (BF16 and FP16 alike).
+                void MasterWeights(Linear model, Tensor loss, MasterWeightOptimizer opt)
+                {
+                    opt.Backward(loss);
+                    nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                    opt.Step();
                 }
 
                 void AfterStep(Linear model, Tensor loss, MasterWeightOptimizer opt)

@@ -11,9 +11,9 @@ namespace PrecisionPolicy.IntegrationTests.Clipping;
 
 /// <summary>
 /// A loop kept as its author wrote it: <c>Backward</c> per micro-batch, then TorchSharp's
-/// <c>nn.utils.clip_grad_norm_(model.parameters(), max)</c>, then <c>Step()</c>. Without loss scaling the clip sees the
-/// FP32 gradients the optimizer steps with (the true norm) and clips them, as <c>MaxGradNorm</c> would; with loss
-/// scaling it finds no gradient to clip and changes nothing (PP0005 points at <c>maxGradNorm</c>).
+/// <c>nn.utils.clip_grad_norm_(model.parameters(), max)</c>, then <c>Step()</c>. The clip sees the
+/// FP32 gradients the optimizer steps with (the true norm) and clips them, as <c>MaxGradNorm</c> would, with or without
+/// loss scaling: <c>Backward</c> divides the scale out as it folds (PyTorch's <c>scaler.unscale_</c> before a clip).
 /// </summary>
 public sealed class UserClippingTests
 {
@@ -21,40 +21,44 @@ public sealed class UserClippingTests
     private const long Classes = 3;
     private const double MaxNorm = 0.05; // below the gradients' norm: the clip must act
 
-    public static TheoryData<Precision, GemmMode> Unscaled => new()
+    public static TheoryData<Precision, bool, GemmMode> Cases => new()
     {
-        { Precision.BF16, GemmMode.Native },
-        { Precision.BF16, GemmMode.Fp32Accumulate },
-        { Precision.FP32, GemmMode.Native },
-        { Precision.FP16, GemmMode.Fp32Accumulate }, // FP16 with loss scaling off
+        { Precision.BF16, false, GemmMode.Native },
+        { Precision.BF16, false, GemmMode.Fp32Accumulate },
+        { Precision.FP32, false, GemmMode.Native },
+        { Precision.FP16, true, GemmMode.Native }, // dynamic loss scaling, 2^16
+        { Precision.FP16, true, GemmMode.Fp32Accumulate },
+        { Precision.FP16, false, GemmMode.Fp32Accumulate }, // FP16 with loss scaling off
     };
 
     [Theory]
-    [MemberData(nameof(Unscaled))]
-    public void Clip_grad_norm_between_backward_and_step_clips_the_fp32_gradients_the_optimizer_uses(Precision precision, GemmMode mode)
+    [MemberData(nameof(Cases))]
+    public void Clip_grad_norm_between_backward_and_step_clips_the_unscaled_fp32_gradients_the_optimizer_uses(Precision precision, bool lossScaling, GemmMode mode)
     {
         using var scope = NewDisposeScope();
         GemmModes.Override(DeviceType.CPU, mode);
         try
         {
             using var autocast = AutocastScope.Use(precision);
-            var off = new MasterWeightOptions { Scaling = LossScalerOptions.Off };
-            // The reference: the optimizer's own clipping.
-            var (reference, referenceOptimizer) = Build(off with { MaxGradNorm = MaxNorm });
+            var options = new MasterWeightOptions { Scaling = lossScaling ? LossScalerOptions.Dynamic : LossScalerOptions.Off };
+            // The reference: the optimizer's own clipping, on the gradients Step unscales.
+            var (reference, referenceOptimizer) = Build(options with { MaxGradNorm = MaxNorm });
             foreach (var batch in Batches()) referenceOptimizer.Backward(Loss(reference, batch));
             var outcome = referenceOptimizer.Step();
 
-            var (model, optimizer) = Build(off);
+            var (model, optimizer) = Build(options);
+            Assert.Equal(lossScaling ? 65536.0 : 1.0, optimizer.Scaler.Enabled ? optimizer.Scaler.Scale : 1.0);
             foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
             Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.grad!.dtype)); // the FP32 accumulators
-            // PP0005 reports this clip (loss scaling is decided at run time); this loop runs without it.
-#pragma warning disable PP0005
+            var trueNorm = Math.Sqrt(model.parameters().Sum(p => p.grad!.to(ScalarType.Float64).square().sum().item<double>()));
             var norm = nn.utils.clip_grad_norm_(model.parameters(), MaxNorm);
-#pragma warning restore PP0005
+            var clippedNorm = Math.Sqrt(optimizer.ParameterNames.Sum(n => optimizer.GradientOf(n).to(ScalarType.Float64).square().sum().item<double>()));
             optimizer.Step();
 
             Assert.True(outcome.GradNorm > 2 * MaxNorm, $"the gradients' norm {outcome.GradNorm} is above the threshold");
+            Assert.True(Math.Abs(norm - trueNorm) <= 1e-6 * trueNorm, $"clip_grad_norm_ returned {norm}, the unscaled gradients' norm is {trueNorm}");
             Assert.True(Math.Abs(norm - outcome.GradNorm) <= 1e-5 * outcome.GradNorm, $"clip_grad_norm_ saw {norm}, the optimizer {outcome.GradNorm}");
+            Assert.True(Math.Abs(clippedNorm - MaxNorm * trueNorm / (trueNorm + 1e-6)) <= 1e-6 * MaxNorm, $"clipped to {clippedNorm}, not {MaxNorm}");
             foreach (var name in optimizer.ParameterNames)
                 Assert.True(referenceOptimizer.MasterOf(name).allclose(optimizer.MasterOf(name), rtol: 1e-5, atol: 1e-7), $"{name} stepped differently");
             referenceOptimizer.Dispose();
@@ -69,30 +73,26 @@ public sealed class UserClippingTests
     [Theory]
     [InlineData(GemmMode.Native)]
     [InlineData(GemmMode.Fp32Accumulate)]
-    public void With_loss_scaling_the_clip_finds_nothing_and_changes_nothing(GemmMode mode)
+    public void Under_fp16_loss_scaling_grad_holds_the_gradients_without_the_scale(GemmMode mode)
     {
         using var scope = NewDisposeScope();
         GemmModes.Override(DeviceType.CPU, mode);
         try
         {
             using var autocast = AutocastScope.Use(Precision.FP16);
-            var scaled = new MasterWeightOptions { Scaling = LossScalerOptions.Dynamic };
-            var (reference, referenceOptimizer) = Build(scaled);
-            foreach (var batch in Batches()) referenceOptimizer.Backward(Loss(reference, batch));
-            referenceOptimizer.Step();
+            Tensor[] GradientsWith(LossScalerOptions scaling)
+            {
+                var (model, optimizer) = Build(new MasterWeightOptions { Scaling = scaling });
+                foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
+                return model.parameters().Select(p => p.grad!.clone()).ToArray();
+            }
 
-            var (model, optimizer) = Build(scaled);
-            foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
-            Assert.All(model.parameters(), p => Assert.Null(p.grad)); // the scaled accumulators are not handed out
-#pragma warning disable PP0005 // what the rule warns about: this clip finds nothing
-            Assert.Equal(0.0, nn.utils.clip_grad_norm_(model.parameters(), MaxNorm));
-#pragma warning restore PP0005
-            optimizer.Step();
-
-            foreach (var name in optimizer.ParameterNames)
-                Assert.True(referenceOptimizer.MasterOf(name).eq(optimizer.MasterOf(name)).all().item<bool>(), $"{name} changed by the clip");
-            referenceOptimizer.Dispose();
-            optimizer.Dispose();
+            // A power-of-two scale moves only exponents: away from FP16's subnormals the scaled backward, unscaled, gives the
+            // same gradients as an unscaled one; a gradient still carrying 2^16 would be off by that factor.
+            var scaled = GradientsWith(LossScalerOptions.Dynamic);
+            var unscaled = GradientsWith(LossScalerOptions.Off);
+            for (var i = 0; i < scaled.Length; i++)
+                Assert.True(scaled[i].allclose(unscaled[i], rtol: 1e-3, atol: 1e-6), $"gradient {i}: max difference {(scaled[i] - unscaled[i]).abs().max().item<float>()}");
         }
         finally
         {

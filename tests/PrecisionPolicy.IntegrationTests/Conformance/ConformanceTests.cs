@@ -85,11 +85,61 @@ public sealed class ConformanceTests
         Compare(nameof(VisionClassifier), precision, () => new VisionClassifier(Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 3e-3)), ConformanceData.Images, batch: 16);
 
+    // Models exercising where the policy is decided at run time (MechanismModels.cs).
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Nullable_input_layers_called_with_forward_train_like_fp32(Precision precision) =>
+        Compare(nameof(NullableForwardClassifier), precision, () => new NullableForwardClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Helper_einsum_over_a_parameter_trains_like_fp32(Precision precision) =>
+        Compare(nameof(HelperEinsumClassifier), precision, () => new HelperEinsumClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Tied_embedding_and_head_train_like_fp32_and_stay_tied(Precision precision) =>
+        Compare(nameof(TiedHeadClassifier), precision, () => new TiedHeadClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)),
+            verify: model => model.named_parameters().Count(p => p.name.EndsWith("weight", StringComparison.Ordinal)) == 3 &&
+                             model.named_modules().Where(m => m.name is "embedding" or "decoder").Select(m => LeafDtypeRecorder.Address(m.module.named_parameters().Single().parameter)).Distinct().Count() == 1
+                ? null : "the embedding and the decoder no longer share one weight");
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Custom_call_that_runs_forward_directly_trains_like_fp32(Precision precision) =>
+        Compare(nameof(CustomCallClassifier), precision, () => new CustomCallClassifier(Vocabulary, 16, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)), invoke: static (model, x) => model.call(x));
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Loop_that_clips_with_clip_grad_norm_trains_like_fp32(Precision precision) =>
+        Compare(nameof(ForwardCallingMlp) + " (clip_grad_norm_ loop)", precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)), clipNorm: 0.5);
+
+    [Theory]
+    [InlineData(Precision.BF16)]
+    [InlineData(Precision.FP16)]
+    public void Hooks_the_user_registered_on_intercepted_linears_run_and_train_like_fp32(Precision precision) =>
+        Compare(nameof(HookedMlp), precision, () => new HookedMlp(Vocabulary, Length, Classes), m => m.ApplyPrecisionPolicy(),
+            model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)),
+            verify: model => model.HookCalls == model.Forwards && model.Forwards > 0 ? null : $"the pre-hook ran {model.HookCalls} times in {model.Forwards} forwards");
+
     private void Compare<TModel>(string name, Precision precision, Func<TModel> create, Func<TModel, TModel> apply,
-        Func<TModel, MasterWeightOptimizer> optimizer, ConformanceData.Batches? data = null, long batch = Batch)
+        Func<TModel, MasterWeightOptimizer> optimizer, ConformanceData.Batches? data = null, long batch = Batch,
+        Func<TModel, Tensor, Tensor>? invoke = null, double? clipNorm = null, Func<TModel, string?>? verify = null)
         where TModel : nn.Module<Tensor, Tensor>
     {
         data ??= ConformanceData.Tokens;
+        var loop = new Loop<TModel>(invoke ?? (static (model, x) => model.call(x)), clipNorm, verify);
         // Convergence is compared over five seeds, by the median of the per-seed relative differences: one
         // 40-step run is chaotic enough that the FP32 and the 16-bit trajectories of a single seed can part by
         // more than the tolerance on one CPU and not on another (seen: the LSTM's 7% on an AVX512 machine).
@@ -100,12 +150,12 @@ public sealed class ConformanceTests
         IReadOnlyList<LeafDtypeRecorder.LeafCall> decisions;
         foreach (var seed in Seeds)
         {
-            using (AutocastScope.Use(Precision.FP32)) fp32.Add(Train(() => apply(create()), optimizer, data, batch, seed, out _));
+            using (AutocastScope.Use(Precision.FP32)) fp32.Add(Train(() => apply(create()), optimizer, data, batch, seed, loop, out _));
         }
         using (AutocastScope.Use(precision))
         {
             (decisions, wrong) = RecordLeafDtypes(create, apply, data, AutocastDtypes.ComputeDtype(precision));
-            foreach (var seed in Seeds) low.Add(Train(() => apply(create()), optimizer, data, batch, seed, out lossDtype));
+            foreach (var seed in Seeds) low.Add(Train(() => apply(create()), optimizer, data, batch, seed, loop, out lossDtype));
         }
         var differences = low.Zip(fp32, static (l, f) => (l.Loss - f.Loss) / f.Loss).ToList();
         var median = differences.OrderBy(static d => d).ElementAt(differences.Count / 2);
@@ -159,7 +209,10 @@ public sealed class ConformanceTests
 
     private readonly record struct Run(double Loss, int Skipped, ScalarType[] WeightDtypes, double StepMilliseconds);
 
-    private static Run Train<TModel>(Func<TModel> create, Func<TModel, MasterWeightOptimizer> makeOptimizer, ConformanceData.Batches data, long batch, int seed, out ScalarType lossDtype)
+    /// <summary>How the training loop calls the model, whether it clips with <c>clip_grad_norm_</c> between Backward and Step, and what it checks after training.</summary>
+    private sealed record Loop<TModel>(Func<TModel, Tensor, Tensor> Invoke, double? ClipNorm, Func<TModel, string?>? Verify);
+
+    private static Run Train<TModel>(Func<TModel> create, Func<TModel, MasterWeightOptimizer> makeOptimizer, ConformanceData.Batches data, long batch, int seed, Loop<TModel> loop, out ScalarType lossDtype)
         where TModel : nn.Module<Tensor, Tensor>
     {
         using var outer = NewDisposeScope();
@@ -175,15 +228,29 @@ public sealed class ConformanceTests
         {
             using var scope = NewDisposeScope();
             var (x, y) = data(generator, batch);
-            var loss = nn.functional.cross_entropy(model.call(x), y); // outside the model, as a training loop writes it
+            var loss = nn.functional.cross_entropy(loop.Invoke(model, x), y); // outside the model, as a training loop writes it
             lossDtype = loss.dtype;
             Assert.True(float.IsFinite(loss.item<float>()), $"step {step}: loss {loss.item<float>()}");
-            if (!optimizer.Step(loss).Applied) skipped++;
+            StepOutcome outcome;
+            if (loop.ClipNorm is { } clip)
+            {
+                // The loop as its author wrote it: backward, TorchSharp's clipping, step.
+                optimizer.Backward(loss);
+                nn.utils.clip_grad_norm_(model.parameters(), clip);
+                outcome = optimizer.Step();
+            }
+            else
+            {
+                outcome = optimizer.Step(loss);
+            }
+            if (!outcome.Applied) skipped++;
         }
         var stepTime = clock.Elapsed.TotalMilliseconds / Steps;
         using var noGrad = no_grad();
         using var evaluation = NewDisposeScope();
         var (evalX, evalY) = data(new Generator(99), 256);
-        return new Run(nn.functional.cross_entropy(model.call(evalX), evalY).item<float>(), skipped, weightDtypes, stepTime);
+        var evaluated = nn.functional.cross_entropy(loop.Invoke(model, evalX), evalY).item<float>();
+        if (loop.Verify?.Invoke(model) is { } failure) Assert.Fail(failure);
+        return new Run(evaluated, skipped, weightDtypes, stepTime);
     }
 }

@@ -36,8 +36,24 @@ internal sealed class LeafDtypeRecorder
         leaves = root.named_modules()
             .Where(m => !m.module.named_children().Any() && m.module is not IPrecisionPolicyModule)
             .Select(m => (m.name, m.module)).ToList();
+        // Leaves that share a parameter with another leaf (a tied embedding and head) are looked up as "Type (tied)".
+        var owners = leaves.SelectMany(l => l.Item2.parameters().Select(p => (Handle: Address(p), l.Item2)))
+            .GroupBy(o => o.Handle).Where(g => g.Select(o => o.Item2).Distinct(ReferenceEqualityComparer.Instance).Count() > 1)
+            .SelectMany(g => g.Select(o => o.Item2));
+        tied = new HashSet<nn.Module>(owners, ReferenceEqualityComparer.Instance);
         foreach (var (path, module) in leaves) Hook(module, path, before: true);
     }
+
+    private readonly HashSet<nn.Module> tied;
+
+    // The address of a tensor's first element (TorchSharp's internal NativeMethods.THSTensor_data): TorchSharp wraps a
+    // native module's parameter in a new object with a new handle on each read, so only the address says two are one.
+    public static nint Address(Tensor tensor) =>
+        (nint)typeof(torch).Assembly.GetType("TorchSharp.PInvoke.NativeMethods")!
+            .GetMethod("THSTensor_data", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static, [typeof(nint)])!
+            .Invoke(null, [tensor.Handle])!;
+
+    private string NameOf(nn.Module module) => module.GetType().Name + (tied.Contains(module) ? " (tied)" : "");
 
     public IReadOnlyList<LeafCall> Calls => calls;
 
@@ -61,7 +77,7 @@ internal sealed class LeafDtypeRecorder
             // Only a GEMM refuses an input of another dtype than its weights; for any other module the dtype is unknown.
             if (module is not (TorchSharp.Modules.Linear or TorchSharp.Modules.Convolution))
                 throw new InvalidOperationException($"{path} ({module.GetType().Name}) ran without a hook seeing it (a forward(...) call): its input dtype cannot be inferred.");
-            calls.Add(new LeafCall(path, module.GetType().Name, used.dtype, used.dtype, Inferred: true));
+            calls.Add(new LeafCall(path, NameOf(module), used.dtype, used.dtype, Inferred: true));
         }
     }
 
@@ -73,7 +89,7 @@ internal sealed class LeafDtypeRecorder
             arrived[module] = dtype;
             return;
         }
-        calls.Add(new LeafCall(path, module.GetType().Name, arrived.Remove(module, out var first) ? first : dtype, dtype));
+        calls.Add(new LeafCall(path, NameOf(module), arrived.Remove(module, out var first) ? first : dtype, dtype));
     }
 
     private static ScalarType DtypeOf(nn.Module module, Tensor?[] inputs)
