@@ -194,15 +194,8 @@ public sealed class ConformanceTests
         var recorder = LeafDtypeRecorder.Before(model);
         apply(model);
         recorder.AfterPolicy();
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        try
-        {
-            model.call(data(new Generator(3), 4).X).sum().backward(); // the backward shows which leaves ran without a hook
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        using var gemm = GemmModeScope.Use(GemmMode.Native);
+        model.call(data(new Generator(3), 4).X).sum().backward(); // the backward shows which leaves ran without a hook
         recorder.InferUnhookedCalls();
         return (recorder.Calls, recorder.Mismatches(compute));
     }
