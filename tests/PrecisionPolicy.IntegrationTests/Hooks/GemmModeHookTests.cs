@@ -20,8 +20,7 @@ public sealed class GemmModeHookTests
     private const long Classes = 5;
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Sequential_layers_compute_bit_for_bit_as_intercepted_ones_in_fp32_accumulate(Precision precision)
     {
         using var scope = NewDisposeScope();
