@@ -52,10 +52,10 @@ public sealed partial class MasterWeightOptimizer
         return new InvalidOperationException(
             $"{operation}() refused: the gradients of the module's parameters were changed between Backward and {operation} {where}, by " +
             "nn.utils.clip_grad_norm_, clip_grad_value_ or another edit of .grad. Under " + stage + " a rank holds only its own micro-batches' " +
-            "gradients until Step reduces them across the ranks, so a clip there uses this rank's norm, not the global one. Clip with the " +
-            "optimizer instead: maxGradNorm (MasterWeightOptions.MaxGradNorm, or CreateMixedPrecisionOptimizer(factory, maxGradNorm: 1.0)) clips " +
-            "by the global norm of the reduced gradients, on every rank alike, and StepOutcome.GradNorm reports that norm. Nothing was stepped: " +
-            "masters, optimizer state, working weights and the loss scale are unchanged; this step's gradients were dropped.");
+            "gradients until Step reduces them across the ranks, so a clip there would use this rank's norm, not the global one. Clip with " +
+            "the optimizer instead: maxGradNorm (new MasterWeightOptions { MaxGradNorm = 1.0, DataParallel = ... }) clips by the global norm " +
+            "of the reduced gradients, on every rank alike, and StepOutcome.GradNorm reports that norm. Nothing was stepped: masters, " +
+            "optimizer state, working weights and the loss scale are unchanged; this step's gradients were dropped.");
     }
 
     /// <summary>
