@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using PrecisionPolicy.Optimization;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Fp8;
 
@@ -222,6 +223,19 @@ public sealed class Fp8Context : IOptimizerCompanion
     internal void Record(Fp8ScalingState state, float amax, long saturated)
     {
         lock (gate) state.Record(amax, saturated);
+    }
+
+    /// <summary>Quantize-dequantize <paramref name="tensor"/> with <paramref name="state"/>, recording its amax; the result has dtype <paramref name="output"/>.</summary>
+    internal Tensor Quantize(Fp8ScalingState state, Tensor tensor, ScalarType output)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32);
+        var amax = Fp8Quantizer.Amax(x32);
+        var scale = ScaleFor(state, amax);
+        var dequantized = Fp8Quantizer.QuantizeDequantize(x32, scale, state.Format, amax, out var saturated);
+        Record(state, amax, saturated);
+        var result = dequantized.dtype == output ? dequantized : dequantized.to(output);
+        return result.MoveToOuterDisposeScope();
     }
 
     private IEnumerable<Fp8ScalingState> Ordered() =>
