@@ -45,10 +45,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// calls it again to build a staging optimizer that checks a checkpoint, so it should only build the optimizer.
     /// </param>
     /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
+    /// <remarks>
+    /// The companions of every module in the tree that is an <see cref="IOptimizerCompanionSource"/> (FP8 modules'
+    /// scaling state) are added in module order; they are asked first, so one that fails leaves the parameters untouched.
+    /// </remarks>
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
+        : this(module, CompanionsOf(module), factory, options)
+    {
+    }
+
+    private MasterWeightOptimizer(nn.Module module, IOptimizerCompanion[] companionsOfTree, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options)
         : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
     {
         WatchParameterSet(module);
+        foreach (var companion in companionsOfTree) AddCompanion(companion);
     }
 
     /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
@@ -462,6 +472,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         return module.named_parameters();
+    }
+
+    // Every module of the tree once, the root first, in named_modules order: the order companions that share a name are told apart by.
+    private static IOptimizerCompanion[] CompanionsOf(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var companionsOfTree = new List<IOptimizerCompanion>();
+        foreach (var (_, m) in module.named_modules().Prepend(("", module)))
+            if (seen.Add(m) && m is IOptimizerCompanionSource source)
+                foreach (var companion in source.GetOptimizerCompanions() ?? [])
+                    companionsOfTree.Add(companion ?? throw new InvalidOperationException(
+                        $"Module '{m.GetName()}' ({m.GetType().Name}) returned a null optimizer companion from GetOptimizerCompanions()."));
+        return companionsOfTree.ToArray();
     }
 
     // What data-parallel ranks must agree on: the parameters and the settings that change a step.
