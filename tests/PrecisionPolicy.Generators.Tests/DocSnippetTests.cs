@@ -1,0 +1,48 @@
+using System;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace PrecisionPolicy.Generators.Tests;
+
+/// <summary>
+/// Every C# block of the guides in docs/ compiles, with the generator, in the context its invisible
+/// <c>&lt;!-- snippet: ... --&gt;</c> comment gives it (the convention is <see cref="DocSnippets"/>'): a rename in
+/// the API fails here instead of leaving a guide silently wrong. One compilation holds every snippet.
+/// </summary>
+public sealed class DocSnippetTests
+{
+    private static readonly string[] Kinds = ["statements", "declarations", "skip"];
+
+    [Fact]
+    public void Guide_snippets_compile_with_the_generator()
+    {
+        var snippets = DocSnippets.All("docs").Where(s => s.Kind != "skip").ToList();
+        Assert.True(snippets.Count >= 15, $"found only {snippets.Count} C# blocks in docs/*.md: is the extraction broken?");
+        var sources = snippets.Select((s, i) => ($"/snippets/S{i:D2}.cs", s.Source(i))).ToArray();
+
+        // A reader's project also has the MPI satellite package (the distributed guide) and what the package's
+        // public constructors name (GradScaler's optional ILogger).
+        var compilation = GeneratorHarness.Compilation(sources).AddReferences(
+            MetadataReference.CreateFromFile(typeof(PrecisionPolicy.Mpi.MpiCommunicator).Assembly.Location),
+            MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location));
+        var result = GeneratorHarness.Run(compilation);
+
+        var problems = result.CompileDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)
+            .Concat(result.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
+            .Select(d => d.ToString())
+            .ToList();
+        Assert.True(problems.Count == 0, $"{problems.Count} problem(s) in the guides' C# blocks:\n" + string.Join('\n', problems));
+        // The generator saw the snippets' models: what they call on them (ApplyPrecisionPolicy, TrainStep) is its output.
+        Assert.Contains(result.Run.GeneratedTrees, t => t.ToString().Contains("ApplyPrecisionPolicy()", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Guide_snippet_comments_use_known_kinds_and_skips_give_a_reason()
+    {
+        var snippets = DocSnippets.All("docs");
+        Assert.All(snippets, s => Assert.True(Kinds.Contains(s.Kind), $"{s.Where}: unknown snippet kind '{s.Kind}' (one of {string.Join(", ", Kinds)})"));
+        Assert.All(snippets.Where(s => s.Kind == "skip"), s => Assert.False(string.IsNullOrWhiteSpace(s.Get("reason")), $"{s.Where}: a skipped C# block says why"));
+        Assert.All(snippets, s => Assert.All(s.Keys.Keys, k => Assert.Contains(k, new[] { "given", "usings", "models", "reason" })));
+    }
+}
