@@ -28,7 +28,8 @@ public sealed class DocSnippetTests
             MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location));
         var result = GeneratorHarness.Run(compilation);
 
-        var problems = result.CompileDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)
+        // Warnings count too: a guide that shows an obsolete member is as wrong as one that does not compile.
+        var problems = result.CompileDiagnostics
             .Concat(result.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning))
             .Select(d => d.ToString())
             .ToList();
