@@ -30,6 +30,7 @@ public sealed partial class AutocastGenerator
         private const string ScalarType = "global::TorchSharp.torch.ScalarType";
         private const string OptimizerFactory =
             "global::System.Func<global::System.Collections.Generic.IEnumerable<global::TorchSharp.Modules.Parameter>, global::TorchSharp.Modules.OptimizerHelper>";
+        private const string CompanionSource = "global::PrecisionPolicy.Optimization.IOptimizerCompanionSource";
         private const string NumericsSite = CompilerServices + "NumericsSite";
         private const string TracedCalls = CompilerServices + "TracedCalls";
         private const string NumericsTrace = "global::PrecisionPolicy.Tracing.NumericsTrace";
@@ -81,7 +82,10 @@ public sealed partial class AutocastGenerator
             var precision = "global::PrecisionPolicy.Precision." + spec.Precision;
             w.Line("/// <summary>Precision plumbing generated for <c>[Autocast(Precision." + spec.Precision + ")]</c>.</summary>");
             w.Line(GeneratedCode);
-            w.Open("partial class " + spec.TypeName + " : " + PolicyModule);
+            // Only an FP8 class names FP8: its context reaches the optimizer through the companion seam, also when the
+            // class is nested inside a model of another precision.
+            var fp8 = spec.Fp8Recipe is not null;
+            w.Open("partial class " + spec.TypeName + " : " + PolicyModule + (fp8 ? ", " + CompanionSource : ""));
 
             w.Line("private static readonly " + PrecisionPlan + " __precisionPlan = new " + PrecisionPlan + "(");
             w.Line("    \"" + spec.TypeName + "\",");
@@ -120,6 +124,13 @@ public sealed partial class AutocastGenerator
             w.Line();
             w.Line("/// <summary>Every parameter and buffer with its role, storage and compute dtype, elements and bytes.</summary>");
             w.Line("public global::PrecisionPolicy.Policy.PrecisionManifest GetPrecisionManifest() => global::PrecisionPolicy.Policy.PrecisionManifest.Of(this, __precisionPlan);");
+            if (fp8)
+            {
+                w.Line();
+                w.Line("/// <summary>This module's FP8 context (amax histories, scales): it follows the steps and checkpoints of an optimizer over a model containing this module.</summary>");
+                w.Line("global::System.Collections.Generic.IEnumerable<global::PrecisionPolicy.Optimization.IOptimizerCompanion> " + CompanionSource + ".GetOptimizerCompanions() =>");
+                w.Line("    " + CompilerServices + "Fp8Companion.Of(this, __precisionPlan);");
+            }
 
             if (spec.HasMasterWeightOptimizer)
             {
@@ -138,9 +149,7 @@ public sealed partial class AutocastGenerator
                 w.Open("public global::PrecisionPolicy.Optimization.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, global::PrecisionPolicy.Optimization.MasterWeightOptions options)");
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(options);");
                 w.Line("var resolved = options.Scaling is null ? options with { Scaling = __precisionPlan.Scaling } : options;");
-                w.Line("var optimizer = new global::PrecisionPolicy.Optimization.MasterWeightOptimizer(this, factory, resolved);");
-                w.Line("global::PrecisionPolicy.Fp8.Fp8Context.AttachAll(this, optimizer); // FP8 contexts of this module and nested ones follow the steps");
-                w.Line("return optimizer;");
+                w.Line("return new global::PrecisionPolicy.Optimization.MasterWeightOptimizer(this, factory, resolved); // with the companions of this module's tree");
                 w.Close();
 
                 if (spec.TrainStepInputs.Count > 0) EmitTrainingSteps(w, spec);

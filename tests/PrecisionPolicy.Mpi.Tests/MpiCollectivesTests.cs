@@ -8,8 +8,10 @@ using static TorchSharp.torch;
 namespace PrecisionPolicy.Mpi.Tests;
 
 /// <summary>The communicator's collectives in real MPI jobs of 2 and 3 ranks.</summary>
-public sealed class MpiCollectivesTests
+public sealed class MpiCollectivesTests : IDisposable
 {
+    private readonly MpiJob job = new(); // its folders are deleted when the test ends
+
     private const int Elements = 1001; // the test app's buffer length
 
     [Theory]
@@ -17,7 +19,7 @@ public sealed class MpiCollectivesTests
     [InlineData(3)]
     public void Collectives_give_the_sums_gathers_and_broadcast_on_every_rank(int ranks)
     {
-        var folder = MpiJob.Run(ranks, "collectives");
+        var folder = job.Run(ranks, "collectives");
         var inputs = Enumerable.Range(0, ranks).Select(r => MpiJob.Floats(folder, r, "input")).ToArray();
         var parts = Partitions.Of(Elements, ranks);
 
@@ -70,7 +72,7 @@ public sealed class MpiCollectivesTests
     {
         // A library path that does not exist: a world of one must not need it.
         var env = new Dictionary<string, string> { ["PRECISIONPOLICY_MPI_LIBRARY"] = "/nonexistent/libmpich.so.12" };
-        var (code, output, folder) = MpiJob.Start(0, "world", TimeSpan.FromMinutes(4), env);
+        var (code, output, folder) = job.Start(0, "world", TimeSpan.FromMinutes(4), env);
         Assert.True(code == 0, output);
         Assert.Equal("0 1 False", MpiJob.Text(folder, 0, "world"));
     }
@@ -79,7 +81,7 @@ public sealed class MpiCollectivesTests
     public void Started_by_a_launcher_without_libmpich_is_an_error_naming_the_package()
     {
         var env = new Dictionary<string, string> { ["PRECISIONPOLICY_MPI_LIBRARY"] = "/nonexistent/libmpich.so.12", ["PMI_RANK"] = "0", ["PMI_SIZE"] = "1" };
-        var (code, output, _) = MpiJob.Start(0, "world", TimeSpan.FromMinutes(4), env);
+        var (code, output, _) = job.Start(0, "world", TimeSpan.FromMinutes(4), env);
         Assert.NotEqual(0, code);
         Assert.Contains("apt-get install -y mpich", output, StringComparison.Ordinal);
     }
@@ -91,4 +93,6 @@ public sealed class MpiCollectivesTests
         for (var r = 1; r < inputs.Length; r++) sum = sum.add(tensor(inputs[r]).to(dtype)); // stays 16-bit: one rounding per add
         return sum.to(ScalarType.Float32).data<float>().ToArray();
     }
+
+    public void Dispose() => job.Dispose();
 }

@@ -5,15 +5,17 @@ using Xunit;
 namespace PrecisionPolicy.Mpi.Tests;
 
 /// <summary>Data-parallel training with the master-weight optimizer in real MPI jobs.</summary>
-public sealed class MpiDataParallelTests
+public sealed class MpiDataParallelTests : IDisposable
 {
+    private readonly MpiJob job = new(); // its folders are deleted when the test ends
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
     public void Fp32_on_n_ranks_of_b_rows_matches_one_process_on_n_times_b_rows(int ranks)
     {
-        var parallel = MpiJob.Run(ranks, "train", "steps=20", "b=4", "clip=0.5");
-        var (code, output, single) = MpiJob.Start(0, "train", TimeSpan.FromMinutes(4), null, $"ranks={ranks}", "steps=20", "b=4", "clip=0.5");
+        var parallel = job.Run(ranks, "train", "steps=20", "b=4", "clip=0.5");
+        var (code, output, single) = job.Start(0, "train", TimeSpan.FromMinutes(4), null, $"ranks={ranks}", "steps=20", "b=4", "clip=0.5");
         Assert.True(code == 0, output);
 
         var runs = Enumerable.Range(0, ranks).Select(r => TrainingRun.Read(parallel, r)).ToArray();
@@ -31,8 +33,8 @@ public sealed class MpiDataParallelTests
     [Fact]
     public void Bfloat16_reduction_sends_half_the_gradient_bytes_of_float32()
     {
-        var fp32 = TrainingRun.Read(MpiJob.Run(2, "train", "steps=3", "dtype=BFloat16", "reduce=Float32"), 0);
-        var bf16 = TrainingRun.Read(MpiJob.Run(2, "train", "steps=3", "dtype=BFloat16", "reduce=BFloat16"), 0);
+        var fp32 = TrainingRun.Read(job.Run(2, "train", "steps=3", "dtype=BFloat16", "reduce=Float32"), 0);
+        var bf16 = TrainingRun.Read(job.Run(2, "train", "steps=3", "dtype=BFloat16", "reduce=BFloat16"), 0);
         // Per step: the gradient's reduce-scatter and all-gather, plus two doubles (finite flag, squared norm).
         const long check = 2 * sizeof(double);
         var elements = 8 * 16 + 16 + 16 + 1;
@@ -46,7 +48,7 @@ public sealed class MpiDataParallelTests
     [InlineData(3, "BFloat16")]
     public void An_overflow_on_one_rank_skips_the_step_on_every_rank_and_changes_nothing(int ranks, string reduce)
     {
-        var folder = MpiJob.Run(ranks, "train", "steps=8", $"reduce={reduce}", "scaling=dynamic", $"inject={ranks - 1}:4");
+        var folder = job.Run(ranks, "train", "steps=8", $"reduce={reduce}", "scaling=dynamic", $"inject={ranks - 1}:4");
         var runs = Enumerable.Range(0, ranks).Select(r => TrainingRun.Read(folder, r)).ToArray();
         foreach (var run in runs)
         {
@@ -68,7 +70,7 @@ public sealed class MpiDataParallelTests
     [Fact]
     public void The_generated_steps_reduce_in_the_class_reduce_dtype_and_keep_replicas_identical()
     {
-        var folder = MpiJob.Run(2, "generated");
+        var folder = job.Run(2, "generated");
         // [Autocast(BF16, ReduceDtype = BFloat16)]: 161 parameters sent as 2-byte elements (reduce-scatter of
         // all 161, all-gather of this rank's part: 81 or 80) plus the two doubles of the finite check, on every step.
         foreach (var rank in Enumerable.Range(0, 2))
@@ -85,8 +87,8 @@ public sealed class MpiDataParallelTests
     [Fact]
     public void A_run_saved_and_resumed_on_every_rank_matches_the_uninterrupted_run_bitwise()
     {
-        var straight = MpiJob.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic");
-        var resumed = MpiJob.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic", "resume=5");
+        var straight = job.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic");
+        var resumed = job.Run(2, "train", "steps=10", "reduce=BFloat16", "scaling=dynamic", "resume=5");
         foreach (var rank in Enumerable.Range(0, 2))
         {
             var (a, b) = (TrainingRun.Read(straight, rank), TrainingRun.Read(resumed, rank));
@@ -104,9 +106,9 @@ public sealed class MpiDataParallelTests
         for (var seed = 1; seed <= 5; seed++)
         {
             string[] common = ["steps=200", "b=16", "dtype=BFloat16", $"seed={seed}"];
-            bf16[seed - 1] = Evaluation(MpiJob.Run(2, "train", [.. common, "reduce=BFloat16", "stage=0"]));
-            fp32[seed - 1] = Evaluation(MpiJob.Run(2, "train", [.. common, "reduce=Float32", "stage=2"]));
-            var (code, output, folder) = MpiJob.Start(0, "train", TimeSpan.FromMinutes(4), null, [.. common, "ranks=2"]);
+            bf16[seed - 1] = Evaluation(job.Run(2, "train", [.. common, "reduce=BFloat16", "stage=0"]));
+            fp32[seed - 1] = Evaluation(job.Run(2, "train", [.. common, "reduce=Float32", "stage=2"]));
+            var (code, output, folder) = job.Start(0, "train", TimeSpan.FromMinutes(4), null, [.. common, "ranks=2"]);
             Assert.True(code == 0, output);
             single[seed - 1] = Evaluation(folder);
             initial[seed - 1] = Evaluation(folder, untrained: true);
@@ -122,4 +124,6 @@ public sealed class MpiDataParallelTests
         System.IO.File.ReadAllText(System.IO.Path.Combine(folder, "rank0.eval.txt")).Split(' ')[untrained ? 0 : 1], System.Globalization.CultureInfo.InvariantCulture);
 
     private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+
+    public void Dispose() => job.Dispose();
 }

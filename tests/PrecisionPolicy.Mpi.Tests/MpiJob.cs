@@ -8,13 +8,25 @@ using Xunit;
 
 namespace PrecisionPolicy.Mpi.Tests;
 
-/// <summary>Starts the test app under <c>mpiexec -n N</c> (or alone) and hands back what it wrote.</summary>
-internal static class MpiJob
+/// <summary>
+/// Starts the test app under <c>mpiexec -n N</c> (or alone) and hands back what it wrote. Each test holds one instance
+/// (a field of its class, which xUnit disposes when the test ends): disposing it deletes every output folder its jobs
+/// made under the temporary directory, whether the test passed or failed.
+/// </summary>
+internal sealed class MpiJob : IDisposable
 {
+    /// <summary>The prefix of the output folders under the temporary directory.</summary>
+    public const string FolderPrefix = "pp-mpi-";
+
+    private readonly List<string> folders = new();
+
+    /// <summary>The output folders of this instance's jobs that still exist.</summary>
+    public IReadOnlyList<string> Folders => folders.Where(Directory.Exists).ToArray();
+
     public static string AppPath => typeof(MpiJob).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "MpiTestApp").Value!;
 
     /// <summary>The output folder of a job of <paramref name="ranks"/> ranks; fails the test if the job fails.</summary>
-    public static string Run(int ranks, string scenario, params string[] options)
+    public string Run(int ranks, string scenario, params string[] options)
     {
         var (code, output, folder) = Start(ranks, scenario, TimeSpan.FromMinutes(8), null, options);
         Assert.True(code == 0, $"mpiexec -n {ranks} {scenario} exited with {code}:\n{output}");
@@ -22,9 +34,10 @@ internal static class MpiJob
     }
 
     /// <summary>Runs the job (ranks = 0: the app alone, no mpiexec) and returns its exit code, output and folder.</summary>
-    public static (int ExitCode, string Output, string Folder) Start(int ranks, string scenario, TimeSpan timeout, IDictionary<string, string>? environment, params string[] options)
+    public (int ExitCode, string Output, string Folder) Start(int ranks, string scenario, TimeSpan timeout, IDictionary<string, string>? environment, params string[] options)
     {
-        var folder = Directory.CreateTempSubdirectory("pp-mpi-").FullName;
+        var folder = Directory.CreateTempSubdirectory(FolderPrefix).FullName;
+        folders.Add(folder); // before anything can fail: Dispose deletes it
         var app = AppPath;
         Assert.True(File.Exists(app), $"The test app is not built at {app}: build the solution first.");
         var start = ranks == 0 ? new ProcessStartInfo("dotnet") : new ProcessStartInfo(Mpiexec());
@@ -51,6 +64,14 @@ internal static class MpiJob
         }
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + stderr.Result, folder);
+    }
+
+    /// <summary>Deletes the output folders (checkpoints, shards and every rank's files).</summary>
+    public void Dispose()
+    {
+        foreach (var folder in folders)
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folders.Clear();
     }
 
     // MPICH's launcher: an MPI test that cannot start one fails and says how to install it.

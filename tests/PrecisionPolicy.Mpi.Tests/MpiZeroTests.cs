@@ -7,8 +7,10 @@ using Xunit;
 namespace PrecisionPolicy.Mpi.Tests;
 
 /// <summary>ZeRO stage 1 and 2 in real MPI jobs: the same training as unsharded data parallel, 1/N of the state per rank.</summary>
-public sealed class MpiZeroTests
+public sealed class MpiZeroTests : IDisposable
 {
+    private readonly MpiJob job = new(); // its folders are deleted when the test ends
+
     // One micro-batch per step: each rank reduce-scatters the same gradient into the same parts as unsharded data
     // parallel, checks the same part for the norm, and AdamW updates each element alike wherever its chunk starts.
     [Theory]
@@ -17,7 +19,7 @@ public sealed class MpiZeroTests
     public void Zero_1_and_2_match_unsharded_data_parallel_bitwise(int ranks, string dtype, string reduce)
     {
         var runs = new[] { 0, 1, 2 }.Select(stage =>
-            MpiJob.Run(ranks, "train", "steps=12", "clip=0.5", $"dtype={dtype}", $"reduce={reduce}", $"stage={stage}")).ToArray();
+            job.Run(ranks, "train", "steps=12", "clip=0.5", $"dtype={dtype}", $"reduce={reduce}", $"stage={stage}")).ToArray();
         var unsharded = TrainingRun.Read(runs[0], 0);
         foreach (var folder in runs.Skip(1))
             foreach (var rank in Enumerable.Range(0, ranks))
@@ -39,9 +41,9 @@ public sealed class MpiZeroTests
     {
         // Stage 1 reduces the sum of the micro-batches; stage 2 sums the reduced micro-batches: FP32 additions in
         // another order, a few ulps per gradient element, which AdamW turns into differences of the same order.
-        var stage0 = MpiJob.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=0");
-        var stage1 = MpiJob.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=1");
-        var stage2 = MpiJob.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=2");
+        var stage0 = job.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=0");
+        var stage1 = job.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=1");
+        var stage2 = job.Run(3, "train", "steps=10", "micro=2", "b=4", "clip=0.5", "stage=2");
         Assert.Equal(TrainingRun.Read(stage0, 0).Masters, TrainingRun.Read(stage1, 2).Masters);
         var (a, b) = (TrainingRun.Read(stage1, 0).Masters, TrainingRun.Read(stage2, 1).Masters);
         var difference = Math.Sqrt(a.Zip(b).Sum(p => Math.Pow(p.First - p.Second, 2)));
@@ -60,7 +62,7 @@ public sealed class MpiZeroTests
         // The generated BF16 regressor, 8-64-1 (641 parameters): its manifest on each rank against ShardedMemoryPlan's
         // figure. A rank's part differs from 641 / N by under one element (0.16% at 3 ranks).
         const int parameters = 8 * 64 + 64 + 64 + 1;
-        var folder = MpiJob.Run(ranks, "generated", $"stage={stage}", "hidden=64");
+        var folder = job.Run(ranks, "generated", $"stage={stage}", "hidden=64");
         long sum = 0;
         foreach (var rank in Enumerable.Range(0, ranks))
         {
@@ -77,7 +79,7 @@ public sealed class MpiZeroTests
     [Fact]
     public void An_overflow_on_one_rank_skips_the_step_on_every_rank_under_zero_2()
     {
-        var folder = MpiJob.Run(3, "train", "steps=8", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", "inject=1:4");
+        var folder = job.Run(3, "train", "steps=8", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", "inject=1:4");
         var runs = Enumerable.Range(0, 3).Select(r => TrainingRun.Read(folder, r)).ToArray();
         foreach (var run in runs)
         {
@@ -95,8 +97,8 @@ public sealed class MpiZeroTests
     [Fact]
     public void A_sharded_checkpoint_resumes_bitwise_and_other_world_sizes_or_stages_are_refused_with_nothing_changed()
     {
-        var straight = MpiJob.Run(2, "train", "steps=10", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2");
-        var resumed = MpiJob.Run(2, "train", "steps=10", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", "resume=5");
+        var straight = job.Run(2, "train", "steps=10", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2");
+        var resumed = job.Run(2, "train", "steps=10", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", "resume=5");
         foreach (var rank in Enumerable.Range(0, 2))
         {
             var (a, b) = (TrainingRun.Read(straight, rank), TrainingRun.Read(resumed, rank));
@@ -111,29 +113,31 @@ public sealed class MpiZeroTests
         Assert.EndsWith(".rank1-of-2", files[2], StringComparison.Ordinal);
 
         var manifest = Path.Combine(resumed, "checkpoint");
-        var threeRanks = MpiJob.Run(3, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", $"load={manifest}");
+        var threeRanks = job.Run(3, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=2", $"load={manifest}");
         foreach (var rank in Enumerable.Range(0, 3))
             Assert.Equal("unchanged\n" +
                          $"Checkpoint '{manifest}' was saved by ZeRO stage 2 on 2 rank(s), and this job runs ZeRO stage 2 on 3 rank(s): each rank's file " +
                          "holds its 1/2 of the masters and optimizer state, and resharding to another world size is not implemented. Resume on 2 rank(s) " +
                          "(stage 1 or 2 alike). Nothing was loaded.", MpiJob.Text(threeRanks, rank, "load.txt"));
-        var unsharded = MpiJob.Run(2, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=0", $"load={manifest}");
+        var unsharded = job.Run(2, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=0", $"load={manifest}");
         Assert.StartsWith("unchanged\n" + $"Checkpoint '{manifest}' is the manifest of a ZeRO-sharded checkpoint", MpiJob.Text(unsharded, 1, "load.txt"), StringComparison.Ordinal);
         // Stages 1 and 2 shard alike: a stage 2 checkpoint resumes under stage 1.
-        var stage1 = MpiJob.Run(2, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=1", $"load={manifest}");
+        var stage1 = job.Run(2, "train", "steps=1", "dtype=BFloat16", "reduce=BFloat16", "scaling=dynamic", "stage=1", $"load={manifest}");
         Assert.Equal("changed\nloaded", MpiJob.Text(stage1, 0, "load.txt"));
     }
 
     [Fact]
     public void An_unsharded_checkpoint_is_refused_under_zero_on_every_rank_with_nothing_changed()
     {
-        var saved = MpiJob.Run(2, "train", "steps=4", "stage=0", "resume=2");
+        var saved = job.Run(2, "train", "steps=4", "stage=0", "resume=2");
         var checkpoint = Path.Combine(saved, "rank0.checkpoint");
-        var folder = MpiJob.Run(2, "train", "steps=1", "stage=1", $"load={checkpoint}");
+        var folder = job.Run(2, "train", "steps=1", "stage=1", $"load={checkpoint}");
         foreach (var rank in Enumerable.Range(0, 2))
             Assert.Equal("unchanged\n" +
                          $"Checkpoint '{checkpoint}' was saved without ZeRO (one file holding every master and all optimizer state), and this job runs " +
                          "ZeRO stage 1 on 2 rank(s): resharding is not implemented. Load it with DataParallelOptions.Stage = ZeroStage.None. Nothing was loaded.",
                          MpiJob.Text(folder, rank, "load.txt"));
     }
+
+    public void Dispose() => job.Dispose();
 }

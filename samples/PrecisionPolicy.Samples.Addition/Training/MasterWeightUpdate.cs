@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using PrecisionPolicy.Fp8;
 using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Samples.Addition.Model;
 using TorchSharp.Modules;
@@ -21,6 +20,7 @@ public sealed class MasterWeightUpdate : ParameterUpdate
         Func<IEnumerable<Parameter>, OptimizerHelper> factory = kind.Update == UpdateRule.MastersSgd
             ? ps => optim.SGD(ps, options.SgdLearningRate)
             : ps => optim.AdamW(ps, options.LearningRate, eps: 1e-8 * kind.LossWeight, weight_decay: 0.01);
+        // Created over the model, the optimizer takes on the FP8 modules' scaling state (steps, checkpoints) itself.
         optimizer = new MasterWeightOptimizer(model, factory,
             new MasterWeightOptions
             {
@@ -28,7 +28,6 @@ public sealed class MasterWeightUpdate : ParameterUpdate
                 MaxGradNorm = kind.Update == UpdateRule.MastersSgd ? null : 1.0 * kind.LossWeight,
                 TrackGradientStatistics = true,
             });
-        Fp8Context.AttachAll(model, optimizer); // FP8 scaling state follows steps and checkpoints
     }
 
     public override StepOutcome Step(Tensor loss)

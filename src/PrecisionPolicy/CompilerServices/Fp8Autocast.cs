@@ -49,22 +49,9 @@ public static class Fp8Autocast
         var forward = context.StateFor(site, Fp8Direction.Forward);
         var output = GemmModes.For(tensor.device_type, AutocastDtypes.ComputeDtype(Precision.FP8)) == GemmMode.Fp32Accumulate ? ScalarType.Float32 : AutocastDtypes.ComputeDtype(Precision.FP8);
         if (!tensor.requires_grad || !torch.is_grad_enabled())
-            return Quantize(context, forward, tensor, output);
+            return context.Quantize(forward, tensor, output);
         // The backward state exists only for operands that get a gradient, so the manifest lists no idle states.
         var backward = context.StateFor(site, Fp8Direction.Backward);
         return Fp8QuantizeFunction.apply(tensor, new Fp8QuantizeFunction.Sites(context, forward, backward, output));
-    }
-
-    /// <summary>Quantize-dequantize <paramref name="tensor"/> with <paramref name="state"/>; the result has dtype <paramref name="output"/>.</summary>
-    internal static Tensor Quantize(Fp8Context context, Fp8ScalingState state, Tensor tensor, ScalarType output)
-    {
-        using var scope = NewDisposeScope();
-        var x32 = tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32);
-        var amax = Fp8Quantizer.Amax(x32);
-        var scale = context.ScaleFor(state, amax);
-        var dequantized = Fp8Quantizer.QuantizeDequantize(x32, scale, state.Format, amax, out var saturated);
-        context.Record(state, amax, saturated);
-        var result = dequantized.dtype == output ? dequantized : dequantized.to(output);
-        return result.MoveToOuterDisposeScope();
     }
 }

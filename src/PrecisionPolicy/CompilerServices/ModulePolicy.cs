@@ -5,7 +5,6 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Catalog;
-using PrecisionPolicy.Fp8;
 using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Policy;
 using TorchSharp;
@@ -59,8 +58,7 @@ public static class ModulePolicy
         storage ??= new StoragePlan(root);
         try
         {
-            // FP8: the module's forward (run through call) becomes the FP8 region Fp8Autocast.Operand needs.
-            if (plan.EffectivePrecision == Precision.FP8) Fp8Context.Attach(root, plan.Fp8Recipe);
+            Fp8Companion.AttachIfFp8(root, plan);
             foreach (var (name, child) in root.named_children())
             {
                 var forced = plan.IsHighPrecision(name);

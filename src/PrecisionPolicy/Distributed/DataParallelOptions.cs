@@ -14,6 +14,12 @@ namespace PrecisionPolicy.Distributed;
 /// every rank applies or skips the same step with the same scale. At creation every rank must hold the
 /// same parameter list and settings (else every rank throws, naming the first difference), and the
 /// masters of rank 0 are broadcast to all.
+/// <para>
+/// Clip with <see cref="MasterWeightOptions.MaxGradNorm"/>, which uses the global norm. Between <c>Backward</c> and
+/// <c>Step</c> a rank holds only its own micro-batches' gradients, so TorchSharp's <c>nn.utils.clip_grad_norm_</c> there
+/// could only clip by one rank's norm: the module's <c>.grad</c> are guarded (their first elements read +inf), and a
+/// <c>Step</c> after any change to them is refused on every rank, naming <c>maxGradNorm</c>, with nothing stepped.
+/// </para>
 /// </summary>
 /// <param name="Communicator">The ranks, e.g. <c>MpiCommunicator.World</c> of the <c>PrecisionPolicy.Mpi</c> package.</param>
 public sealed record DataParallelOptions(ICommunicator Communicator)

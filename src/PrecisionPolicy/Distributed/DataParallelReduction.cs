@@ -82,24 +82,29 @@ internal sealed class DataParallelReduction
     /// <summary>
     /// Whether every rank's gradient is finite, and the global 2-norm: each rank checks its own part of the
     /// (identical) reduced gradient, and the parts' squared norms are summed in rank order on every rank,
-    /// so every rank reaches the same decision and the same clipping coefficient, bit for bit.
+    /// so every rank reaches the same decision and the same clipping coefficient, bit for bit. Also whether
+    /// any rank's <paramref name="changedHere"/> is true (its user-visible gradients were changed), in the same exchange,
+    /// as <paramref name="changedAnywhere"/>.
     /// </summary>
-    public (bool Finite, double Norm, double? Loss) FiniteNorm(Tensor gradients, Tensor? loss)
+    public (bool Finite, double Norm, double? Loss) FiniteNorm(Tensor gradients, Tensor? loss, bool changedHere, out bool changedAnywhere)
     {
         using var mine = gradients.narrow(0, part.Start, part.Length);
-        return FiniteNormOfPart(mine, loss);
+        return FiniteNormOfPart(mine, loss, changedHere, out changedAnywhere);
     }
 
     /// <summary>
     /// <see cref="FiniteNorm"/> from this rank's part of the reduced gradient (under ZeRO, the shard's
     /// gradient, which is all a rank holds of it).
     /// </summary>
-    public (bool Finite, double Norm, double? Loss) FiniteNormOfPart(Tensor mine, Tensor? loss)
+    public (bool Finite, double Norm, double? Loss) FiniteNormOfPart(Tensor mine, Tensor? loss, bool changedHere, out bool changedAnywhere)
     {
         var (finite, norm, lossValue) = GradientCheck.FiniteNorm(mine, loss);
+        changedAnywhere = changedHere;
         if (communicator.WorldSize == 1) return (finite, norm, lossValue);
-        var all = communicator.AllGather(new[] { finite ? 1.0 : 0.0, finite ? norm * norm : 0.0 });
-        if (all.Any(v => v[0] == 0.0)) return (false, double.NaN, lossValue);
+        // Each rank's flags (1: finite, 2: gradients changed) and squared norm: one exchange of two doubles per step.
+        var all = communicator.AllGather(new[] { (finite ? 1.0 : 0.0) + (changedHere ? 2.0 : 0.0), finite ? norm * norm : 0.0 });
+        changedAnywhere = all.Any(v => v[0] >= 2.0);
+        if (all.Any(v => v[0] is 0.0 or 2.0)) return (false, double.NaN, lossValue);
         var sum = 0.0;
         foreach (var v in all) sum += v[1];
         return (true, Math.Sqrt(sum), lossValue);

@@ -4,21 +4,21 @@ using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using PrecisionPolicy.CompilerServices;
 using PrecisionPolicy.Optimization;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Fp8;
 
 /// <summary>
 /// The FP8 state of one module instance: a scaling state (amax history, scale) per operand site
 /// and pass. <see cref="Attach"/> makes it ambient (<see cref="Current"/>) while the module's
-/// forward runs, so <see cref="Fp8Autocast.Operand"/> in generated code finds it; it follows the
+/// forward runs, so <see cref="CompilerServices.Fp8Autocast.Operand"/> in generated code finds it; it follows the
 /// master-weight optimizer's steps and checkpoints as an <see cref="IOptimizerCompanion"/>.
 /// </summary>
 /// <remarks>
 /// The context in force is held in an <see cref="AsyncLocal{T}"/>, as <see cref="Casting.AutocastScope"/> and
-/// <see cref="PolicyRegion"/> are: it flows across <c>await</c> and into tasks started inside the region,
+/// <see cref="CompilerServices.PolicyRegion"/> are: it flows across <c>await</c> and into tasks started inside the region,
 /// and a region entered in one task is not in force in a sibling task.
 /// </remarks>
 public sealed class Fp8Context : IOptimizerCompanion
@@ -107,11 +107,11 @@ public sealed class Fp8Context : IOptimizerCompanion
     }
 
     /// <summary>
-    /// Attaches the FP8 context of every <c>[Autocast(Precision.FP8)]</c> module in
-    /// <paramref name="root"/>'s tree (itself included) to <paramref name="optimizer"/>, so their amax
-    /// histories follow applied and skipped steps and travel in checkpoints. Modules of other
-    /// precisions are left alone. The generated <c>CreateMixedPrecisionOptimizer</c> calls it; call it
-    /// yourself when you build the <see cref="MasterWeightOptimizer"/> by hand.
+    /// Attaches the FP8 context of every <c>[Autocast(Precision.FP8)]</c> module in <paramref name="root"/>'s tree
+    /// (itself included) to <paramref name="optimizer"/>, so their amax histories follow applied and skipped steps and
+    /// travel in checkpoints. Modules of other precisions are left alone. An optimizer created over the module does
+    /// this itself (FP8 modules are <see cref="IOptimizerCompanionSource"/>s); call it for one built over a list of
+    /// parameters.
     /// </summary>
     public static void AttachAll(torch.nn.Module root, MasterWeightOptimizer optimizer)
     {
@@ -120,9 +120,8 @@ public sealed class Fp8Context : IOptimizerCompanion
         var seen = new HashSet<torch.nn.Module>(ReferenceEqualityComparer.Instance);
         foreach (var (_, module) in root.named_modules().Prepend(("", root)))
         {
-            if (!seen.Add(module)) continue;
-            if (module is IPrecisionPolicyModule { PrecisionPlan: { EffectivePrecision: Precision.FP8 } plan })
-                optimizer.AddCompanion(Attach(module, plan.Fp8Recipe));
+            if (!seen.Add(module) || module is not IOptimizerCompanionSource source) continue;
+            foreach (var context in source.GetOptimizerCompanions().OfType<Fp8Context>()) optimizer.AddCompanion(context);
         }
     }
 
@@ -224,6 +223,19 @@ public sealed class Fp8Context : IOptimizerCompanion
     internal void Record(Fp8ScalingState state, float amax, long saturated)
     {
         lock (gate) state.Record(amax, saturated);
+    }
+
+    /// <summary>Quantize-dequantize <paramref name="tensor"/> with <paramref name="state"/>, recording its amax; the result has dtype <paramref name="output"/>.</summary>
+    internal Tensor Quantize(Fp8ScalingState state, Tensor tensor, ScalarType output)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32);
+        var amax = Fp8Quantizer.Amax(x32);
+        var scale = ScaleFor(state, amax);
+        var dequantized = Fp8Quantizer.QuantizeDequantize(x32, scale, state.Format, amax, out var saturated);
+        Record(state, amax, saturated);
+        var result = dequantized.dtype == output ? dequantized : dequantized.to(output);
+        return result.MoveToOuterDisposeScope();
     }
 
     private IEnumerable<Fp8ScalingState> Ordered() =>

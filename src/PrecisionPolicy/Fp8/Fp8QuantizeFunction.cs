@@ -1,13 +1,12 @@
 using System.Collections.Generic;
 using PrecisionPolicy.Autograd;
-using PrecisionPolicy.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Fp8;
 
 /// <summary>
-/// The autograd node of <see cref="Fp8Autocast.Operand"/>: forward quantizes the operand, backward
+/// The autograd node of <see cref="CompilerServices.Fp8Autocast.Operand"/>: forward quantizes the operand, backward
 /// quantizes its incoming gradient. TorchSharp 0.107 has no tensor gradient hooks, so a custom
 /// autograd function is the one place to touch the gradient. A failure in backward fails that backward
 /// (<see cref="GuardedAutogradFunction{T}"/>).
@@ -29,14 +28,14 @@ internal sealed class Fp8QuantizeFunction : GuardedAutogradFunction<Fp8QuantizeF
         var tensor = (Tensor)vars[0];
         var sites = (Sites)vars[1];
         ctx.save_data(Key, (sites, tensor.dtype));
-        return Fp8Autocast.Quantize(sites.Context, sites.Forward, tensor, sites.Output);
+        return sites.Context.Quantize(sites.Forward, tensor, sites.Output);
     }
 
     protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var (sites, inputDtype) = ((Sites, ScalarType))ctx.get_data(Key);
         // The gradient leaves in the operand's dtype, as autograd expects of an input's gradient.
-        var grad = Fp8Autocast.Quantize(sites.Context, sites.Backward, gradOutput, inputDtype);
+        var grad = sites.Context.Quantize(sites.Backward, gradOutput, inputDtype);
         return [grad, null!];
     }
 }

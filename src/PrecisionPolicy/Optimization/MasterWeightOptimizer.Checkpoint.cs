@@ -245,6 +245,7 @@ public sealed partial class MasterWeightOptimizer
         Scaler.Restore(staged.Scaler);
         foreach (var apply in staged.Companions) apply();
         masterGrads.zero_();
+        gradientGuard?.Forget();
         foreach (var g in groups)
             if (g.IsLowPrecision) g.WorkingGrad.zero_();
         microBatches = 0;

@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using PrecisionPolicy.Reports;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,6 +9,8 @@ namespace PrecisionPolicy.Optimization;
 /// <summary>The gradients a training loop sees on the module's parameters between <see cref="Backward"/> and <see cref="Step()"/>.</summary>
 public sealed partial class MasterWeightOptimizer
 {
+    private GradientGuard? gradientGuard; // data parallel only: made at the first backward
+
     /// <summary>
     /// After a backward, each working parameter's <c>.grad</c> is its FP32 accumulator: the gradient the optimizer will
     /// step with, summed over the micro-batches so far and unscaled (each backward divides the loss scale out as it
@@ -14,13 +18,44 @@ public sealed partial class MasterWeightOptimizer
     /// without master weights, <c>nn.utils.clip_grad_norm_(model.parameters(), 1.0)</c> between <c>Backward</c> and
     /// <c>Step</c>, gets the true norm and clips what the optimizer uses, under BF16, FP16 with loss scaling and FP32
     /// alike. The next backward points <c>.grad</c> back at the working gradient buffers that autograd accumulates into.
+    /// <para>
+    /// Under data parallel no rank holds the gradient the step uses before <c>Step</c> reduces it: a rank's accumulators
+    /// are its own micro-batches (loss-scaled under ZeRO with scaling; zero under ZeRO stage 2, whose backward has already
+    /// reduce-scattered them), and a clip there would clip by this rank's norm, not the global one. So the accumulators
+    /// are shown with a <see cref="GradientGuard"/> (+inf as the first element of each), which makes any clip certain to
+    /// change them, and <c>Step</c> refuses a step whose gradients were changed on any rank, naming <c>maxGradNorm</c>.
+    /// </para>
     /// </summary>
     private void ExposeAccumulatedGradients()
     {
-        // Under ZeRO the accumulators stay loss-scaled until the step (stage 2: reduce-scattered and cleared after every
-        // backward): shown only when unscaled.
-        var visible = UnscalesAtBackward || ((!Scaler.Enabled || Scaler.Scale == 1.0) && zero!.Stage != ZeroStage.Gradients);
-        foreach (var s in slots) s.Working.grad = visible ? s.MasterGrad : null;
+        foreach (var s in slots) s.Working.grad = s.MasterGrad;
+        if (dataParallel is null) return;
+        gradientGuard ??= new GradientGuard(masterGrads, slots.Select(s => s.MasterGrad));
+        gradientGuard.Arm();
+    }
+
+    /// <summary>Puts the guarded first elements back before backward, a step or a drop uses the accumulators.</summary>
+    private void DisarmGradientGuard() => gradientGuard?.Disarm();
+
+    /// <summary>Whether this rank's shown gradients were changed since the last step (false without data parallel).</summary>
+    private bool TakeGradientsChanged() => gradientGuard?.TakeChanged() ?? false;
+
+    /// <summary>
+    /// The refusal of a step (or a drop) after the shown gradients were changed under data parallel. The caller has dropped the
+    /// gradients; masters, optimizer state, working weights and the loss scale are as before.
+    /// </summary>
+    private InvalidOperationException GradientsChangedRefusal(string operation, bool changedHere)
+    {
+        var communicator = dataParallel!.Communicator;
+        var where = changedHere ? $"on this rank (rank {communicator.Rank} of {communicator.WorldSize})" : $"on another rank of {communicator.WorldSize}";
+        var stage = zero is null ? "data parallel" : $"ZeRO stage {(int)zero.Stage}";
+        return new InvalidOperationException(
+            $"{operation}() refused: the gradients of the module's parameters were changed between Backward and {operation} {where}, by " +
+            "nn.utils.clip_grad_norm_, clip_grad_value_ or another edit of .grad. Under " + stage + " a rank holds only its own micro-batches' " +
+            "gradients until Step reduces them across the ranks, so a clip there would use this rank's norm, not the global one. Clip with " +
+            "the optimizer instead: maxGradNorm (new MasterWeightOptions { MaxGradNorm = 1.0, DataParallel = ... }) clips by the global norm " +
+            "of the reduced gradients, on every rank alike, and StepOutcome.GradNorm reports that norm. Nothing was stepped: masters, " +
+            "optimizer state, working weights and the loss scale are unchanged; this step's gradients were dropped.");
     }
 
     /// <summary>

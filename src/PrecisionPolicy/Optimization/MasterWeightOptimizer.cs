@@ -45,10 +45,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// calls it again to build a staging optimizer that checks a checkpoint, so it should only build the optimizer.
     /// </param>
     /// <param name="options">Loss scaling, clipping and layout; defaults: no scaling, no clipping, flat.</param>
+    /// <remarks>
+    /// The companions of every module in the tree that is an <see cref="IOptimizerCompanionSource"/> (FP8 modules'
+    /// scaling state) are added in module order; they are asked first, so one that fails leaves the parameters untouched.
+    /// </remarks>
     public MasterWeightOptimizer(nn.Module module, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options = null)
+        : this(module, CompanionsOf(module), factory, options)
+    {
+    }
+
+    private MasterWeightOptimizer(nn.Module module, IOptimizerCompanion[] companionsOfTree, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options)
         : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
     {
         WatchParameterSet(module);
+        foreach (var companion in companionsOfTree) AddCompanion(companion);
     }
 
     /// <summary>Master weights for the given named parameters (trainable ones; frozen ones are left alone).</summary>
@@ -122,7 +132,11 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     /// <exception cref="InvalidOperationException">Under ZeRO, a 16-bit parameter whose master is not wholly in this rank's shard (<see cref="GatherMasters"/> gathers them all).</exception>
     public Tensor MasterOf(string name) => WholeMaster(SlotOf(name)).detach();
 
-    /// <summary>The FP32 accumulated gradient of a parameter, unscaled (the loss scale is divided out at each backward; under ZeRO still scaled until the step): a detached tensor sharing storage.</summary>
+    /// <summary>
+    /// The FP32 accumulated gradient of a parameter, unscaled (the loss scale is divided out at each backward; under ZeRO still
+    /// scaled until the step): a detached tensor sharing storage. Under data parallel, between <see cref="Backward"/> and
+    /// <see cref="Step()"/> its first element reads +inf (the guard that makes a clip detectable; see <see cref="Step()"/>).
+    /// </summary>
     public Tensor GradientOf(string name) => SlotOf(name).MasterGrad.detach();
 
     /// <summary>Bytes held by role (masters, FP32 accumulators, working gradients, inner optimizer state).</summary>
@@ -177,6 +191,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (!loss.requires_grad)
             throw new ArgumentException("The loss does not require grad: it was computed under no_grad() or from detached tensors, so backward would reach no parameter.", nameof(loss));
 
+        DisarmGradientGuard(); // data parallel: the accumulators' guarded first elements back (MasterWeightOptimizer.UserGradients.cs)
         using var scope = NewDisposeScope();
         AttachWorkingGradients();
         var fp32Loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
@@ -225,6 +240,12 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     }
 
     /// <summary>Applies (or skips) the step for the micro-batches accumulated since the last step.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// No <see cref="Backward"/> since the last step; or, under data parallel (<see cref="MasterWeightOptions.DataParallel"/>),
+    /// the module's <c>.grad</c> were changed since <see cref="Backward"/> on some rank (a <c>clip_grad_norm_</c>, which
+    /// there would clip by one rank's norm: use <see cref="MasterWeightOptions.MaxGradNorm"/>). Every rank then refuses
+    /// together, drops this step's gradients and changes nothing else.
+    /// </exception>
     public StepOutcome Step()
     {
         using var guard = Enter(nameof(Step));
@@ -238,6 +259,8 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         if (microBatches == 0)
             throw new InvalidOperationException("Step() without gradients: call Backward(loss) for each micro-batch first (or Step(loss)).");
 
+        var changedHere = TakeGradientsChanged(); // data parallel: were the shown gradients clipped? (MasterWeightOptimizer.UserGradients.cs)
+        var changed = false; // on any rank
         var scale = Scaler.Scale;
         var batches = microBatches;
         StepOutcome outcome;
@@ -252,8 +275,13 @@ public sealed partial class MasterWeightOptimizer : IDisposable
             var (finite, norm, lossValue) = dataParallel is null
                 ? GradientCheck.FiniteNorm(stepped, loss) // one reduction, one host sync
                 : zero is null
-                    ? dataParallel.FiniteNorm(stepped, loss) // the same decision and norm on every rank
-                    : dataParallel.FiniteNormOfPart(stepped, loss);
+                    ? dataParallel.FiniteNorm(stepped, loss, changedHere, out changed) // the same decision and norm on every rank
+                    : dataParallel.FiniteNormOfPart(stepped, loss, changedHere, out changed);
+            if (changed)
+            {
+                DropGradients(); // every rank refuses together, before anything but the gradients changed
+                throw GradientsChangedRefusal(nameof(Step), changedHere);
+            }
             if (!finite)
             {
                 outcome = new StepOutcome(false, scale, double.NaN, FirstNonFinite(), batches) { FirstFailingSite = StepObservers.FirstFailingSite(), Loss = lossValue };
@@ -301,10 +329,18 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     }
 
     /// <summary>Drops the accumulated gradients without stepping.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// Under data parallel, the module's <c>.grad</c> were changed since <see cref="Backward"/> (see <see cref="Step()"/>):
+    /// the gradients are dropped, then the clip is refused as <see cref="Step()"/> refuses it.
+    /// </exception>
     public void ZeroGrad()
     {
         using var guard = Enter(nameof(ZeroGrad));
+        var changed = TakeGradientsChanged();
         DropGradients();
+        // A clipped gradient dropped instead of stepped (a loop that skips steps whose clip_grad_norm_ was large) would leave
+        // every step skipped without a word under data parallel, where the shown norm is infinite: refused as Step refuses it.
+        if (changed) throw GradientsChangedRefusal(nameof(ZeroGrad), changedHere: true);
     }
 
     private void DropGradients()
@@ -329,6 +365,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
         Inner.Dispose();
         chunkedUpdate?.Dispose();
         zero?.Dispose();
+        gradientGuard?.Dispose();
         foreach (var s in slots)
         {
             s.Master.Dispose();
@@ -435,6 +472,20 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         return module.named_parameters();
+    }
+
+    // Every module of the tree once, the root first, in named_modules order: the order companions that share a name are told apart by.
+    private static IOptimizerCompanion[] CompanionsOf(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var companionsOfTree = new List<IOptimizerCompanion>();
+        foreach (var (_, m) in module.named_modules().Prepend(("", module)))
+            if (seen.Add(m) && m is IOptimizerCompanionSource source)
+                foreach (var companion in source.GetOptimizerCompanions() ?? [])
+                    companionsOfTree.Add(companion ?? throw new InvalidOperationException(
+                        $"Module '{m.GetName()}' ({m.GetType().Name}) returned a null optimizer companion from GetOptimizerCompanions()."));
+        return companionsOfTree.ToArray();
     }
 
     // What data-parallel ranks must agree on: the parameters and the settings that change a step.

@@ -6,7 +6,7 @@ using Xunit;
 namespace PrecisionPolicy.Tests.Surface;
 
 /// <summary>
-/// The optimizer meets other subsystems through its seams (<c>IOptimizerCompanion</c>, <c>IStepObserver</c>)
+/// The optimizer meets other subsystems through its seams (<c>IOptimizerCompanion</c> and <c>IOptimizerCompanionSource</c>, <c>IStepObserver</c>)
 /// and does not name them: no reference from Optimization/ to Policy/ or CompilerServices/ (which name the
 /// optimizer: that direction stays one way), to the numerics trace, or to the FP8 context.
 /// </summary>
