@@ -9,6 +9,8 @@ namespace PrecisionPolicy.Generators.Tests;
 /// Every C# block of the guides in docs/ compiles, with the generator, in the context its invisible
 /// <c>&lt;!-- snippet: ... --&gt;</c> comment gives it (the convention is <see cref="DocSnippets"/>'): a rename in
 /// the API fails here instead of leaving a guide silently wrong. One compilation holds every snippet.
+/// The rule pages (docs/rules/) are not compiled here: their non-compliant blocks are meant to raise the
+/// rule, which is the analyzers' and the generator's diagnostics to check, not a compile error.
 /// </summary>
 public sealed class DocSnippetTests
 {
@@ -45,5 +47,35 @@ public sealed class DocSnippetTests
         Assert.All(snippets, s => Assert.True(Kinds.Contains(s.Kind), $"{s.Where}: unknown snippet kind '{s.Kind}' (one of {string.Join(", ", Kinds)})"));
         Assert.All(snippets.Where(s => s.Kind == "skip"), s => Assert.False(string.IsNullOrWhiteSpace(s.Get("reason")), $"{s.Where}: a skipped C# block says why"));
         Assert.All(snippets, s => Assert.All(s.Keys.Keys, k => Assert.Contains(k, new[] { "given", "usings", "models", "reason" })));
+    }
+
+    [Fact]
+    public void Snippet_comment_gives_context_and_an_unmarked_block_is_statements()
+    {
+        const string page = """
+            Text.
+            <!-- snippet: statements; given: Tensor x, Tensor y; usings: PrecisionPolicy.Scaling -->
+            ```csharp
+            var z = x + y;
+            ```
+            ```csharp
+            var w = 1;
+            ```
+            <!-- snippet: skip; reason: output; not code -->
+            ```csharp
+            step 1: loss 0.5
+            ```
+            """;
+
+        var snippets = DocSnippets.Parse("page.md", page).ToList();
+
+        Assert.Equal(["statements", "statements", "skip"], snippets.Select(s => s.Kind));
+        Assert.Equal([3, 6, 10], snippets.Select(s => s.Line));
+        Assert.Equal("Tensor x, Tensor y", snippets[0].Get("given"));
+        Assert.Equal("PrecisionPolicy.Scaling", snippets[0].Get("usings"));
+        Assert.Empty(snippets[1].Keys);
+        Assert.Equal("output; not code", snippets[2].Get("reason"));
+        Assert.Contains("public static void Run(Tensor x, Tensor y)", snippets[0].Source(0), StringComparison.Ordinal);
+        Assert.Contains("using PrecisionPolicy.Scaling;", snippets[0].Source(0), StringComparison.Ordinal);
     }
 }

@@ -93,22 +93,24 @@ internal static class DocSnippets
     }
 
     /// <summary>Every <c>```csharp</c> (or <c>cs</c>, <c>c#</c>) block of the pages directly in <paramref name="folder"/>, in page order.</summary>
-    public static IReadOnlyList<Snippet> All(string folder)
+    public static IReadOnlyList<Snippet> All(string folder) =>
+        Directory.GetFiles(Path.Combine(RepoRoot(), folder), "*.md").Order(StringComparer.Ordinal)
+            .SelectMany(file => Parse(Path.GetRelativePath(Path.Combine(RepoRoot(), "docs"), file).Replace('\\', '/'), File.ReadAllText(file)))
+            .ToList();
+
+    /// <summary>The C# blocks of one page's text, each with the context of the comment right above its fence.</summary>
+    public static IEnumerable<Snippet> Parse(string page, string markdown)
     {
-        var snippets = new List<Snippet>();
-        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), folder), "*.md").Order(StringComparer.Ordinal))
+        var text = markdown.Replace("\r\n", "\n");
+        foreach (Match m in Regex.Matches(text, @"(?:^<!-- snippet: (?<kind>[a-z-]+)(?<keys>[^\n]*?) -->\n)?^```(?:csharp|cs|c#)[ \t]*\n(?<code>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline))
         {
-            var text = File.ReadAllText(file).Replace("\r\n", "\n");
-            foreach (Match m in Regex.Matches(text, @"(?:^<!-- snippet: (?<marker>.*?) -->\n)?^```(?:csharp|cs|c#)[ \t]*\n(?<code>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline))
-            {
-                var line = text[..m.Groups["code"].Index].Count(c => c == '\n');
-                var parts = m.Groups["marker"].Success ? m.Groups["marker"].Value.Split(';', StringSplitOptions.TrimEntries) : ["statements"];
-                var keys = parts.Skip(1).Select(p => p.Split(':', 2, StringSplitOptions.TrimEntries))
-                    .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
-                snippets.Add(new Snippet(Path.GetRelativePath(Path.Combine(RepoRoot(), "docs"), file).Replace('\\', '/'), line, m.Groups["code"].Value.TrimEnd('\n'), parts[0], keys));
-            }
+            var line = text[..m.Groups["code"].Index].Count(c => c == '\n');
+            // "; key: value" pairs; a value runs to the next "; key:" so a reason may hold semicolons.
+            var keys = Regex.Matches(m.Groups["keys"].Value, @";\s*(?<key>[a-z]+):\s*(?<value>.*?)\s*(?=;\s*[a-z]+:|$)")
+                .ToDictionary(k => k.Groups["key"].Value, k => k.Groups["value"].Value, StringComparer.Ordinal);
+            var kind = m.Groups["kind"].Success ? m.Groups["kind"].Value : "statements";
+            yield return new Snippet(page, line, m.Groups["code"].Value.TrimEnd('\n'), kind, keys);
         }
-        return snippets;
     }
 
     private static string RepoRoot([CallerFilePath] string path = "") =>
