@@ -1,14 +1,5 @@
-using System;
-using System.Collections.Immutable;
-using System.Composition;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using PrecisionPolicy.Analyzers;
 using PrecisionPolicy.Analyzers.Rules;
+using static PrecisionPolicy.CodeFixes.Float32Syntax;
 
 namespace PrecisionPolicy.CodeFixes;
 
@@ -19,13 +10,8 @@ namespace PrecisionPolicy.CodeFixes;
 /// (<c>mse_loss(y16, t)</c> → <c>mse_loss(y16.@float(), t)</c>). No fix for float8 inputs.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ComputeOpInFloat32CodeFix)), Shared]
-public sealed class ComputeOpInFloat32CodeFix : PrecisionCodeFix
+public sealed class ComputeOpInFloat32CodeFix() : PrecisionCodeFix("Compute it in float32", DiagnosticIds.LossOnLowPrecisionTensors)
 {
-    protected override string Title => "Compute it in float32";
-
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticIds.LossOnLowPrecisionTensors);
-
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
         if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax op ||
@@ -67,7 +53,7 @@ public sealed class ComputeOpInFloat32CodeFix : PrecisionCodeFix
             ? computed
             : SyntaxFactory.InvocationExpression(
                 SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, computed.WithoutTrivia(), SyntaxFactory.IdentifierName(castBack!)));
-        return ct => Replace(document, op, replacement.WithTriviaFrom(op), ct);
+        return Replace(document, op, replacement.WithTriviaFrom(op));
     }
 
     /// <summary><c>x</c> → <c>x.@float()</c>, parenthesized when <c>x</c> is not a primary expression.</summary>
@@ -78,13 +64,7 @@ public sealed class ComputeOpInFloat32CodeFix : PrecisionCodeFix
             ? input.WithoutTrivia()
             : SyntaxFactory.ParenthesizedExpression(input.WithoutTrivia());
         return SyntaxFactory.InvocationExpression(
-            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, SyntaxFactory.IdentifierName(SyntaxFactory.ParseToken("@float"))))
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, FloatMethodName()))
             .WithTriviaFrom(input);
-    }
-
-    private static async Task<Document> Replace(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
-    {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(node, replacement));
     }
 }

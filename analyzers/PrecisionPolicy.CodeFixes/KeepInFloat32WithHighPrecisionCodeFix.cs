@@ -1,14 +1,4 @@
-using System;
-using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using PrecisionPolicy.Analyzers;
 using PrecisionPolicy.Analyzers.Rules;
 
 namespace PrecisionPolicy.CodeFixes;
@@ -19,13 +9,9 @@ namespace PrecisionPolicy.CodeFixes;
 /// generator computes the call in float32. Nothing is offered when that declaration is in another file.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KeepInFloat32WithHighPrecisionCodeFix)), Shared]
-public sealed class KeepInFloat32WithHighPrecisionCodeFix : PrecisionCodeFix
+public sealed class KeepInFloat32WithHighPrecisionCodeFix()
+    : PrecisionCodeFix("Compute it in float32 ([HighPrecision])", DiagnosticIds.NumericsTraceFinding)
 {
-    protected override string Title => "Compute it in float32 ([HighPrecision])";
-
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticIds.NumericsTraceFinding);
-
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
         if (!diagnostic.Location.IsInSource || !diagnostic.Properties.TryGetValue(NumericsTraceFindingAnalyzer.TargetProperty, out var target))
@@ -52,13 +38,13 @@ public sealed class KeepInFloat32WithHighPrecisionCodeFix : PrecisionCodeFix
         if (declaration is not null)
         {
             var fixedDeclaration = declaration.WithAttributeLists(Prepend(declaration.AttributeLists, declaration.GetLeadingTrivia(), name, root));
-            return ct => Replace(document, declaration, WithIndentOnly(fixedDeclaration, declaration), ct);
+            return Replace(document, declaration, WithIndentOnly(fixedDeclaration, declaration));
         }
 
         if (localFunction is not null)
         {
             var fixedFunction = localFunction.WithAttributeLists(Prepend(localFunction.AttributeLists, localFunction.GetLeadingTrivia(), name, root));
-            return ct => Replace(document, localFunction, WithIndentOnly(fixedFunction, localFunction), ct);
+            return Replace(document, localFunction, WithIndentOnly(fixedFunction, localFunction));
         }
 
         return null;
@@ -105,11 +91,5 @@ public sealed class KeepInFloat32WithHighPrecisionCodeFix : PrecisionCodeFix
         // The first token is the new list's '['; the token after the list (the old first token) gets the indentation.
         var afterList = rewritten.ChildNodes().OfType<AttributeListSyntax>().First().GetLastToken().GetNextToken();
         return rewritten.ReplaceToken(afterList, afterList.WithLeadingTrivia(indentation));
-    }
-
-    private static async Task<Document> Replace(Document document, SyntaxNode original, SyntaxNode replacement, CancellationToken cancellationToken)
-    {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(original, replacement));
     }
 }

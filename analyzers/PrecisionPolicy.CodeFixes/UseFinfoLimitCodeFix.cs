@@ -1,14 +1,4 @@
-using System;
-using System.Collections.Immutable;
-using System.Composition;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Simplification;
-using PrecisionPolicy.Analyzers;
 using PrecisionPolicy.Analyzers.Rules;
 
 namespace PrecisionPolicy.CodeFixes;
@@ -20,42 +10,32 @@ namespace PrecisionPolicy.CodeFixes;
 /// nothing twice); otherwise the fill becomes an infinity of the same sign, which every floating dtype holds.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFinfoLimitCodeFix)), Shared]
-public sealed class UseFinfoLimitCodeFix : PrecisionCodeFix
+public sealed class UseFinfoLimitCodeFix() : PrecisionCodeFix("Use the dtype's own limit", DiagnosticIds.FillOutOfRange)
 {
-    protected override string Title => "Use the dtype's own limit";
-
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticIds.FillOutOfRange);
-
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
-        var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-        if (node is ArgumentSyntax argument)
-        {
-            node = argument.Expression;
-        }
-
-        if (node is not ExpressionSyntax value ||
+        if (DiagnosedNode(root, diagnostic.Location.SourceSpan) is not ExpressionSyntax value ||
             !diagnostic.Properties.TryGetValue(FillOutOfRangeAnalyzer.LimitProperty, out var limit) || limit is not ("min" or "max") ||
-            value.Parent is not ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax call } list })
+            CallWithArgument(value) is not { } call)
         {
             return null;
         }
 
-        var text = Tensor(call, list) is { } tensor
+        var text = Tensor(call) is { } tensor
             ? $"global::TorchSharp.torch.finfo({tensor.WithoutTrivia()}.dtype).{limit}"
             : limit == "min" ? "double.NegativeInfinity" : "double.PositiveInfinity";
         var replacement = SyntaxFactory.ParseExpression(text)
             .WithAdditionalAnnotations(Simplifier.Annotation)
             .WithTriviaFrom(value);
-        return ct => Replace(document, value, replacement, ct);
+        return Replace(document, value, replacement);
     }
 
     /// <summary>The filled tensor: the receiver of <c>t.masked_fill(...)</c>, the first argument of <c>full_like(t, v)</c>; only a name.</summary>
-    private static ExpressionSyntax? Tensor(InvocationExpressionSyntax call, ArgumentListSyntax list)
+    private static ExpressionSyntax? Tensor(InvocationExpressionSyntax call)
     {
+        var arguments = call.ArgumentList.Arguments;
         var tensor = call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "full_like" }
-            ? list.Arguments.Count > 0 ? list.Arguments[0].Expression : null
+            ? arguments.Count > 0 ? arguments[0].Expression : null
             : call.Expression is MemberAccessExpressionSyntax access ? access.Expression : null;
         return IsName(tensor) ? tensor : null;
     }
@@ -66,10 +46,4 @@ public sealed class UseFinfoLimitCodeFix : PrecisionCodeFix
         MemberAccessExpressionSyntax { Expression: var inner } => IsName(inner),
         _ => false,
     };
-
-    private static async Task<Document> Replace(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
-    {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(node, replacement));
-    }
 }

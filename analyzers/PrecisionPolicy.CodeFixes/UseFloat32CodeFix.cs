@@ -1,14 +1,6 @@
-using System;
-using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using PrecisionPolicy.Analyzers;
+using Microsoft.CodeAnalysis.Simplification;
+using static PrecisionPolicy.CodeFixes.Float32Syntax;
 
 namespace PrecisionPolicy.CodeFixes;
 
@@ -24,16 +16,13 @@ namespace PrecisionPolicy.CodeFixes;
 /// which keeps the op's result dtype.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseFloat32CodeFix)), Shared]
-public sealed class UseFloat32CodeFix : PrecisionCodeFix
+public sealed class UseFloat32CodeFix() : PrecisionCodeFix(
+    "Keep it in float32",
+    DiagnosticIds.OptimizerStateInLowPrecision,
+    DiagnosticIds.GradientAccumulatorInLowPrecision,
+    DiagnosticIds.NormStatisticsInLowPrecision,
+    DiagnosticIds.StateUpdatedInLowPrecision)
 {
-    protected override string Title => "Keep it in float32";
-
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
-        DiagnosticIds.OptimizerStateInLowPrecision,
-        DiagnosticIds.GradientAccumulatorInLowPrecision,
-        DiagnosticIds.NormStatisticsInLowPrecision,
-        DiagnosticIds.StateUpdatedInLowPrecision);
-
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {
         var location = diagnostic.Location;
@@ -48,12 +37,7 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
             location = diagnostic.AdditionalLocations[0];
         }
 
-        var node = root.FindNode(location.SourceSpan, getInnermostNodeForTie: true);
-        if (node is ArgumentSyntax argument)
-        {
-            node = argument.Expression;
-        }
-
+        var node = DiagnosedNode(root, location.SourceSpan);
         if (diagnostic.Id == DiagnosticIds.StateUpdatedInLowPrecision &&
             node.AncestorsAndSelf().OfType<InvocationExpressionSyntax>().FirstOrDefault() is { Parent: ExpressionStatementSyntax })
         {
@@ -61,77 +45,42 @@ public sealed class UseFloat32CodeFix : PrecisionCodeFix
         }
 
         var forceFloat32 = ForcesFloat32(diagnostic.Id);
-        if (!forceFloat32 && IsCastCall(node))
+        if (!forceFloat32 && IsLowPrecisionCast(node, out _, out _))
         {
             // norm.half(); -> (nothing). Only inside a block: an embedded statement (if (c) norm.half();) cannot just go,
             // it becomes norm.@float() (a receiver alone is not a statement).
             return node.Parent is ExpressionStatementSyntax { Parent: BlockSyntax } statement
-                ? ct => Remove(document, statement, ct)
-                : Replace(node, node.Parent is ExpressionStatementSyntax);
+                ? Rewrite(document, current => current.RemoveNode(statement, SyntaxRemoveOptions.KeepDirectives))
+                : Fix(node, node.Parent is ExpressionStatementSyntax);
         }
 
-        return Replace(node, forceFloat32);
+        return Fix(node, forceFloat32);
 
-        Func<CancellationToken, Task<Document>>? Replace(SyntaxNode target, bool toFloat32) =>
-            Replacement(target, toFloat32) is { } replacement
-                ? ct => ReplaceNode(document, target, replacement, ct)
-                : null;
+        Func<CancellationToken, Task<Document>>? Fix(SyntaxNode target, bool toFloat32) =>
+            Replacement(target, toFloat32) is { } replacement ? Replace(document, target, replacement) : null;
     }
-
-    private static bool IsCastCall(SyntaxNode node) =>
-        node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" }, ArgumentList.Arguments.Count: 0 };
 
     private static bool ForcesFloat32(string id) =>
         id is DiagnosticIds.OptimizerStateInLowPrecision or DiagnosticIds.GradientAccumulatorInLowPrecision or DiagnosticIds.StateUpdatedInLowPrecision;
 
     private static SyntaxNode? Replacement(SyntaxNode node, bool forceFloat32)
     {
-        switch (node)
+        // x.half() / x.bfloat16() -> x.@float() for state, x elsewhere.
+        if (IsLowPrecisionCast(node, out var cast, out var access))
         {
-            // x.half() / x.bfloat16() -> x.@float() for state, x elsewhere.
-            case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "half" or "bfloat16" } access, ArgumentList.Arguments.Count: 0 } cast:
-                return forceFloat32
-                    ? cast.WithExpression(access.WithName(SyntaxFactory.IdentifierName(
-                        SyntaxFactory.ParseToken("@float")).WithTriviaFrom(access.Name)))
-                    : access.Expression.WithTriviaFrom(node);
+            return forceFloat32 ? AsFloatCast(cast, access) : access.Expression.WithTriviaFrom(node);
+        }
 
-            // ScalarType.Float16 -> ScalarType.Float32, torch.float16 -> torch.float32.
-            case MemberAccessExpressionSyntax { Name: IdentifierNameSyntax name } access when Float32Name(name.Identifier.ValueText) is { } float32:
-                return access.WithName(SyntaxFactory.IdentifierName(float32).WithTriviaFrom(name));
-
-            // using static: Float16 -> Float32.
-            case IdentifierNameSyntax name when Float32Name(name.Identifier.ValueText) is { } float32:
-                return SyntaxFactory.IdentifierName(float32).WithTriviaFrom(name);
+        return node switch
+        {
+            // ScalarType.Float16 -> ScalarType.Float32, torch.float16 -> torch.float32; using static: Float16 -> Float32.
+            ExpressionSyntax dtype when RenamedToFloat32(dtype) is { } renamed => renamed,
 
             // (ScalarType)24, a constant named Half: the full float32 name, shortened where the usings allow.
-            case CastExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax:
-                return SyntaxFactory.ParseExpression("global::TorchSharp.torch.ScalarType.Float32")
-                    .WithAdditionalAnnotations(Microsoft.CodeAnalysis.Simplification.Simplifier.Annotation)
-                    .WithTriviaFrom(node);
+            CastExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax =>
+                SyntaxFactory.ParseExpression(ScalarTypeFloat32).WithAdditionalAnnotations(Simplifier.Annotation).WithTriviaFrom(node),
 
-            default:
-                return null;
-        }
-    }
-
-    private static string? Float32Name(string lowPrecisionName) => lowPrecisionName switch
-    {
-        "Float16" or "BFloat16" => "Float32",
-        "float16" or "half" or "bfloat16" => "float32",
-        _ => null,
-    };
-
-    private static async Task<Document> ReplaceNode(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
-    {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(node, replacement));
-    }
-
-    private static async Task<Document> Remove(Document document, StatementSyntax statement, CancellationToken cancellationToken)
-    {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        return root?.RemoveNode(statement, SyntaxRemoveOptions.KeepDirectives) is { } edited
-            ? document.WithSyntaxRoot(edited)
-            : document;
+            _ => null,
+        };
     }
 }

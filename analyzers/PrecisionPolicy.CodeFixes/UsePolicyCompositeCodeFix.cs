@@ -1,14 +1,6 @@
-using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Simplification;
 using PrecisionPolicy.Catalog;
 
@@ -23,7 +15,8 @@ namespace PrecisionPolicy.CodeFixes;
 /// assignment of the member in the document is such a call, so the fixed code compiles.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UsePolicyCompositeCodeFix)), Shared]
-public sealed class UsePolicyCompositeCodeFix : PrecisionCodeFix
+public sealed class UsePolicyCompositeCodeFix()
+    : PrecisionCodeFix("Use the policy-aware module from PrecisionPolicy.Modules", OpaqueComposite)
 {
     /// <summary>The generator's OpaqueComposite diagnostic (generators/…/DiagnosticDescriptors.cs).</summary>
     private const string OpaqueComposite = "PP0103";
@@ -38,10 +31,6 @@ public sealed class UsePolicyCompositeCodeFix : PrecisionCodeFix
         .Where(static r => r.CompositeKind is not null)
         .Select(static r => r.TypeName)
         .ToImmutableHashSet(StringComparer.Ordinal);
-
-    protected override string Title => "Use the policy-aware module from PrecisionPolicy.Modules";
-
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(OpaqueComposite);
 
     protected override Func<CancellationToken, Task<Document>>? CreateFix(Document document, SyntaxNode root, Diagnostic diagnostic)
     {

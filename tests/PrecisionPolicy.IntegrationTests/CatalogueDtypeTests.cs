@@ -12,23 +12,10 @@ namespace PrecisionPolicy.IntegrationTests;
 /// Runs the generated interceptors on CPU and checks that each catalogued op receives (and so
 /// computes in) the dtype docs/cast-policy.md promises, forward and backward.
 /// </summary>
-public sealed class CatalogueDtypeTests : IDisposable
+public sealed class CatalogueDtypeTests() : NativeGemmTests(1)
 {
     private const ScalarType BF16 = ScalarType.BFloat16;
     private const ScalarType F32 = ScalarType.Float32;
-    private readonly DisposeScope scope = NewDisposeScope();
-
-    public CatalogueDtypeTests()
-    {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        manual_seed(1);
-    }
-
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
 
     private static Tensor F(params long[] shape) => randn(shape);
 
@@ -143,7 +130,7 @@ public sealed class CatalogueDtypeTests : IDisposable
     [Fact]
     public void Fp32_accumulate_gemm_mode_rounds_operands_and_result()
     {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Fp32Accumulate);
+        using var fp32Accumulate = GemmModeScope.Use(GemmMode.Fp32Accumulate);
         var zoo = Zoo();
         var a = F(4, 8);
         var b = F(8, 3);

@@ -28,21 +28,14 @@ public sealed class CompositeTests
     public void Transformer_encoder_layer_runs_under_a_bf16_plan()
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        try
-        {
-            var host = new Host();
-            ModulePolicy.Apply(host, new PrecisionPlan("Host", Precision.BF16, System.Array.Empty<string>()));
-            var dtypes = host.named_parameters().Select(p => p.parameter.dtype).Distinct().ToList();
-            var output = host.call(randn(3, 4, 16));
-            // Opaque: the whole layer (its LayerNorms included) holds BF16 and computes in BF16, as PP0103 warns.
-            Assert.Equal(new[] { ScalarType.BFloat16 }, dtypes);
-            Assert.Equal(ScalarType.Float32, output.dtype); // handed back in FP32 by the outermost policy module
-            Assert.False(output.isnan().any().item<bool>());
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        using var gemm = GemmModeScope.Use(GemmMode.Native);
+        var host = new Host();
+        ModulePolicy.Apply(host, new PrecisionPlan("Host", Precision.BF16, System.Array.Empty<string>()));
+        var dtypes = host.named_parameters().Select(p => p.parameter.dtype).Distinct().ToList();
+        var output = host.call(randn(3, 4, 16));
+        // Opaque: the whole layer (its LayerNorms included) holds BF16 and computes in BF16, as PP0103 warns.
+        Assert.Equal(new[] { ScalarType.BFloat16 }, dtypes);
+        Assert.Equal(ScalarType.Float32, output.dtype); // handed back in FP32 by the outermost policy module
+        Assert.False(output.isnan().any().item<bool>());
     }
 }

@@ -11,22 +11,8 @@ using static TorchSharp.torch.nn;
 namespace PrecisionPolicy.IntegrationTests;
 
 /// <summary>Embedding tables and their outputs stay FP32 as under PyTorch autocast; BF16 storage is a memory option.</summary>
-public sealed class EmbeddingStorageTests : IDisposable
+public sealed class EmbeddingStorageTests() : NativeGemmTests(9)
 {
-    private readonly DisposeScope scope = NewDisposeScope();
-
-    public EmbeddingStorageTests()
-    {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        manual_seed(9);
-    }
-
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
-
     [Fact]
     public void Embedding_tables_and_outputs_stay_fp32_while_the_gemms_are_bf16()
     {

@@ -73,11 +73,7 @@ public sealed class LoraManifestTests
 
         var manifest = model.GetPrecisionManifest(optimizer);
         AssertLoraBytes(manifest);
-        var memory = optimizer.Memory();
-        Assert.Equal(memory.MasterWeights, manifest.BytesOf(TensorRole.MasterWeight));
-        Assert.Equal(memory.GradientAccumulators, manifest.BytesOf(TensorRole.GradientAccumulator));
-        Assert.Equal(memory.WorkingGradients, manifest.BytesOf(TensorRole.Gradient));
-        Assert.Equal(memory.OptimizerState, manifest.BytesOf(TensorRole.OptimizerState));
+        ManifestAssert.MatchesOptimizerMemory(manifest, optimizer);
     }
 
     [Fact]

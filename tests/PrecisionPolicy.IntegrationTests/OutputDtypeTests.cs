@@ -28,22 +28,8 @@ public sealed partial class LinearClassifier : Module<Tensor, Tensor>
 }
 
 /// <summary>The outermost policy module hands floating outputs back in FP32; nested ones pass the compute dtype on.</summary>
-public sealed class OutputDtypeTests : IDisposable
+public sealed class OutputDtypeTests() : NativeGemmTests(5)
 {
-    private readonly DisposeScope scope = NewDisposeScope();
-
-    public OutputDtypeTests()
-    {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        manual_seed(5);
-    }
-
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
-
     [Fact]
     public void Loss_written_outside_the_model_runs_in_fp32()
     {

@@ -10,23 +10,10 @@ using static TorchSharp.torch;
 namespace PrecisionPolicy.IntegrationTests;
 
 /// <summary>ApplyPrecisionPolicy(), boundary hooks, nested policies, the manifest and the optimizer.</summary>
-public sealed class PolicyTests : IDisposable
+public sealed class PolicyTests() : NativeGemmTests(3)
 {
     private const ScalarType BF16 = ScalarType.BFloat16;
     private const ScalarType F32 = ScalarType.Float32;
-    private readonly DisposeScope scope = NewDisposeScope();
-
-    public PolicyTests()
-    {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        manual_seed(3);
-    }
-
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
 
     [Fact]
     public void Apply_sets_storage_dtypes_per_member_and_nested_policy()

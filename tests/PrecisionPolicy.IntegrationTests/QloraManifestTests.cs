@@ -71,11 +71,7 @@ public sealed class QloraManifestTests
         Assert.Equal(adapterElements, optimizer.MasterElements);
         Assert.Equal(4 * adapterElements, manifest.BytesOf(TensorRole.MasterWeight));
         Assert.Equal(8 * adapterElements, manifest.BytesOf(TensorRole.OptimizerState));
-        var memory = optimizer.Memory();
-        Assert.Equal(memory.MasterWeights, manifest.BytesOf(TensorRole.MasterWeight));
-        Assert.Equal(memory.OptimizerState, manifest.BytesOf(TensorRole.OptimizerState));
-        Assert.Equal(memory.GradientAccumulators, manifest.BytesOf(TensorRole.GradientAccumulator));
-        Assert.Equal(memory.WorkingGradients, manifest.BytesOf(TensorRole.Gradient));
+        ManifestAssert.MatchesOptimizerMemory(manifest, optimizer);
 
         // Module tensors as allocated == the manifest's weights, NF4 base, statistics and buffers.
         var moduleRoles = new[] { TensorRole.WorkingWeight, TensorRole.QuantizedWeight, TensorRole.QuantizationConstants, TensorRole.NormStatistics, TensorRole.Buffer };

@@ -8,7 +8,7 @@ using PrecisionPolicy.Mpi.TestApp;
 TorchSharp.torch.set_num_threads(1); // ranks share the cores: one torch thread each
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: <collectives|train|userclip|generated|zero|disagree|die|world> <output folder> [key=value ...]");
+    Console.Error.WriteLine("usage: <collectives|train|userclip|streams|generated|zero|disagree|die|world> <output folder> [key=value ...]");
     return 2;
 }
 var output = Directory.CreateDirectory(args[1]).FullName;
@@ -18,6 +18,7 @@ switch (args[0])
     case "collectives": Collectives.Run(output); break;
     case "train": Training.Run(output, options); break;
     case "userclip": UserClipping.Run(output, options); break;
+    case "streams": StreamCheckpoints.Run(output); break;
     case "disagree": Misuse.Disagree(output); break;
     case "generated": Generated.Run(output, options); break;
     case "zero": Misuse.Zero(output, options.Int("stage", 2)); break;

@@ -128,7 +128,7 @@ internal static class Training
     }
 
     // Every byte of the masters, the working weights and the inner optimizer's state tensors.
-    private static byte[] Snapshot(nn.Module model, MasterWeightOptimizer optimizer)
+    internal static byte[] Snapshot(nn.Module model, MasterWeightOptimizer optimizer)
     {
         var bytes = new List<byte>();
         bytes.AddRange(optimizer.GatherMasters().bytes.ToArray()); // a collective under ZeRO: every rank snapshots at the same step

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
@@ -7,11 +6,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 
 /// <summary>PP0011: [Autocast] on a class that does not derive from torch.nn.Module (of any arity).</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class AutocastClassNotModuleAnalyzer : TorchAnalyzer
+public sealed class AutocastClassNotModuleAnalyzer() : TorchAnalyzer(Descriptors.AutocastClassNotModule)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.AutocastClassNotModule);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         if (symbols.Autocast is not null && symbols.Module is not null)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -14,13 +13,10 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// nothing is generated into the class then.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class AutocastClassNotPartialAnalyzer : TorchAnalyzer
+public sealed class AutocastClassNotPartialAnalyzer() : TorchAnalyzer(Descriptors.AutocastClassNotPartial)
 {
     /// <summary>The MSBuild property that turns the source generator off, as the compiler passes it to analyzers.</summary>
     private const string GeneratorSwitch = "build_property.EnablePrecisionPolicyGenerator";
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.AutocastClassNotPartial);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -18,16 +17,13 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// (<see cref="DtypeFlow"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class EpsilonUnderflowsInFp16Analyzer : TorchAnalyzer
+public sealed class EpsilonUnderflowsInFp16Analyzer() : TorchAnalyzer(Descriptors.EpsilonUnderflowsInFp16)
 {
     /// <summary>
     /// Float16's smallest subnormal is 2^-24; anything at or below half of it (2^-25) rounds to
     /// zero under round-to-nearest-even.
     /// </summary>
     public const double Float16UnderflowLimit = 2.9802322387695312E-08;
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.EpsilonUnderflowsInFp16);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

@@ -14,13 +14,10 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// "value cannot be converted to type c10::Half without overflow" or the fill becomes inf.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class FillOutOfRangeAnalyzer : TorchAnalyzer
+public sealed class FillOutOfRangeAnalyzer() : TorchAnalyzer(Descriptors.FillOutOfRange)
 {
     /// <summary>Diagnostic property: "min" for a negative fill, "max" for a positive one (the finfo member the fix uses).</summary>
     public const string LimitProperty = "Limit";
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.FillOutOfRange);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -18,11 +17,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// or <c>no_grad()</c>), with no LossScaler or MasterWeightOptimizer in the method.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class Fp16WithoutLossScalingAnalyzer : TorchAnalyzer
+public sealed class Fp16WithoutLossScalingAnalyzer() : TorchAnalyzer(Descriptors.Fp16WithoutLossScaling)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.Fp16WithoutLossScaling);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         context.RegisterSymbolAction(c => AnalyzeAttributes(c, symbols), SymbolKind.NamedType);

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
@@ -11,11 +10,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// the reverse of the hybrid recipe (TransformerEngine's HYBRID: E4M3 forward, E5M2 backward).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class Fp8FormatsSwappedAnalyzer : TorchAnalyzer
+public sealed class Fp8FormatsSwappedAnalyzer() : TorchAnalyzer(Descriptors.Fp8FormatsSwapped)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.Fp8FormatsSwapped);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         if (symbols.Fp8Recipe is not null)

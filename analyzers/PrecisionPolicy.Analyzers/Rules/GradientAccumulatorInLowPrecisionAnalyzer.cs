@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
@@ -13,21 +12,13 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// elements, LINQ-built lists, helper methods. A dtype inherited from another tensor is PP0017's.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class GradientAccumulatorInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class GradientAccumulatorInLowPrecisionAnalyzer()
+    : LowPrecisionCreationAnalyzer(Descriptors.GradientAccumulatorInLowPrecision, DtypeOrigin.Explicit, ObservedKinds)
 {
     private static readonly OperationKind[] ObservedKinds =
         [.. Operations.AssignmentKinds, OperationKind.Invocation, OperationKind.CompoundAssignment];
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.GradientAccumulatorInLowPrecision);
-
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
-    {
-        var flow = DtypeFlow.For(context.Compilation, symbols);
-        TypeScopedReports.RegisterPerType(context, ObservedKinds, (c, reports) => Analyze(c, flow, reports));
-    }
-
-    private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
+    private protected override void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
     {
         var symbols = flow.Symbols;
         foreach (var (target, value) in Operations.Assignments(context.Operation))
@@ -42,15 +33,6 @@ public sealed class GradientAccumulatorInLowPrecisionAnalyzer : TorchAnalyzer
         {
             var name = Operations.ReferencedSymbol(accumulator)?.Name ?? accumulator.Syntax.ToString();
             Add(reports, name, accumulator, flow.Of(accumulator, context.CancellationToken));
-        }
-    }
-
-    private static void Add(TypeScopedReports reports, string name, IOperation use, DtypeFact fact)
-    {
-        if (fact is { IsLow: true, Origin: DtypeOrigin.Explicit, Site: { } site })
-        {
-            var dtype = LowPrecision.Describe(fact.Kind);
-            reports.Add(site, use, location => Diagnostic.Create(Descriptors.GradientAccumulatorInLowPrecision, location, name, dtype));
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Linq;
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -17,11 +16,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// Source order within one method.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class GradientClippingOnScaledGradientsAnalyzer : TorchAnalyzer
+public sealed class GradientClippingOnScaledGradientsAnalyzer() : TorchAnalyzer(Descriptors.GradientClippingOnScaledGradients)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.GradientClippingOnScaledGradients);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols) =>
         context.RegisterOperationBlockAction(c => Analyze(c, symbols));
 

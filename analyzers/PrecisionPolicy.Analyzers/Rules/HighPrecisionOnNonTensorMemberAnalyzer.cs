@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -14,11 +13,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// type parameters and unresolved types are given the benefit of the doubt.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class HighPrecisionOnNonTensorMemberAnalyzer : TorchAnalyzer
+public sealed class HighPrecisionOnNonTensorMemberAnalyzer() : TorchAnalyzer(Descriptors.HighPrecisionOnNonTensorMember)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.HighPrecisionOnNonTensorMember);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         if (symbols.HighPrecision is not null)

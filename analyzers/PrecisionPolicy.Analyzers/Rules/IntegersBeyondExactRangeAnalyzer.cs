@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -15,11 +14,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// round to the same value.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class IntegersBeyondExactRangeAnalyzer : TorchAnalyzer
+public sealed class IntegersBeyondExactRangeAnalyzer() : TorchAnalyzer(Descriptors.IntegersBeyondExactRange)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.IntegersBeyondExactRange);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

@@ -15,11 +15,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// (<c>mse_loss(x.half(), y)</c>) and an explicit <c>dtype</c> argument are PP0008's.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class LossOnLowPrecisionTensorsAnalyzer : TorchAnalyzer
+public sealed class LossOnLowPrecisionTensorsAnalyzer() : TorchAnalyzer(Descriptors.LossOnLowPrecisionTensors)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.LossOnLowPrecisionTensors);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

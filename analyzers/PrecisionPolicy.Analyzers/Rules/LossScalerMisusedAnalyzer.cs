@@ -22,13 +22,10 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// The graph is built only for bodies whose structure does not settle the sequence (<see cref="ScalerOutline"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class LossScalerMisusedAnalyzer : TorchAnalyzer
+public sealed class LossScalerMisusedAnalyzer() : TorchAnalyzer(Descriptors.LossScalerMisused)
 {
     private static readonly HashSet<string> FinitenessChecks =
         ["isfinite", "isinf", "isnan", "isposinf", "isneginf", "IsFinite", "IsNaN", "IsInfinity", "IsPositiveInfinity", "IsNegativeInfinity"];
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.LossScalerMisused);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

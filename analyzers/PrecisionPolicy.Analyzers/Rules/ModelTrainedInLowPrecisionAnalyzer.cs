@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -16,11 +15,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// The 16 bits come from the dtype flow analysis.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ModelTrainedInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class ModelTrainedInLowPrecisionAnalyzer() : TorchAnalyzer(Descriptors.ModelTrainedInLowPrecision)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.ModelTrainedInLowPrecision);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

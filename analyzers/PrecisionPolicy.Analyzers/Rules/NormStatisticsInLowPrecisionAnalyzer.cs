@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -13,11 +12,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// <c>dtype:</c>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class NormStatisticsInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class NormStatisticsInLowPrecisionAnalyzer() : TorchAnalyzer(Descriptors.NormStatisticsInLowPrecision)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.NormStatisticsInLowPrecision);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

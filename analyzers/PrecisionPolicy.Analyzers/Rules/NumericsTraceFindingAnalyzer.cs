@@ -21,7 +21,7 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// is not reported. A file that cannot be read is reported on the file itself, never thrown.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class NumericsTraceFindingAnalyzer : TorchAnalyzer
+public sealed class NumericsTraceFindingAnalyzer() : TorchAnalyzer(Descriptors.NumericsTraceFinding)
 {
     /// <summary>Diagnostic property: the declaration the fix puts [HighPrecision] on ("member" or "method").</summary>
     public const string TargetProperty = "Target";
@@ -31,9 +31,6 @@ public sealed class NumericsTraceFindingAnalyzer : TorchAnalyzer
 
     public const string TargetMember = "member";
     public const string TargetMethod = "method";
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.NumericsTraceFinding);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

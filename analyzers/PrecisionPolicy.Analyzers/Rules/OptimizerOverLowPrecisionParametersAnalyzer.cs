@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -12,11 +11,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// outside a MasterWeightOptimizer.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class OptimizerOverLowPrecisionParametersAnalyzer : TorchAnalyzer
+public sealed class OptimizerOverLowPrecisionParametersAnalyzer() : TorchAnalyzer(Descriptors.OptimizerOverLowPrecisionParameters)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.OptimizerOverLowPrecisionParameters);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

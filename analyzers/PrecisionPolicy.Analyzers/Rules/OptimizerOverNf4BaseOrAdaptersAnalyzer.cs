@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -19,11 +18,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// </list>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer : TorchAnalyzer
+public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Descriptors.OptimizerOverNf4BaseOrAdapters)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.OptimizerOverNf4BaseOrAdapters);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         // Without the runtime library there is no NF4 or LoRA type to pass: nothing to register.

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -15,21 +14,13 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// or a state-dictionary key. Where the tensor was created is found by <see cref="DtypeFlow"/>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class OptimizerStateInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class OptimizerStateInLowPrecisionAnalyzer()
+    : LowPrecisionCreationAnalyzer(Descriptors.OptimizerStateInLowPrecision, DtypeOrigin.Explicit, ObservedKinds)
 {
     private static readonly OperationKind[] ObservedKinds =
         [.. Operations.AssignmentKinds, OperationKind.Invocation];
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.OptimizerStateInLowPrecision);
-
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
-    {
-        var flow = DtypeFlow.For(context.Compilation, symbols);
-        TypeScopedReports.RegisterPerType(context, ObservedKinds, (c, reports) => Analyze(c, flow, reports));
-    }
-
-    private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
+    private protected override void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
     {
         var symbols = flow.Symbols;
         var cancellationToken = context.CancellationToken;
@@ -53,15 +44,6 @@ public sealed class OptimizerStateInLowPrecisionAnalyzer : TorchAnalyzer
         {
             var stateName = Operations.ReferencedSymbol(state)?.Name ?? state.Syntax.ToString();
             Add(reports, stateName, state, flow.Of(state, cancellationToken));
-        }
-    }
-
-    private static void Add(TypeScopedReports reports, string name, IOperation use, DtypeFact fact)
-    {
-        if (fact is { IsLow: true, Origin: DtypeOrigin.Explicit, Site: { } site })
-        {
-            var dtype = LowPrecision.Describe(fact.Kind);
-            reports.Add(site, use, location => Diagnostic.Create(Descriptors.OptimizerStateInLowPrecision, location, name, dtype));
         }
     }
 

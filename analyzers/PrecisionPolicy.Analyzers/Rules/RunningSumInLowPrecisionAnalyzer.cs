@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -13,11 +12,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// gradients are PP0002's.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RunningSumInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class RunningSumInLowPrecisionAnalyzer() : TorchAnalyzer(Descriptors.RunningSumInLowPrecision)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.RunningSumInLowPrecision);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

@@ -15,13 +15,10 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// in a method that does not call <c>AttachScheduler</c>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class SchedulerSteppedOnSkippableStepAnalyzer : TorchAnalyzer
+public sealed class SchedulerSteppedOnSkippableStepAnalyzer() : TorchAnalyzer(Descriptors.SchedulerSteppedOnSkippableStep)
 {
     /// <summary>Diagnostic property: the local holding the step outcome, when there is one (the code fix guards on it).</summary>
     public const string OutcomeVariableProperty = "OutcomeVariable";
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.SchedulerSteppedOnSkippableStep);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

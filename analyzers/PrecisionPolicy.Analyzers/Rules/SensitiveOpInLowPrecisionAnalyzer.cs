@@ -13,7 +13,7 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// <c>x.half().exp()</c>), or — for losses — by a cast of its result.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class SensitiveOpInLowPrecisionAnalyzer() : TorchAnalyzer(Descriptors.SensitiveOpInLowPrecision)
 {
     /// <summary>Diagnostic property: how the op is forced low (one of the <c>Form*</c> values); the code fix reads it.</summary>
     public const string FormProperty = "Form";
@@ -29,9 +29,6 @@ public sealed class SensitiveOpInLowPrecisionAnalyzer : TorchAnalyzer
 
     /// <summary>Diagnostic property, present (true) when the op is a loss.</summary>
     public const string IsLossProperty = "IsLoss";
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.SensitiveOpInLowPrecision);
 
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PrecisionPolicy.Analyzers.Helpers;
@@ -11,21 +10,13 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// a copy of a 16-bit tensor without a dtype: <c>zeros_like(p)</c>, <c>empty_like(p)</c>, <c>x.to(p)</c>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class StateInheritsLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class StateInheritsLowPrecisionAnalyzer()
+    : LowPrecisionCreationAnalyzer(Descriptors.StateInheritsLowPrecision, DtypeOrigin.Inherited, ObservedKinds)
 {
     private static readonly OperationKind[] ObservedKinds =
         [.. Operations.AssignmentKinds, OperationKind.Invocation, OperationKind.CompoundAssignment];
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.StateInheritsLowPrecision);
-
-    private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
-    {
-        var flow = DtypeFlow.For(context.Compilation, symbols);
-        TypeScopedReports.RegisterPerType(context, ObservedKinds, (c, reports) => Analyze(c, flow, reports));
-    }
-
-    private static void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
+    private protected override void Analyze(OperationAnalysisContext context, DtypeFlow flow, TypeScopedReports reports)
     {
         var symbols = flow.Symbols;
         var cancellationToken = context.CancellationToken;
@@ -42,15 +33,6 @@ public sealed class StateInheritsLowPrecisionAnalyzer : TorchAnalyzer
         if (state is not null)
         {
             Add(reports, Operations.ReferencedSymbol(state)?.Name ?? state.Syntax.ToString(), state, flow.Of(state, cancellationToken));
-        }
-    }
-
-    private static void Add(TypeScopedReports reports, string name, IOperation use, DtypeFact fact)
-    {
-        if (fact is { IsLow: true, Origin: DtypeOrigin.Inherited, Site: { } site })
-        {
-            var dtype = LowPrecision.Describe(fact.Kind);
-            reports.Add(site, use, location => Diagnostic.Create(Descriptors.StateInheritsLowPrecision, location, name, dtype));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -16,11 +15,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// Gradients (<c>p.grad</c>) are PP0002's and PP0005's.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class StateUpdatedInLowPrecisionAnalyzer : TorchAnalyzer
+public sealed class StateUpdatedInLowPrecisionAnalyzer() : TorchAnalyzer(Descriptors.StateUpdatedInLowPrecision)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.StateUpdatedInLowPrecision);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

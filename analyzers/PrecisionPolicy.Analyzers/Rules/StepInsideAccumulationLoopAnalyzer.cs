@@ -16,11 +16,8 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// <c>% n</c> test in the method. A call under any condition inside the loop is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class StepInsideAccumulationLoopAnalyzer : TorchAnalyzer
+public sealed class StepInsideAccumulationLoopAnalyzer() : TorchAnalyzer(Descriptors.StepInsideAccumulationLoop)
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.StepInsideAccumulationLoop);
-
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         var flow = DtypeFlow.For(context.Compilation, symbols);

@@ -37,7 +37,9 @@ public sealed record DataParallelOptions(ICommunicator Communicator)
     /// <see cref="ZeroStage.Gradients"/> (ZeRO 2, FSDP <c>SHARD_GRAD_OP</c>): each rank holds the masters and
     /// optimizer state of 1/N of every dtype segment of the flat buffers, steps them, and the working weights are
     /// all-gathered; stage 2 reduce-scatters each micro-batch's gradient as its backward ends. Under ZeRO,
-    /// <c>Save</c>/<c>Load</c> are collectives over one path (a shard per rank and a manifest). Stage 3 is refused
+    /// <c>Save</c>/<c>Load</c> are collectives over one path (a shard per rank and a manifest), and a checkpoint in one
+    /// stream or snapshot (<c>Save(Stream)</c>, <c>Load(Stream)</c>, <c>state_dict()</c>, <c>load_state_dict()</c>) is
+    /// refused, since a rank would write or read its shard alone. Stage 3 is refused
     /// at creation with the plan it would give (<see cref="Reports.ShardedMemoryPlan"/>).
     /// </summary>
     public ZeroStage Stage { get; init; }

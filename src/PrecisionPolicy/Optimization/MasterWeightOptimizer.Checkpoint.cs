@@ -65,11 +65,14 @@ public sealed partial class MasterWeightOptimizer
     }
 
     /// <summary>Writes the checkpoint <see cref="Save(string)"/> writes into <paramref name="stream"/>, from its current position.</summary>
+    /// <exception cref="InvalidOperationException">Under ZeRO (<see cref="Distributed.DataParallelOptions.Stage"/> 1 or 2), where a rank holds
+    /// only its shard of the masters and optimizer state: use <see cref="Save(string)"/>. Nothing is written.</exception>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(stream));
         using var guard = Enter(nameof(Save));
+        ThrowIfShardedSnapshot("Save(Stream)", loads: false); // MasterWeightOptimizer.ZeroCheckpoint.cs
         ThrowIfMicroBatchesPending();
         WriteCheckpoint(stream);
     }
@@ -110,11 +113,14 @@ public sealed partial class MasterWeightOptimizer
     /// <see cref="Load(string)"/> from <paramref name="stream"/>, from its current position to its
     /// end. A stream that cannot seek is read into memory first (at most 2 GB).
     /// </summary>
+    /// <exception cref="InvalidOperationException">Under ZeRO (<see cref="Distributed.DataParallelOptions.Stage"/> 1 or 2): use
+    /// <see cref="Load(string)"/>. Nothing is read from the stream and nothing changes.</exception>
     public void Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
         using var guard = Enter(nameof(Load));
+        ThrowIfShardedSnapshot("Load(Stream)", loads: true); // before a byte is read
         if (stream.CanSeek)
         {
             LoadCore(stream, "The checkpoint stream");

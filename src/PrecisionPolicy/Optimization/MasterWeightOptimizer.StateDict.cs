@@ -15,10 +15,13 @@ public sealed partial class MasterWeightOptimizer
     /// companions), held in memory. Refused between micro-batches, as Save is.
     /// </summary>
     /// <remarks>The snapshot is one byte array: above 2 GB of state, save to a file instead.</remarks>
-    /// <exception cref="InvalidOperationException">Micro-batches are accumulated but not stepped.</exception>
+    /// <exception cref="InvalidOperationException">Micro-batches are accumulated but not stepped; or under ZeRO
+    /// (<see cref="Distributed.DataParallelOptions.Stage"/> 1 or 2), where a rank holds only its shard of the masters and
+    /// optimizer state: use <see cref="Save(string)"/> on every rank.</exception>
     public MasterWeightStateDict state_dict()
     {
         using var guard = Enter(nameof(state_dict));
+        ThrowIfShardedSnapshot("state_dict()", loads: false); // MasterWeightOptimizer.ZeroCheckpoint.cs
         ThrowIfMicroBatchesPending();
         using var buffer = new MemoryStream();
         WriteCheckpoint(buffer);
@@ -32,10 +35,13 @@ public sealed partial class MasterWeightOptimizer
     /// Accumulated gradients are dropped.
     /// </summary>
     /// <exception cref="ArgumentException">The snapshot is of other parameters or another optimizer, or does not fit; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">Under ZeRO (<see cref="Distributed.DataParallelOptions.Stage"/> 1 or 2): use
+    /// <see cref="Load(string)"/> on every rank; nothing changed.</exception>
     public void load_state_dict(MasterWeightStateDict stateDict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         using var guard = Enter(nameof(load_state_dict));
+        ThrowIfShardedSnapshot("load_state_dict()", loads: true);
         using var stream = stateDict.Open();
         try
         {

@@ -14,6 +14,8 @@ namespace PrecisionPolicy.Optimization;
 /// <c>PATH.zero-ID.rankR-of-N</c>; when every shard is on disk, rank 0 writes the manifest at <c>PATH</c>
 /// (atomically, the commit point): the stage, the world size and each shard's file name and SHA-256 checksum.
 /// A save that fails on any rank fails on all, leaving the previous manifest and its shards as they were.
+/// A checkpoint in one stream or snapshot (<see cref="Save(Stream)"/>, <see cref="Load(Stream)"/>,
+/// <see cref="state_dict"/>, <see cref="load_state_dict"/>) is refused under ZeRO.
 /// </summary>
 /// <remarks>
 /// <para>Manifest (UTF-8 text, one item per line):</para>
@@ -159,6 +161,27 @@ public sealed partial class MasterWeightOptimizer
             throw new ArgumentException(
                 $"Under ZeRO every rank must call {operation} with the same path (on a file system they share): rank 0 passed '{paths[0]}', " +
                 $"rank {other} '{paths[other]}'. Nothing was {(operation == "Save" ? "written" : "loaded")}.", "path");
+    }
+
+    /// <summary>
+    /// Refuses a checkpoint in one stream or one in-memory snapshot under ZeRO, before a byte is written or read: a
+    /// rank holds the FP32 masters and optimizer state of its shard only, so what it would write looks whole and
+    /// holds 1/N of the state, and what it would read could be another rank's shard of the same size. Refused at
+    /// every world size (one included), so a script tried without <c>mpiexec</c> fails as it would at scale.
+    /// Every rank refuses alike, with no collective: nothing waits.
+    /// </summary>
+    private void ThrowIfShardedSnapshot(string operation, bool loads)
+    {
+        if (zero is null) return;
+        var (rank, ranks) = (zero.Communicator.Rank, zero.Communicator.WorldSize);
+        var held = ranks == 1 ? "its shard in ZeRO's layout (a world of one is refused as larger ones are)" : $"only its 1/{ranks} shard";
+        var consequence = loads
+            ? "a stream or snapshot holds either a whole checkpoint, which a shard cannot take, or one rank's part, which cannot be told from another rank's"
+            : $"the {(operation.StartsWith("Save", StringComparison.Ordinal) ? "stream" : "snapshot")} would look like a whole checkpoint and hold one rank's part";
+        throw new InvalidOperationException(
+            $"{operation} is refused under ZeRO stage {(int)zero.Stage}: this rank (rank {rank} of {ranks}) holds {held} of the FP32 masters and " +
+            $"optimizer state, so {consequence}. Call Save(path) and Load(path) on every rank with the same path: each rank writes its shard and " +
+            $"rank 0 a manifest; GatherMasters() gives every master to every rank. Nothing was {(loads ? "loaded" : "written")}.");
     }
 
     private static string ShardPath(string manifest, string id, int rank, int ranks) =>

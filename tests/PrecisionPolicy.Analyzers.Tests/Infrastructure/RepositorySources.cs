@@ -16,6 +16,11 @@ internal static class RepositorySources
     private static readonly Regex RawString = new("\"\"\"\\r?\\n(?<code>.*?)\\r?\\n\\s*\"\"\"", RegexOptions.Singleline);
     private static readonly Regex MarkupStart = new(@"\{\|PP\d{4}:");
 
+    // A sample spliced from the file's own constants (Usings + """...""" + Models) is read whole, as the test compiles it.
+    private static readonly Regex Constant = new("const string (?<name>\\w+) = \"\"\"\\r?\\n(?<code>.*?)\\r?\\n\\s*\"\"\";", RegexOptions.Singleline);
+    private static readonly Regex ConstantBefore = new(@"(?<name>\w+) \+ \z");
+    private static readonly Regex ConstantAfter = new(@"\G \+ (?<name>\w+)");
+
     public static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
@@ -44,7 +49,7 @@ internal static class RepositorySources
 
         var samples = files
             .Where(static f => f.Path.StartsWith(Path.Combine("tests", "PrecisionPolicy.Analyzers.Tests"), StringComparison.Ordinal))
-            .SelectMany(static f => RawString.Matches(f.Text).Select((m, i) => (Path: $"{f.Path}#{i}", Text: StripMarkup(m.Groups["code"].Value))))
+            .SelectMany(static f => CodeSamples(f.Text).Select((code, i) => (Path: $"{f.Path}#{i}", Text: StripMarkup(code))))
             .ToList();
         return [.. files, .. samples];
     }
@@ -60,8 +65,8 @@ internal static class RepositorySources
         var samples = Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
             .Where(static path => !path.Split(Path.DirectorySeparatorChar).Any(static part => part is "bin" or "obj" or "Corpus"))
             .OrderBy(static path => path, StringComparer.Ordinal)
-            .SelectMany(path => RawString.Matches(File.ReadAllText(path))
-                .Select((m, i) => (Path: $"{Path.GetRelativePath(root, path)}#{i}", Code: m.Groups["code"].Value))
+            .SelectMany(path => CodeSamples(File.ReadAllText(path))
+                .Select((code, i) => (Path: $"{Path.GetRelativePath(root, path)}#{i}", Code: code))
                 .Where(static s => MarkupStart.IsMatch(s.Code))
                 .Select(static s => (s.Path, Text: StripMarkup(s.Code))));
         var corpus = new[] { Path.Combine(tests, "Corpus", "Mistakes"), Path.Combine(tests, "Corpus", "Mechanisms", "Mistakes") }
@@ -69,6 +74,22 @@ internal static class RepositorySources
             .SelectMany(static mistakes => Directory.EnumerateFiles(mistakes, "*.cs").OrderBy(static p => p, StringComparer.Ordinal))
             .Select(path => (Path: Path.GetRelativePath(root, path), Text: File.ReadAllText(path)));
         return [.. samples, .. corpus];
+    }
+
+    /// <summary>The raw string literals of a test file, each with the file's constants it is concatenated with.</summary>
+    private static IEnumerable<string> CodeSamples(string text)
+    {
+        var constants = Constant.Matches(text).ToDictionary(static m => m.Groups["name"].Value, static m => m.Groups["code"].Value);
+        foreach (Match literal in RawString.Matches(text))
+        {
+            var start = Math.Max(0, literal.Index - 80);
+            var before = ConstantBefore.Match(text.Substring(start, literal.Index - start));
+            var after = ConstantAfter.Match(text, literal.Index + literal.Length);
+            var code = literal.Groups["code"].Value;
+            if (before.Success && constants.TryGetValue(before.Groups["name"].Value, out var prefix)) code = prefix + "\n" + code;
+            if (after.Success && constants.TryGetValue(after.Groups["name"].Value, out var suffix)) code = code + "\n" + suffix;
+            yield return code;
+        }
     }
 
     private static string StripMarkup(string code) => MarkupStart.Replace(code, string.Empty).Replace("|}", string.Empty);

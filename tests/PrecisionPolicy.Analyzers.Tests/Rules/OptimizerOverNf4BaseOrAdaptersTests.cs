@@ -7,17 +7,42 @@ namespace PrecisionPolicy.Analyzers.Tests.Rules;
 
 public sealed class OptimizerOverNf4BaseOrAdaptersTests
 {
+    private const string Usings = """
+        using System.Linq;
+        using PrecisionPolicy;
+        using PrecisionPolicy.Lora;
+        using PrecisionPolicy.Quantization;
+        using TorchSharp;
+        using TorchSharp.Modules;
+        using static TorchSharp.torch;
+
+        """;
+
+    // A BF16 policy module and an FP32 one, each with the Linear "qkv" that LoRA targets.
+    private const string Models = """
+
+        [Autocast(Precision.BF16)]
+        public sealed partial class Net : nn.Module<Tensor, Tensor>
+        {
+            private readonly Linear qkv = nn.Linear(4, 4);
+            public Net() : base(nameof(Net)) => RegisterComponents();
+            public override Tensor forward(Tensor x) => qkv.call(x);
+            public Net ApplyPrecisionPolicy() => this;
+        }
+
+        [Autocast(Precision.FP32)]
+        public sealed partial class ReferenceNet : nn.Module<Tensor, Tensor>
+        {
+            private readonly Linear qkv = nn.Linear(4, 4);
+            public ReferenceNet() : base(nameof(ReferenceNet)) => RegisterComponents();
+            public override Tensor forward(Tensor x) => qkv.call(x);
+            public ReferenceNet ApplyPrecisionPolicy() => this;
+        }
+        """;
+
     [Fact]
     public Task Plain_optimizers_over_an_nf4_base_or_16_bit_adapters_are_reported() =>
-        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer("""
-            using System.Linq;
-            using PrecisionPolicy;
-            using PrecisionPolicy.Lora;
-            using PrecisionPolicy.Quantization;
-            using TorchSharp;
-            using TorchSharp.Modules;
-            using static TorchSharp.torch;
-
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
             class Training
             {
                 void QloraModel()
@@ -64,35 +89,12 @@ public sealed class OptimizerOverNf4BaseOrAdaptersTests
                     var opt = {|PP0020:optim.AdamW(layers.SelectMany(l => l.Down.parameters().Concat(l.Up.parameters())), 1e-2)|};
                 }
             }
-            [Autocast(Precision.BF16)]
-            public sealed partial class Net : nn.Module<Tensor, Tensor>
-            {
-                private readonly Linear qkv = nn.Linear(4, 4);
-                public Net() : base(nameof(Net)) => RegisterComponents();
-                public override Tensor forward(Tensor x) => qkv.call(x);
-                public Net ApplyPrecisionPolicy() => this;
-            }
-
-            [Autocast(Precision.FP32)]
-            public sealed partial class ReferenceNet : nn.Module<Tensor, Tensor>
-            {
-                private readonly Linear qkv = nn.Linear(4, 4);
-                public ReferenceNet() : base(nameof(ReferenceNet)) => RegisterComponents();
-                public override Tensor forward(Tensor x) => qkv.call(x);
-                public ReferenceNet ApplyPrecisionPolicy() => this;
-            }
-            """);
+            """ + Models);
 
     [Fact]
     public Task Master_weights_float32_adapters_and_other_modules_are_not_reported() =>
-        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer("""
-            using System.Linq;
-            using PrecisionPolicy; using PrecisionPolicy.Optimization;
-            using PrecisionPolicy.Lora;
-            using PrecisionPolicy.Quantization;
-            using TorchSharp;
-            using TorchSharp.Modules;
-            using static TorchSharp.torch;
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
+            using PrecisionPolicy.Optimization;
 
             class Training
             {
@@ -159,22 +161,5 @@ public sealed class OptimizerOverNf4BaseOrAdaptersTests
                     public static void AttachLora(nn.Module model, int rank) { }
                 }
             }
-            [Autocast(Precision.BF16)]
-            public sealed partial class Net : nn.Module<Tensor, Tensor>
-            {
-                private readonly Linear qkv = nn.Linear(4, 4);
-                public Net() : base(nameof(Net)) => RegisterComponents();
-                public override Tensor forward(Tensor x) => qkv.call(x);
-                public Net ApplyPrecisionPolicy() => this;
-            }
-
-            [Autocast(Precision.FP32)]
-            public sealed partial class ReferenceNet : nn.Module<Tensor, Tensor>
-            {
-                private readonly Linear qkv = nn.Linear(4, 4);
-                public ReferenceNet() : base(nameof(ReferenceNet)) => RegisterComponents();
-                public override Tensor forward(Tensor x) => qkv.call(x);
-                public ReferenceNet ApplyPrecisionPolicy() => this;
-            }
-            """);
+            """ + Models);
 }

@@ -14,49 +14,34 @@ namespace PrecisionPolicy.IntegrationTests.Boundaries;
 /// </summary>
 public sealed class CatalogueCoverageTests
 {
-    public static TheoryData<Precision, GemmMode> Precisions => new()
-    {
-        { Precision.BF16, GemmMode.Native },
-        { Precision.BF16, GemmMode.Fp32Accumulate },
-        { Precision.FP16, GemmMode.Native },
-        { Precision.FP16, GemmMode.Fp32Accumulate },
-    };
-
     [Theory]
-    [MemberData(nameof(Precisions))]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
     public void Rowed_modules_compute_in_float32_and_a_rowless_one_in_the_dtype_it_receives(Precision precision, GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
+        using var gemm = GemmModeScope.Use(mode);
+        using var autocast = AutocastScope.Use(precision);
+        manual_seed(3);
+        var model = new CatalogueCoverageModel().ApplyPrecisionPolicy();
+        var compute = AutocastDtypes.ComputeDtype(precision);
+        var softplusInSequential = (Softplus)model.named_modules().Single(m => m.name == "chain.1").module;
+        ScalarType? sequentialSoftplusOutput = null;
+        softplusInSequential.register_forward_hook((_, _, output) =>
         {
-            using var autocast = AutocastScope.Use(precision);
-            manual_seed(3);
-            var model = new CatalogueCoverageModel().ApplyPrecisionPolicy();
-            var compute = AutocastDtypes.ComputeDtype(precision);
-            var softplusInSequential = (Softplus)model.named_modules().Single(m => m.name == "chain.1").module;
-            ScalarType? sequentialSoftplusOutput = null;
-            softplusInSequential.register_forward_hook((_, _, output) =>
-            {
-                sequentialSoftplusOutput = output.dtype;
-                return output;
-            });
+            sequentialSoftplusOutput = output.dtype;
+            return output;
+        });
 
-            var loss = model.call(randn(4, 6));
-            loss.backward();
+        var loss = model.call(randn(4, 6));
+        loss.backward();
 
-            Assert.Equal(compute, model.Seen["linear"]);
-            Assert.Equal(ScalarType.Float32, model.Seen["softplus"]); // functional.softplus: fp32 row
-            Assert.Equal(ScalarType.Float32, model.Seen["cosine"]); // functional.cosine_similarity: fp32 row
-            Assert.Equal(compute, model.Seen["hardswish"]); // no row: runs in the dtype it receives
-            Assert.Equal(ScalarType.Float32, sequentialSoftplusOutput); // inside a Sequential: the boundary hook
-            Assert.Equal(compute, model.Seen["sequential"]); // ends in a Hardswish fed by a 16-bit Linear
-            Assert.Equal(ScalarType.Float32, loss.dtype);
-            Assert.All(model.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        Assert.Equal(compute, model.Seen["linear"]);
+        Assert.Equal(ScalarType.Float32, model.Seen["softplus"]); // functional.softplus: fp32 row
+        Assert.Equal(ScalarType.Float32, model.Seen["cosine"]); // functional.cosine_similarity: fp32 row
+        Assert.Equal(compute, model.Seen["hardswish"]); // no row: runs in the dtype it receives
+        Assert.Equal(ScalarType.Float32, sequentialSoftplusOutput); // inside a Sequential: the boundary hook
+        Assert.Equal(compute, model.Seen["sequential"]); // ends in a Hardswish fed by a 16-bit Linear
+        Assert.Equal(ScalarType.Float32, loss.dtype);
+        Assert.All(model.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
     }
 }

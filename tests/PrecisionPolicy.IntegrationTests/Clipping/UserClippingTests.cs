@@ -36,68 +36,53 @@ public sealed class UserClippingTests
     public void Clip_grad_norm_between_backward_and_step_clips_the_unscaled_fp32_gradients_the_optimizer_uses(Precision precision, bool lossScaling, GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
-        {
-            using var autocast = AutocastScope.Use(precision);
-            var options = new MasterWeightOptions { Scaling = lossScaling ? LossScalerOptions.Dynamic : LossScalerOptions.Off };
-            // The reference: the optimizer's own clipping, on the gradients Step unscales.
-            var (reference, referenceOptimizer) = Build(options with { MaxGradNorm = MaxNorm });
-            foreach (var batch in Batches()) referenceOptimizer.Backward(Loss(reference, batch));
-            var outcome = referenceOptimizer.Step();
+        using var gemm = GemmModeScope.Use(mode);
+        using var autocast = AutocastScope.Use(precision);
+        var options = new MasterWeightOptions { Scaling = lossScaling ? LossScalerOptions.Dynamic : LossScalerOptions.Off };
+        // The reference: the optimizer's own clipping, on the gradients Step unscales.
+        var (reference, referenceOptimizer) = Build(options with { MaxGradNorm = MaxNorm });
+        foreach (var batch in Batches()) referenceOptimizer.Backward(Loss(reference, batch));
+        var outcome = referenceOptimizer.Step();
 
-            var (model, optimizer) = Build(options);
-            Assert.Equal(lossScaling ? 65536.0 : 1.0, optimizer.Scaler.Enabled ? optimizer.Scaler.Scale : 1.0);
-            foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
-            Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.grad!.dtype)); // the FP32 accumulators
-            var trueNorm = Math.Sqrt(model.parameters().Sum(p => p.grad!.to(ScalarType.Float64).square().sum().item<double>()));
-            var norm = nn.utils.clip_grad_norm_(model.parameters(), MaxNorm);
-            var clippedNorm = Math.Sqrt(optimizer.ParameterNames.Sum(n => optimizer.GradientOf(n).to(ScalarType.Float64).square().sum().item<double>()));
-            optimizer.Step();
+        var (model, optimizer) = Build(options);
+        Assert.Equal(lossScaling ? 65536.0 : 1.0, optimizer.Scaler.Enabled ? optimizer.Scaler.Scale : 1.0);
+        foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.grad!.dtype)); // the FP32 accumulators
+        var trueNorm = Math.Sqrt(model.parameters().Sum(p => p.grad!.to(ScalarType.Float64).square().sum().item<double>()));
+        var norm = nn.utils.clip_grad_norm_(model.parameters(), MaxNorm);
+        var clippedNorm = Math.Sqrt(optimizer.ParameterNames.Sum(n => optimizer.GradientOf(n).to(ScalarType.Float64).square().sum().item<double>()));
+        optimizer.Step();
 
-            Assert.True(outcome.GradNorm > 2 * MaxNorm, $"the gradients' norm {outcome.GradNorm} is above the threshold");
-            Assert.True(Math.Abs(norm - trueNorm) <= 1e-6 * trueNorm, $"clip_grad_norm_ returned {norm}, the unscaled gradients' norm is {trueNorm}");
-            Assert.True(Math.Abs(norm - outcome.GradNorm) <= 1e-5 * outcome.GradNorm, $"clip_grad_norm_ saw {norm}, the optimizer {outcome.GradNorm}");
-            Assert.True(Math.Abs(clippedNorm - MaxNorm * trueNorm / (trueNorm + 1e-6)) <= 1e-6 * MaxNorm, $"clipped to {clippedNorm}, not {MaxNorm}");
-            foreach (var name in optimizer.ParameterNames)
-                Assert.True(referenceOptimizer.MasterOf(name).allclose(optimizer.MasterOf(name), rtol: 1e-5, atol: 1e-7), $"{name} stepped differently");
-            referenceOptimizer.Dispose();
-            optimizer.Dispose();
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        Assert.True(outcome.GradNorm > 2 * MaxNorm, $"the gradients' norm {outcome.GradNorm} is above the threshold");
+        Assert.True(Math.Abs(norm - trueNorm) <= 1e-6 * trueNorm, $"clip_grad_norm_ returned {norm}, the unscaled gradients' norm is {trueNorm}");
+        Assert.True(Math.Abs(norm - outcome.GradNorm) <= 1e-5 * outcome.GradNorm, $"clip_grad_norm_ saw {norm}, the optimizer {outcome.GradNorm}");
+        Assert.True(Math.Abs(clippedNorm - MaxNorm * trueNorm / (trueNorm + 1e-6)) <= 1e-6 * MaxNorm, $"clipped to {clippedNorm}, not {MaxNorm}");
+        foreach (var name in optimizer.ParameterNames)
+            Assert.True(referenceOptimizer.MasterOf(name).allclose(optimizer.MasterOf(name), rtol: 1e-5, atol: 1e-7), $"{name} stepped differently");
+        referenceOptimizer.Dispose();
+        optimizer.Dispose();
     }
 
     [Theory]
-    [InlineData(GemmMode.Native)]
-    [InlineData(GemmMode.Fp32Accumulate)]
+    [ClassData(typeof(EachGemmMode))]
     public void Under_fp16_loss_scaling_grad_holds_the_gradients_without_the_scale(GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
+        using var gemm = GemmModeScope.Use(mode);
+        using var autocast = AutocastScope.Use(Precision.FP16);
+        Tensor[] GradientsWith(LossScalerOptions scaling)
         {
-            using var autocast = AutocastScope.Use(Precision.FP16);
-            Tensor[] GradientsWith(LossScalerOptions scaling)
-            {
-                var (model, optimizer) = Build(new MasterWeightOptions { Scaling = scaling });
-                foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
-                return model.parameters().Select(p => p.grad!.clone()).ToArray();
-            }
+            var (model, optimizer) = Build(new MasterWeightOptions { Scaling = scaling });
+            foreach (var batch in Batches()) optimizer.Backward(Loss(model, batch));
+            return model.parameters().Select(p => p.grad!.clone()).ToArray();
+        }
 
-            // A power-of-two scale moves only exponents: away from FP16's subnormals the scaled backward, unscaled, gives the
-            // same gradients as an unscaled one; a gradient still carrying 2^16 would be off by that factor.
-            var scaled = GradientsWith(LossScalerOptions.Dynamic);
-            var unscaled = GradientsWith(LossScalerOptions.Off);
-            for (var i = 0; i < scaled.Length; i++)
-                Assert.True(scaled[i].allclose(unscaled[i], rtol: 1e-3, atol: 1e-6), $"gradient {i}: max difference {(scaled[i] - unscaled[i]).abs().max().item<float>()}");
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        // A power-of-two scale moves only exponents: away from FP16's subnormals the scaled backward, unscaled, gives the
+        // same gradients as an unscaled one; a gradient still carrying 2^16 would be off by that factor.
+        var scaled = GradientsWith(LossScalerOptions.Dynamic);
+        var unscaled = GradientsWith(LossScalerOptions.Off);
+        for (var i = 0; i < scaled.Length; i++)
+            Assert.True(scaled[i].allclose(unscaled[i], rtol: 1e-3, atol: 1e-6), $"gradient {i}: max difference {(scaled[i] - unscaled[i]).abs().max().item<float>()}");
     }
 
     private static (ClippedMlp Model, MasterWeightOptimizer Optimizer) Build(MasterWeightOptions options)

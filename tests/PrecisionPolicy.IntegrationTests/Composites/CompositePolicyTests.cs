@@ -41,94 +41,64 @@ public sealed class CompositePolicyTests
     public void Gemm_operands_are_bf16_and_layer_norm_inputs_fp32()
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native); // the Linear children are called, so their hooks see the operands
-        try
+        using var gemm = GemmModeScope.Use(GemmMode.Native); // the Linear children are called, so their hooks see the operands
+        manual_seed(4);
+        var model = new CompositeHost().ApplyPrecisionPolicy();
+        var dtypes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.dtype);
+        var layer = model.EncoderLayer.named_children().ToDictionary(c => c.name, c => c.module);
+        var seen = new List<(string, ScalarType)>();
+        foreach (var name in new[] { "linear1", "linear2", "norm1", "norm2" })
         {
-            manual_seed(4);
-            var model = new CompositeHost().ApplyPrecisionPolicy();
-            var dtypes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.dtype);
-            var layer = model.EncoderLayer.named_children().ToDictionary(c => c.name, c => c.module);
-            var seen = new List<(string, ScalarType)>();
-            foreach (var name in new[] { "linear1", "linear2", "norm1", "norm2" })
+            ((Module<Tensor, Tensor>)layer[name]).register_forward_hook((_, input, result) =>
             {
-                ((Module<Tensor, Tensor>)layer[name]).register_forward_hook((_, input, result) =>
-                {
-                    seen.Add((name, input.dtype));
-                    return result;
-                });
-            }
-            model.call(randn(4, 2, CompositeHost.Width), randn(3, 2, CompositeHost.Width));
+                seen.Add((name, input.dtype));
+                return result;
+            });
+        }
+        model.call(randn(4, 2, CompositeHost.Width), randn(3, 2, CompositeHost.Width));
 
-            Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.self_attn.in_proj_weight"]);
-            Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.self_attn.out_proj.weight"]);
-            Assert.Equal(ScalarType.BFloat16, dtypes["decoderLayer.multihead_attn.in_proj_weight"]);
-            Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.linear1.weight"]);
-            Assert.Equal(ScalarType.Float32, dtypes["encoderLayer.norm1.weight"]);
-            Assert.Equal(ScalarType.Float32, dtypes["decoderLayer.norm3.weight"]);
-            Assert.Equal(
-                new[] { ("norm1", ScalarType.Float32), ("linear1", ScalarType.BFloat16), ("linear2", ScalarType.BFloat16), ("norm2", ScalarType.Float32) },
-                seen);
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.self_attn.in_proj_weight"]);
+        Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.self_attn.out_proj.weight"]);
+        Assert.Equal(ScalarType.BFloat16, dtypes["decoderLayer.multihead_attn.in_proj_weight"]);
+        Assert.Equal(ScalarType.BFloat16, dtypes["encoderLayer.linear1.weight"]);
+        Assert.Equal(ScalarType.Float32, dtypes["encoderLayer.norm1.weight"]);
+        Assert.Equal(ScalarType.Float32, dtypes["decoderLayer.norm3.weight"]);
+        Assert.Equal(
+            new[] { ("norm1", ScalarType.Float32), ("linear1", ScalarType.BFloat16), ("linear2", ScalarType.BFloat16), ("norm2", ScalarType.Float32) },
+            seen);
     }
 
     [Theory]
-    [InlineData(GemmMode.Native)]
-    [InlineData(GemmMode.Fp32Accumulate)]
+    [ClassData(typeof(EachGemmMode))]
     public void Attention_gemms_are_bf16_and_its_softmax_fp32(GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
-        {
-            manual_seed(4);
-            var model = new CompositeHost().ApplyPrecisionPolicy();
-            var attention = (PolicyModules.MultiheadAttention)model.EncoderLayer.named_children().Single(c => c.name == "self_attn").module;
-            var x = randn(5, 2, CompositeHost.Width);
-            var (output, weights) = attention.call(x, x, x);
-            Assert.Equal(ScalarType.BFloat16, output.dtype); // projections and attention GEMMs write the compute dtype
-            Assert.Equal(ScalarType.Float32, weights.dtype);
-            // An FP32 softmax sums to 1 within FP32 rounding; a BF16 one misses by ~1e-3.
-            Assert.True((weights.sum(-1) - 1).abs().max().item<float>() < 1e-6);
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        using var gemm = GemmModeScope.Use(mode);
+        manual_seed(4);
+        var model = new CompositeHost().ApplyPrecisionPolicy();
+        var attention = (PolicyModules.MultiheadAttention)model.EncoderLayer.named_children().Single(c => c.name == "self_attn").module;
+        var x = randn(5, 2, CompositeHost.Width);
+        var (output, weights) = attention.call(x, x, x);
+        Assert.Equal(ScalarType.BFloat16, output.dtype); // projections and attention GEMMs write the compute dtype
+        Assert.Equal(ScalarType.Float32, weights.dtype);
+        // An FP32 softmax sums to 1 within FP32 rounding; a BF16 one misses by ~1e-3.
+        Assert.True((weights.sum(-1) - 1).abs().max().item<float>() < 1e-6);
     }
 
-    public static TheoryData<Precision, GemmMode> Precisions => new()
-    {
-        { Precision.BF16, GemmMode.Native },
-        { Precision.BF16, GemmMode.Fp32Accumulate },
-        { Precision.FP16, GemmMode.Native },
-        { Precision.FP16, GemmMode.Fp32Accumulate },
-    };
-
     [Theory]
-    [MemberData(nameof(Precisions))]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
     public void Forward_and_backward_are_finite_and_the_output_fp32(Precision precision, GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
-        {
-            using var autocast = AutocastScope.Use(precision);
-            manual_seed(4);
-            var model = new CompositeHost().ApplyPrecisionPolicy();
-            var logits = model.call(randn(4, 2, CompositeHost.Width), randn(3, 2, CompositeHost.Width));
-            logits.sum().backward();
-            Assert.Equal(ScalarType.Float32, logits.dtype);
-            Assert.True(logits.isfinite().all().item<bool>());
-            Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad!.isfinite().all().item<bool>(), p.name));
-            Assert.Equal(AutocastDtypes.ComputeDtype(precision), model.named_parameters().Single(p => p.name == "encoderLayer.self_attn.in_proj_weight").parameter.dtype);
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        using var gemm = GemmModeScope.Use(mode);
+        using var autocast = AutocastScope.Use(precision);
+        manual_seed(4);
+        var model = new CompositeHost().ApplyPrecisionPolicy();
+        var logits = model.call(randn(4, 2, CompositeHost.Width), randn(3, 2, CompositeHost.Width));
+        logits.sum().backward();
+        Assert.Equal(ScalarType.Float32, logits.dtype);
+        Assert.True(logits.isfinite().all().item<bool>());
+        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad!.isfinite().all().item<bool>(), p.name));
+        Assert.Equal(AutocastDtypes.ComputeDtype(precision), model.named_parameters().Single(p => p.name == "encoderLayer.self_attn.in_proj_weight").parameter.dtype);
     }
 }

@@ -30,57 +30,49 @@ public sealed class ConformanceTests
     public ConformanceTests(ITestOutputHelper output) => this.output = output;
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Lstm_classifier_trains_like_fp32(Precision precision) =>
         Compare(nameof(LstmClassifier), precision, () => new LstmClassifier(Vocabulary, 16, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Embedding_bag_classifier_trains_like_fp32(Precision precision) =>
         Compare(nameof(BagClassifier), precision, () => new BagClassifier(Vocabulary, 16, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Mlp_whose_children_are_called_with_forward_trains_like_fp32(Precision precision) =>
         Compare(nameof(ForwardCallingMlp), precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Resnet_style_cnn_with_sequential_and_batch_norm_trains_like_fp32(Precision precision) =>
         Compare(nameof(ResidualCnn), precision, () => new ResidualCnn(Vocabulary, 4, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Depthwise_separable_cnn_trains_like_fp32(Precision precision) =>
         Compare(nameof(SeparableCnn), precision, () => new SeparableCnn(Vocabulary, 4, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Llama_style_decoder_trains_like_fp32(Precision precision) =>
         Compare(nameof(LlamaDecoder), precision, () => new LlamaDecoder(Vocabulary, 8, 2, Length, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Encoder_decoder_of_torchsharp_transformer_layers_trains_like_fp32(Precision precision) =>
         Compare(nameof(EncoderDecoderClassifier), precision, () => new EncoderDecoderClassifier(Vocabulary, 16, 2, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Torchvision_mobilenet_v2_as_a_child_trains_like_fp32(Precision precision) =>
         Compare(nameof(VisionClassifier), precision, () => new VisionClassifier(Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 3e-3)), ConformanceData.Images, batch: 16);
@@ -88,22 +80,19 @@ public sealed class ConformanceTests
     // Models exercising where the policy is decided at run time (MechanismModels.cs).
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Nullable_input_layers_called_with_forward_train_like_fp32(Precision precision) =>
         Compare(nameof(NullableForwardClassifier), precision, () => new NullableForwardClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Helper_einsum_over_a_parameter_trains_like_fp32(Precision precision) =>
         Compare(nameof(HelperEinsumClassifier), precision, () => new HelperEinsumClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Tied_embedding_and_head_train_like_fp32_and_stay_tied(Precision precision) =>
         Compare(nameof(TiedHeadClassifier), precision, () => new TiedHeadClassifier(Vocabulary, 8, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)),
@@ -112,22 +101,19 @@ public sealed class ConformanceTests
                 ? null : "the embedding and the decoder no longer share one weight");
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Custom_call_that_runs_forward_directly_trains_like_fp32(Precision precision) =>
         Compare(nameof(CustomCallClassifier), precision, () => new CustomCallClassifier(Vocabulary, 16, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)), invoke: static (model, x) => model.call(x));
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Loop_that_clips_with_clip_grad_norm_trains_like_fp32(Precision precision) =>
         Compare(nameof(ForwardCallingMlp) + " (clip_grad_norm_ loop)", precision, () => new ForwardCallingMlp(Vocabulary, Length, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)), clipNorm: 0.5);
 
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Hooks_the_user_registered_on_intercepted_linears_run_and_train_like_fp32(Precision precision) =>
         Compare(nameof(HookedMlp), precision, () => new HookedMlp(Vocabulary, Length, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)),
@@ -194,15 +180,8 @@ public sealed class ConformanceTests
         var recorder = LeafDtypeRecorder.Before(model);
         apply(model);
         recorder.AfterPolicy();
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
-        try
-        {
-            model.call(data(new Generator(3), 4).X).sum().backward(); // the backward shows which leaves ran without a hook
-        }
-        finally
-        {
-            GemmModes.Override(DeviceType.CPU, null);
-        }
+        using var gemm = GemmModeScope.Use(GemmMode.Native);
+        model.call(data(new Generator(3), 4).X).sum().backward(); // the backward shows which leaves ran without a hook
         recorder.InferUnhookedCalls();
         return (recorder.Calls, recorder.Mismatches(compute));
     }

@@ -19,17 +19,8 @@ public sealed class GemmModeHookTests
     private const long Side = 6;
     private const long Classes = 5;
 
-    public static TheoryData<Precision, GemmMode> Modes => new()
-    {
-        { Precision.BF16, GemmMode.Native },
-        { Precision.BF16, GemmMode.Fp32Accumulate },
-        { Precision.FP16, GemmMode.Native },
-        { Precision.FP16, GemmMode.Fp32Accumulate },
-    };
-
     [Theory]
-    [InlineData(Precision.BF16)]
-    [InlineData(Precision.FP16)]
+    [ClassData(typeof(EachLowPrecision))]
     public void Sequential_layers_compute_bit_for_bit_as_intercepted_ones_in_fp32_accumulate(Precision precision)
     {
         using var scope = NewDisposeScope();
@@ -39,7 +30,7 @@ public sealed class GemmModeHookTests
         var intercepted = new InterceptedLayers(conv, fc).ApplyPrecisionPolicy();
         var sequential = new SequentialLayers(conv, fc).ApplyPrecisionPolicy();
         var x = randn(3, Channels, Side, Side, generator: new Generator(5));
-        using var mode = ForceMode(GemmMode.Fp32Accumulate);
+        using var mode = GemmModeScope.Use(GemmMode.Fp32Accumulate);
 
         var (viaInterceptors, interceptedGrads) = OutputAndGrads(intercepted, x, conv, fc);
         var (viaHooks, hookGrads) = OutputAndGrads(sequential, x, conv, fc);
@@ -57,7 +48,7 @@ public sealed class GemmModeHookTests
     }
 
     [Theory]
-    [MemberData(nameof(Modes))]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
     public void Hooks_on_an_intercepted_linear_run_on_every_call(Precision precision, GemmMode gemmMode)
     {
         using var scope = NewDisposeScope();
@@ -65,7 +56,7 @@ public sealed class GemmModeHookTests
         var compute = AutocastDtypes.ComputeDtype(precision);
         var (conv, fc) = Layers();
         var model = new InterceptedLayers(conv, fc).ApplyPrecisionPolicy();
-        using var mode = ForceMode(gemmMode);
+        using var mode = GemmModeScope.Use(gemmMode);
         var seen = new List<(long[] Input, long[] Result)>();
         long[]? lastInput = null;
         // The pre-hook zeroes the input (a pruning mask, say): the Linear's result is then its bias.
@@ -101,7 +92,7 @@ public sealed class GemmModeHookTests
     }
 
     [Theory]
-    [MemberData(nameof(Modes))]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
     public void Hooks_on_a_sequential_convolution_see_the_real_input_and_result(Precision precision, GemmMode gemmMode)
     {
         using var scope = NewDisposeScope();
@@ -109,7 +100,7 @@ public sealed class GemmModeHookTests
         var compute = AutocastDtypes.ComputeDtype(precision);
         var (conv, fc) = Layers();
         var model = new SequentialLayers(conv, fc).ApplyPrecisionPolicy();
-        using var mode = ForceMode(gemmMode);
+        using var mode = GemmModeScope.Use(gemmMode);
         var x = randn(3, Channels, Side, Side, generator: new Generator(5));
         var reference = model.call(x);
         var inputs = new List<long[]>();
@@ -155,16 +146,5 @@ public sealed class GemmModeHookTests
         var output = model.call(x);
         output.sum().backward();
         return (output, new[] { conv.weight.grad!, conv.bias!.grad!, fc.weight.grad!, fc.bias!.grad! }.Select(g => g.clone()).ToArray());
-    }
-
-    private static IDisposable ForceMode(GemmMode mode)
-    {
-        GemmModes.Override(DeviceType.CPU, mode);
-        return new Restore();
-    }
-
-    private sealed class Restore : IDisposable
-    {
-        public void Dispose() => GemmModes.Override(DeviceType.CPU, null);
     }
 }

@@ -16,18 +16,13 @@ public sealed class HelperRegionTests : IDisposable
 {
     private readonly DisposeScope scope = NewDisposeScope();
 
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
+    public void Dispose() => scope.Dispose();
 
     [Theory]
-    [InlineData(GemmMode.Native)]
-    [InlineData(GemmMode.Fp32Accumulate)]
+    [ClassData(typeof(EachGemmMode))]
     public void A_helpers_einsum_runs_in_the_callers_compute_dtype_and_matches_the_inline_code_bitwise(GemmMode mode)
     {
-        GemmModes.Override(DeviceType.CPU, mode);
+        using var gemm = GemmModeScope.Use(mode);
         manual_seed(3);
         var model = new RelPosAttention(8).ApplyPrecisionPolicy();
         var inline = new InlineRelPosAttention(model, 8).ApplyPrecisionPolicy();
@@ -43,11 +38,10 @@ public sealed class HelperRegionTests : IDisposable
     }
 
     [Theory]
-    [InlineData(GemmMode.Native)]
-    [InlineData(GemmMode.Fp32Accumulate)]
+    [ClassData(typeof(EachGemmMode))]
     public void Lambdas_local_functions_and_extension_methods_in_a_helper_follow_the_region(GemmMode mode)
     {
-        GemmModes.Override(DeviceType.CPU, mode);
+        using var gemm = GemmModeScope.Use(mode);
         manual_seed(4);
         var model = new RelPosAttention(8) { Indirect = true }.ApplyPrecisionPolicy();
 
@@ -93,7 +87,7 @@ public sealed class HelperRegionTests : IDisposable
     [Fact]
     public void A_custom_entry_point_that_calls_forward_directly_hands_back_float32()
     {
-        GemmModes.Override(DeviceType.CPU, GemmMode.Native);
+        using var gemm = GemmModeScope.Use(GemmMode.Native);
         manual_seed(6);
         var model = new OffsetsClassifier().ApplyPrecisionPolicy();
         var input = tensor(new long[] { 1, 2, 3, 4, 5, 6 });

@@ -11,18 +11,13 @@ public sealed class UnappliedPolicyTests : IDisposable
 {
     private readonly DisposeScope scope = NewDisposeScope();
 
-    public void Dispose()
-    {
-        GemmModes.Override(DeviceType.CPU, null);
-        scope.Dispose();
-    }
+    public void Dispose() => scope.Dispose();
 
     [Theory]
-    [InlineData(GemmMode.Native)]
-    [InlineData(GemmMode.Fp32Accumulate)]
+    [ClassData(typeof(EachGemmMode))]
     public void Forgetting_to_apply_the_policy_is_an_error_naming_the_call_to_add(GemmMode mode)
     {
-        GemmModes.Override(DeviceType.CPU, mode);
+        using var gemm = GemmModeScope.Use(mode);
         var model = new SmallConvNet();
         var error = Assert.Throws<InvalidOperationException>(() => model.call(randn(1, 1, 4, 4)));
         Assert.Contains("ApplyPrecisionPolicy()", error.Message, StringComparison.Ordinal);

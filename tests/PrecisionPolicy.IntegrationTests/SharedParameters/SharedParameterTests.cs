@@ -24,14 +24,6 @@ public sealed class SharedParameterTests
 
     public SharedParameterTests(ITestOutputHelper output) => this.output = output;
 
-    public static TheoryData<Precision, GemmMode> LowPrecisions => new()
-    {
-        { Precision.BF16, GemmMode.Native },
-        { Precision.BF16, GemmMode.Fp32Accumulate },
-        { Precision.FP16, GemmMode.Native },
-        { Precision.FP16, GemmMode.Fp32Accumulate },
-    };
-
     [Fact]
     public void Tied_gpt_on_the_fp32_path_trains_bit_for_bit_as_plain_torchsharp_adamw()
     {
@@ -48,40 +40,33 @@ public sealed class SharedParameterTests
     }
 
     [Theory]
-    [MemberData(nameof(LowPrecisions))]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
     public void Tied_gpt_keeps_one_tensor_master_and_update_in_low_precision(Precision precision, GemmMode mode)
     {
         using var scope = NewDisposeScope();
-        GemmModes.Override(DeviceType.CPU, mode);
-        try
-        {
-            using var autocast = AutocastScope.Use(precision);
-            manual_seed(3);
-            var model = new TiedGpt(Vocabulary, Width, Context).ApplyPrecisionPolicy();
-            var names = model.named_parameters().Select(p => p.name).ToArray();
-            Assert.Contains("tokenEmbedding.weight", names);
-            Assert.DoesNotContain("lmHead.weight", names); // listed once, under its first owner
-            Assert.Equal(ScalarType.Float32, model.HeadWeight.dtype); // the rule: FP32 when an owner (the embedding) is FP32
-            Assert.Equal(AutocastDtypes.ComputeDtype(precision), model.named_parameters().First(p => p.name == "up.weight").parameter.dtype);
-            Assert.Single(model.GetPrecisionManifest().Entries, e => e.Member.EndsWith("tokenEmbedding.weight", StringComparison.Ordinal) || e.Member.EndsWith("lmHead.weight", StringComparison.Ordinal));
+        using var gemm = GemmModeScope.Use(mode);
+        using var autocast = AutocastScope.Use(precision);
+        manual_seed(3);
+        var model = new TiedGpt(Vocabulary, Width, Context).ApplyPrecisionPolicy();
+        var names = model.named_parameters().Select(p => p.name).ToArray();
+        Assert.Contains("tokenEmbedding.weight", names);
+        Assert.DoesNotContain("lmHead.weight", names); // listed once, under its first owner
+        Assert.Equal(ScalarType.Float32, model.HeadWeight.dtype); // the rule: FP32 when an owner (the embedding) is FP32
+        Assert.Equal(AutocastDtypes.ComputeDtype(precision), model.named_parameters().First(p => p.name == "up.weight").parameter.dtype);
+        Assert.Single(model.GetPrecisionManifest().Entries, e => e.Member.EndsWith("tokenEmbedding.weight", StringComparison.Ordinal) || e.Member.EndsWith("lmHead.weight", StringComparison.Ordinal));
 
-            using var optimizer = model.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 1e-2));
-            Assert.Equal(names, optimizer.ParameterNames);
-            var generator = new Generator(4);
-            for (var step = 0; step < Steps; step++)
-            {
-                using var stepScope = NewDisposeScope();
-                var (x, y) = Batch(generator);
-                Assert.True(optimizer.Step(Loss(model, x, y)).Applied || precision == Precision.FP16, $"step {step} skipped");
-            }
-            // One tensor: what the head multiplies by is what the embedding looks up, after every update.
-            Assert.True(model.HeadWeight.eq(model.EmbeddingWeight).all().item<bool>(), "the head and the embedding were untied");
-            Assert.True(optimizer.MasterOf("tokenEmbedding.weight").eq(model.HeadWeight).all().item<bool>(), "one master holds the tied weight");
-        }
-        finally
+        using var optimizer = model.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 1e-2));
+        Assert.Equal(names, optimizer.ParameterNames);
+        var generator = new Generator(4);
+        for (var step = 0; step < Steps; step++)
         {
-            GemmModes.Override(DeviceType.CPU, null);
+            using var stepScope = NewDisposeScope();
+            var (x, y) = Batch(generator);
+            Assert.True(optimizer.Step(Loss(model, x, y)).Applied || precision == Precision.FP16, $"step {step} skipped");
         }
+        // One tensor: what the head multiplies by is what the embedding looks up, after every update.
+        Assert.True(model.HeadWeight.eq(model.EmbeddingWeight).all().item<bool>(), "the head and the embedding were untied");
+        Assert.True(optimizer.MasterOf("tokenEmbedding.weight").eq(model.HeadWeight).all().item<bool>(), "one master holds the tied weight");
     }
 
     [Fact]
