@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Optimization;
 using TorchSharp;
@@ -12,6 +14,10 @@ namespace PrecisionPolicy.Benchmarks;
 /// library code and is reached only through module hooks) side by side per image size, as an
 /// <see cref="InterleavedRatio"/>: the toolkit BF16 step against the toolkit FP32 step of the same model, in the
 /// GEMM mode the calibration picks (or <c>PRECISIONPOLICY_GEMM_MODE</c>). Target under Fp32Accumulate: ≤ 1.3×.
+/// Each side's minor page faults per step are reported with the ratio (<see cref="ThreadPageFaults"/>): with glibc's
+/// default thresholds both sides map thousands of pages anew each step, and the ratio then measures the heap as much as
+/// the step; <c>GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432</c> keeps freed
+/// memory in the process for both sides alike.
 /// Run: ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64]
 /// </summary>
 internal static class ResNetStepRatioCommand
@@ -23,12 +29,15 @@ internal static class ResNetStepRatioCommand
     {
         var (rounds, sizes) = InterleavedRatio.Arguments(args, [32, 64]);
         Console.WriteLine($"toolkit BF16 step / toolkit FP32 step, TorchVision ResNet-18, batch {Batch}, SGD with momentum; {InterleavedRatio.Describe(rounds)}");
+        Console.WriteLine($"GEMM mode for BF16 on CPU: {GemmModes.Describe(DeviceType.CPU, ScalarType.BFloat16)}; allocator: {ThreadPageFaults.AllocatorSettings()}");
         foreach (var size in sizes)
         {
             using var fp32 = new Side(Precision.FP32, size);
             using var bf16 = new Side(Precision.BF16, size);
             var ratio = InterleavedRatio.Measure(rounds, fp32.Step, bf16.Step);
             Console.WriteLine(ratio.Lines($"{size}×{size} images"));
+            if (ThreadPageFaults.IsAvailable)
+                Console.WriteLine($"{size}×{size} images: minor page faults per step, median: FP32 {fp32.MedianFaults()}, BF16 {bf16.MedianFaults()}");
         }
         return 0;
     }
@@ -41,6 +50,7 @@ internal static class ResNetStepRatioCommand
         private readonly MasterWeightOptimizer optimizer;
         private readonly Tensor images;
         private readonly Tensor labels;
+        private readonly List<long> faults = new();
 
         public Side(Precision precision, int size)
         {
@@ -56,10 +66,15 @@ internal static class ResNetStepRatioCommand
 
         public void Step()
         {
-            using var scope = NewDisposeScope();
-            using var policy = AutocastScope.Use(precision);
-            optimizer.Step(nn.functional.cross_entropy(model.call(images), labels));
+            var before = ThreadPageFaults.IsAvailable ? ThreadPageFaults.Count() : 0;
+            using (var scope = NewDisposeScope())
+            using (var policy = AutocastScope.Use(precision))
+                optimizer.Step(nn.functional.cross_entropy(model.call(images), labels));
+            if (ThreadPageFaults.IsAvailable) faults.Add(ThreadPageFaults.Count() - before);
         }
+
+        // Over every step this side ran, warm-up rounds included.
+        public long MedianFaults() => faults.Count == 0 ? 0 : faults.Order().ElementAt(faults.Count / 2);
 
         public void Dispose()
         {
