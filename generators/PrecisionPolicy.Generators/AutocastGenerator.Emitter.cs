@@ -148,7 +148,8 @@ public sealed partial class AutocastGenerator
                 w.Line("/// </summary>");
                 w.Open("public global::PrecisionPolicy.Optimization.MasterWeightOptimizer CreateMixedPrecisionOptimizer(" + OptimizerFactory + " factory, global::PrecisionPolicy.Optimization.MasterWeightOptions options)");
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(options);");
-                w.Line("var resolved = options.Scaling is null ? options with { Scaling = __precisionPlan.Scaling } : options;");
+                w.Line("// the class's loss scaling, and its reduce dtype and policy under data parallelism, where options leave them null");
+                w.Line("var resolved = __precisionPlan.OptimizerOptions(options);");
                 w.Line("return new global::PrecisionPolicy.Optimization.MasterWeightOptimizer(this, factory, resolved); // with the companions of this module's tree");
                 w.Close();
 

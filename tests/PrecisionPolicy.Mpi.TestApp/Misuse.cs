@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -7,7 +7,6 @@ using System.Reflection;
 using System.Text;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using PrecisionPolicy.Policy;
 using PrecisionPolicy.Scaling;
 using TorchSharp;

@@ -6,7 +6,6 @@ using System.Linq;
 using System.Text;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -4,6 +4,7 @@ using System.ComponentModel;
 using System.Linq;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Fp8;
+using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Policy;
 using PrecisionPolicy.Scaling;
 
@@ -77,6 +78,20 @@ public sealed class PrecisionPlan
 
     /// <summary>Loss scaling of the generated optimizer: [LossScaling], or the default of <see cref="EffectivePrecision"/>.</summary>
     public LossScalerOptions Scaling => explicitScaling ?? LossScalerOptions.For(EffectivePrecision);
+
+    /// <summary>
+    /// <paramref name="options"/> as the generated <c>CreateMixedPrecisionOptimizer</c> passes them on: a null
+    /// <see cref="MasterWeightOptions.Scaling"/> becomes <see cref="Scaling"/>; under data parallelism a null reduce dtype
+    /// becomes <see cref="ReduceDtype"/>, and this policy joins what the ranks must agree on.
+    /// </summary>
+    public MasterWeightOptions OptimizerOptions(MasterWeightOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var resolved = options.Scaling is null ? options with { Scaling = Scaling } : options;
+        return resolved.DataParallel is { } dp
+            ? resolved with { DataParallel = dp with { ReduceDtype = dp.ReduceDtype ?? ReduceDtype, Policy = ToString() } }
+            : resolved;
+    }
 
     /// <summary>True when the registered child <paramref name="name"/> is a [HighPrecision] member.</summary>
     public bool IsHighPrecision(string name) =>

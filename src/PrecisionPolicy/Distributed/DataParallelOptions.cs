@@ -1,7 +1,6 @@
 using System;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using static TorchSharp.torch;
 
 namespace PrecisionPolicy.Distributed;
@@ -41,23 +40,15 @@ public sealed record DataParallelOptions(ICommunicator Communicator)
     /// <c>Save</c>/<c>Load</c> are collectives over one path (a shard per rank and a manifest), and a checkpoint in one
     /// stream or snapshot (<c>Save(Stream)</c>, <c>Load(Stream)</c>, <c>state_dict()</c>, <c>load_state_dict()</c>) is
     /// refused, since a rank would write or read its shard alone. Stage 3 is refused
-    /// at creation with the plan it would give (<see cref="ShardedMemoryPlan"/>).
+    /// at creation with the plan it would give (<see cref="Reports.ShardedMemoryPlan"/>).
     /// </summary>
     public ZeroStage Stage { get; init; }
 
-    /// <summary>The policy of the module the optimizer was created for (its precision plan), which ranks must agree on.</summary>
-    internal string? Policy { get; init; }
-
     /// <summary>
-    /// <paramref name="options"/> for a module: a null reduce dtype becomes the module's
-    /// <c>[Autocast(ReduceDtype = ...)]</c>, and its policy joins what ranks must agree on.
+    /// The policy of the module the optimizer was created for (its precision plan), which ranks must agree on; set by the
+    /// generated <c>CreateMixedPrecisionOptimizer</c> (<c>PrecisionPlan.OptimizerOptions</c>).
     /// </summary>
-    internal static MasterWeightOptions? ForModule(object? module, MasterWeightOptions? options)
-    {
-        if (options?.DataParallel is not { } dp || module is not CompilerServices.IPrecisionPolicyModule policyModule) return options;
-        var plan = policyModule.PrecisionPlan;
-        return options with { DataParallel = dp with { ReduceDtype = dp.ReduceDtype ?? plan.ReduceDtype, Policy = plan.ToString() } };
-    }
+    internal string? Policy { get; init; }
 
     /// <summary>The reduce dtype in force: <see cref="ReduceDtype"/>, float32 when null.</summary>
     internal ScalarType EffectiveReduceDtype => ReduceDtype ?? ScalarType.Float32;

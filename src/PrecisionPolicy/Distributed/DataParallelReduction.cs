@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,23 +111,23 @@ internal sealed class DataParallelReduction
 
     // The plan stage 3 would give, reported with the refusal: the ZeRO paper's mixed-precision Adam,
     // 16-bit weights and gradients (2 + 2 bytes) and K = 12 bytes of FP32 master and moments per parameter,
-    // all divided by the ranks, against stage 2, which keeps the 16-bit weights whole.
+    // all divided by the ranks, against stage 2, which keeps the 16-bit weights whole. Which stage divides
+    // which line is ZeroStages.Partitions, as in Reports' ShardedMemoryPlan; Distributed names no Reports type
+    // (the reports plan over the runtime, not the reverse).
+    private static readonly (double BytesPerParameter, ZeroStage ShardedFrom)[] MixedPrecisionAdam =
+        [(2, ZeroStage.Parameters), (2, ZeroStage.Gradients), (12, ZeroStage.OptimizerStates)];
+
     private static NotSupportedException ShardingRefused(DataParallelOptions options, long elements)
     {
         var ranks = options.Communicator.WorldSize;
-        var lines = new[]
-        {
-            new MemoryPlanLine("16-bit working weights", 2, 2.0 * elements, "") { ShardedFrom = ZeroStage.Parameters },
-            new MemoryPlanLine("16-bit gradients", 2, 2.0 * elements, "") { ShardedFrom = ZeroStage.Gradients },
-            new MemoryPlanLine("masters + optimizer state", 12, 12.0 * elements, "FP32 master and Adam moments") { ShardedFrom = ZeroStage.OptimizerStates },
-        };
-        var (stage3, stage2, none) = (PerRank(3), PerRank(2), PerRank(0));
+        var (stage3, stage2, none) = (PerRank(ZeroStage.Parameters), PerRank(ZeroStage.Gradients), PerRank(ZeroStage.None));
         return new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
             $"ZeRO stage 3 (FSDP FULL_SHARD) is not implemented: it would all-gather each layer's 16-bit weights before its forward and " +
             $"backward. Its plan for {elements:N0} parameters on {ranks} ranks: {stage3:N0} bytes per rank of weights, gradients, " +
             $"masters and Adam state (16 per parameter, 1/{ranks} each), against {stage2:N0} at stage 2 and {none:N0} unsharded. " +
             $"Use ZeroStage.Gradients (stage 2) or ZeroStage.OptimizerStates (stage 1)."));
-        double PerRank(int stage) => MemoryPlan.Total(ShardedMemoryPlan.PerGpu(lines, Sharding.Zero(stage, ranks)));
+        double PerRank(ZeroStage stage) =>
+            MixedPrecisionAdam.Sum(line => line.BytesPerParameter * elements / (stage.Partitions(line.ShardedFrom) ? ranks : 1));
     }
 
     private static void RequireAgreement(ICommunicator communicator, string[] lines)

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

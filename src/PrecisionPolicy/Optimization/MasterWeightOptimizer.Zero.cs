@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using PrecisionPolicy.Distributed;
-using PrecisionPolicy.Reports;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -55,7 +55,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     }
 
     private MasterWeightOptimizer(nn.Module module, IOptimizerCompanion[] companionsOfTree, Func<IEnumerable<Parameter>, OptimizerHelper> factory, MasterWeightOptions? options)
-        : this(NamedParametersOf(module), factory, Distributed.DataParallelOptions.ForModule(module, options))
+        : this(NamedParametersOf(module), factory, options)
     {
         WatchParameterSet(module);
         foreach (var companion in companionsOfTree) AddCompanion(companion);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using PrecisionPolicy.Distributed;
 
 namespace PrecisionPolicy.Reports;
 
@@ -30,5 +31,5 @@ public static class ShardedMemoryPlan
     }
 
     private static bool IsSharded(MemoryPlanLine line, Sharding sharding) =>
-        sharding.Stage != ZeroStage.None && line.ShardedFrom is { } from && from <= sharding.Stage;
+        line.ShardedFrom is { } from && sharding.Stage.Partitions(from);
 }

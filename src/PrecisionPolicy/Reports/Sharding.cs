@@ -1,25 +1,7 @@
 using System;
+using PrecisionPolicy.Distributed;
 
 namespace PrecisionPolicy.Reports;
-
-/// <summary>
-/// What ZeRO (Rajbhandari et al. 2020, "ZeRO: Memory Optimizations Toward Training Trillion
-/// Parameter Models") partitions across data-parallel ranks; each stage includes the ones before.
-/// </summary>
-public enum ZeroStage
-{
-    /// <summary>Plain data parallelism: every rank holds everything.</summary>
-    None = 0,
-
-    /// <summary>P_os: optimizer state, including the FP32 masters, is partitioned.</summary>
-    OptimizerStates = 1,
-
-    /// <summary>P_os+g: gradients are reduce-scattered and partitioned too.</summary>
-    Gradients = 2,
-
-    /// <summary>P_os+g+p: the 16-bit parameters too, all-gathered per layer when needed.</summary>
-    Parameters = 3,
-}
 
 /// <summary>PyTorch FSDP's <c>ShardingStrategy</c> values a plan understands.</summary>
 public enum FsdpShardingStrategy

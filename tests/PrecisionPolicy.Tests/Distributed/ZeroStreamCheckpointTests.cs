@@ -3,7 +3,6 @@ using System.IO;
 using System.Linq;
 using PrecisionPolicy.Distributed;
 using PrecisionPolicy.Optimization;
-using PrecisionPolicy.Reports;
 using PrecisionPolicy.Tests.Optimization;
 using TorchSharp;
 using Xunit;

@@ -40,6 +40,33 @@ internal sealed class NamespaceGraph
             StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// The shortest chain of edges from <paramref name="from"/> to <paramref name="to"/> as its namespaces
+    /// (<c>[from, ..., to]</c>), or null when <paramref name="from"/> does not reach <paramref name="to"/>.
+    /// </summary>
+    public IReadOnlyList<string>? Path(string from, string to)
+    {
+        var previous = new Dictionary<string, string>(StringComparer.Ordinal) { [from] = from };
+        var queue = new Queue<string>([from]);
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            foreach (var next in Edges.TryGetValue(node, out var targets) ? targets.Keys.Order(StringComparer.Ordinal) : Enumerable.Empty<string>())
+            {
+                if (!previous.TryAdd(next, node)) continue;
+                if (next == to)
+                {
+                    var path = new List<string> { to };
+                    for (var at = to; at != from;) path.Add(at = previous[at]);
+                    path.Reverse();
+                    return path;
+                }
+                queue.Enqueue(next);
+            }
+        }
+        return null;
+    }
+
     /// <summary>True when <paramref name="a"/> and <paramref name="b"/> lie on one cycle (each reaches the other).</summary>
     public bool OnOneCycle(string a, string b) => Cycles().Any(c => c.Contains(a) && c.Contains(b));
 
