@@ -15,7 +15,8 @@ public static partial class PolicyCasts
     /// <see cref="LinearModule"/> is for Linear: with <see cref="GemmMode.Native"/> the module call
     /// with the input in the weights' dtype; with <see cref="GemmMode.Fp32Accumulate"/>
     /// <see cref="Fp32AccumulateConv"/>, through <c>call(...)</c> when the user registered hooks on the
-    /// convolution (<see cref="GemmModeHooks"/> computes the same there). Transposed convolutions keep the module call.
+    /// convolution (<see cref="GemmModeHooks"/> computes the same there, or runs natively under a forward hook of the
+    /// user's). Transposed convolutions keep the module call.
     /// </summary>
     public static Tensor ConvModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {

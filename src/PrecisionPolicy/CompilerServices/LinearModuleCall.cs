@@ -12,8 +12,9 @@ public static partial class PolicyCasts
     /// the module call with the input in the weights' dtype. With <see cref="GemmMode.Fp32Accumulate"/>
     /// (16-bit GEMMs without native kernels, ~120× slower than FP32) it is <see cref="Fp32AccumulateLinear"/>:
     /// the same numerics as a tensor-core GEMM, at FP32 speed. When the user registered hooks on this Linear,
-    /// the call goes through <c>call(...)</c> so that they run, and the module's GEMM-mode hooks compute that
-    /// same node there (<see cref="GemmModeHooks"/>).
+    /// the call goes through <c>call(...)</c> so that they run: the module's GEMM-mode hooks compute that same node
+    /// there, unless a forward hook of the user's must see the real input, and the module runs natively
+    /// (<see cref="GemmModeHooks"/>).
     /// </summary>
     public static Tensor LinearModule(nn.Module<Tensor, Tensor> self, Tensor input, ScalarType compute)
     {

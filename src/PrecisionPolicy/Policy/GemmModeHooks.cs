@@ -23,10 +23,14 @@ namespace PrecisionPolicy.Policy;
 /// bit for bit. Under <see cref="GemmMode.Native"/>, or for an input without a batch dimension, the hooks change nothing.
 /// </summary>
 /// <remarks>
-/// The pair stays last among pre-hooks and first among forward hooks, so hooks the user registers (before or after
-/// <c>ApplyPrecisionPolicy()</c>) see the real input and the real result: each hook restores the other's place
-/// (a table cannot be reordered while <c>call</c> enumerates it). A hook registered since the module's last call
-/// makes that one call run natively while the order is restored. The kept input is per thread.
+/// Hooks the user registers (before or after <c>ApplyPrecisionPolicy()</c>) run on every call and see what they
+/// would see without the policy. Pre-hooks: the pair's pre-hook stays last (the forward hook restores its place, since
+/// a table cannot be reordered while <c>call</c> enumerates it), so they see the real input; a pre-hook registered
+/// since the module's last call makes that one call run natively while the order is restored. Forward hooks:
+/// TorchSharp hands every forward hook the input as the last pre-hook left it, so the pair does not take over a call
+/// of a module that carries a forward hook of the user's: that call runs the module's own <c>forward</c> on the real
+/// input (its native 16-bit kernel, ~10–120× slower on CPUs without 16-bit kernels, with that kernel's numerics), and
+/// the user's forward hooks see the real input and result. The kept input is per thread.
 /// </remarks>
 internal static class GemmModeHooks
 {
@@ -79,7 +83,6 @@ internal static class GemmModeHooks
         if (Registered.TryGetValue(module, out var pair))
         {
             ModuleHookTables.MovePreHookLast(module, pair.Before);
-            ModuleHookTables.MovePostHookFirst(module, pair.After);
         }
         return module.call(input);
     }
@@ -89,9 +92,10 @@ internal static class GemmModeHooks
     {
         kept?.Remove(module); // a call that failed in forward leaves its input behind
         if (!Registered.TryGetValue(module, out var pair) || !TakesOver(module, input)) return null!;
-        // Hooks registered after the pair would see the empty batch: run natively this once; After reorders.
+        // Pre-hooks registered after the pair would see the empty batch: run natively this once; After reorders.
         if (!ModuleHookTables.IsLastPreHook(module, pair.Before)) return null!;
-        if (!ModuleHookTables.IsFirstPostHook(module, pair.After)) ModuleHookTables.MovePostHookFirst(module, pair.After);
+        // The user's forward hooks get the input the last pre-hook returns: run natively so that it is the real one.
+        if (ModuleHookTables.HasPostHooksOtherThan(module, pair.After)) return null!;
         (kept ??= new Dictionary<nn.Module, Tensor>(ReferenceEqualityComparer.Instance))[module] = input;
         return input.narrow(0, 0, 0);
     }

@@ -44,10 +44,14 @@ internal static class ModuleHookTables
         return ReferenceEquals(last, hook);
     }
 
-    /// <summary>True when <paramref name="hook"/> is the first typed forward hook (the one that runs right after <c>forward</c>).</summary>
-    public static bool IsFirstPostHook(nn.Module<Tensor, Tensor> module, PostHook hook)
+    /// <summary>
+    /// True when a typed forward hook other than <paramref name="hook"/> is registered: TorchSharp's <c>call</c> hands
+    /// every forward hook the input as the pre-hooks left it. (Module-only hooks see no tensor and are not counted.)
+    /// </summary>
+    public static bool HasPostHooksOtherThan(nn.Module<Tensor, Tensor> module, PostHook hook)
     {
-        foreach (var value in Post(module).Values) return ReferenceEquals(value, hook);
+        foreach (var value in Post(module).Values)
+            if (!ReferenceEquals(value, hook)) return true;
         return false;
     }
 
@@ -55,25 +59,21 @@ internal static class ModuleHookTables
     /// Moves <paramref name="hook"/> to the end of the pre-hook table. Not while <c>call</c> enumerates that table
     /// (from a pre-hook): from a forward hook or outside a call.
     /// </summary>
-    public static void MovePreHookLast(nn.Module<Tensor, Tensor> module, PreHook hook) => Reorder(Pre(module), hook, last: true);
-
-    /// <summary>Moves <paramref name="hook"/> to the front of the forward-hook table; not from a forward hook.</summary>
-    public static void MovePostHookFirst(nn.Module<Tensor, Tensor> module, PostHook hook) => Reorder(Post(module), hook, last: false);
+    public static void MovePreHookLast(nn.Module<Tensor, Tensor> module, PreHook hook) => MoveLast(Pre(module), hook);
 
     private static Dictionary<string, PreHook> Pre(nn.Module<Tensor, Tensor> module) => (Dictionary<string, PreHook>)PreHooks!.GetValue(module)!;
 
     private static Dictionary<string, PostHook> Post(nn.Module<Tensor, Tensor> module) => (Dictionary<string, PostHook>)PostHooks!.GetValue(module)!;
 
     // A Dictionary enumerates in insertion order until an entry is removed; cleared and refilled, it is in this order again.
-    private static void Reorder<THook>(Dictionary<string, THook> table, THook hook, bool last) where THook : class
+    private static void MoveLast<THook>(Dictionary<string, THook> table, THook hook) where THook : class
     {
         var entries = table.ToList();
         var ours = entries.FindIndex(e => ReferenceEquals(e.Value, hook));
         if (ours < 0) return;
         var entry = entries[ours];
         entries.RemoveAt(ours);
-        if (last) entries.Add(entry);
-        else entries.Insert(0, entry);
+        entries.Add(entry);
         table.Clear();
         foreach (var (key, value) in entries) table.Add(key, value);
     }

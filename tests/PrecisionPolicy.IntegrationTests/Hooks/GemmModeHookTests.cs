@@ -93,40 +93,95 @@ public sealed class GemmModeHookTests
 
     [Theory]
     [ClassData(typeof(LowPrecisionsInEachGemmMode))]
-    public void Hooks_on_a_sequential_convolution_see_the_real_input_and_result(Precision precision, GemmMode gemmMode)
+    public void Forward_hooks_on_sequential_layers_see_the_real_input_and_result(Precision precision, GemmMode gemmMode) =>
+        ForwardHooksSeeTheRealInputAndResult(precision, gemmMode, (conv, fc) => new SequentialLayers(conv, fc).ApplyPrecisionPolicy());
+
+    [Theory]
+    [ClassData(typeof(LowPrecisionsInEachGemmMode))]
+    public void Forward_hooks_on_intercepted_layers_see_the_real_input_and_result(Precision precision, GemmMode gemmMode) =>
+        ForwardHooksSeeTheRealInputAndResult(precision, gemmMode, (conv, fc) => new InterceptedLayers(conv, fc).ApplyPrecisionPolicy());
+
+    // TorchSharp hands a forward hook the input as the last pre-hook left it: a layer with a forward hook of the user's
+    // runs its own forward on the real input in every GEMM mode, so the hooks see what they would without the policy.
+    private static void ForwardHooksSeeTheRealInputAndResult(
+        Precision precision, GemmMode gemmMode, Func<Conv2d, Linear, nn.Module<Tensor, Tensor>> build)
     {
         using var scope = NewDisposeScope();
         using var autocast = AutocastScope.Use(precision);
         var compute = AutocastDtypes.ComputeDtype(precision);
         var (conv, fc) = Layers();
-        var model = new SequentialLayers(conv, fc).ApplyPrecisionPolicy();
+        var convSeen = new LayerHooks(conv, "conv");
+        var fcSeen = new LayerHooks(fc, "fc");
+        convSeen.RegisterForwardHook(); // before ApplyPrecisionPolicy
+        fcSeen.RegisterForwardHook();
+        var model = build(conv, fc);
+        convSeen.RegisterPreHook(); // after it
+        fcSeen.RegisterPreHook();
+        convSeen.RegisterForwardHook();
+        fcSeen.RegisterForwardHook();
         using var mode = GemmModeScope.Use(gemmMode);
         var x = randn(3, Channels, Side, Side, generator: new Generator(5));
-        var reference = model.call(x);
-        var inputs = new List<long[]>();
-        var results = new List<(long[] Shape, ScalarType Dtype)>();
-        conv.register_forward_pre_hook((_, input) =>
+
+        const int calls = 3;
+        var outputs = Enumerable.Range(0, calls).Select(_ => model.call(x)).ToArray();
+
+        // Without the policy's GEMM mode: the layers' own forward on the inputs in the compute dtype.
+        var convIn = x.to(compute);
+        var convOut = conv.forward(convIn);
+        var fcIn = convOut.flatten(1);
+        var fcOut = fc.forward(fcIn);
+        convSeen.AssertSaw(calls, convIn, convOut);
+        fcSeen.AssertSaw(calls, fcIn, fcOut);
+        for (var call = 0; call < calls; call++)
         {
-            inputs.Add(input.shape);
-            return null!; // unchanged
-        });
-        conv.register_forward_hook((_, _, result) =>
+            // The result the hooks saw is what the layer returned: the conv's is the fc's input, the fc's the model's output.
+            Assert.True(SameBits(fcSeen.PreInputs[call], convSeen.Results[0][call].flatten(1)), $"call {call}: the conv's result is what the fc received");
+            Assert.True(SameBits(fcSeen.Results[0][call].to(ScalarType.Float32), outputs[call]), $"call {call}: the fc's result is the model's output");
+        }
+    }
+
+    // A pre-hook and forward hooks on one layer, each keeping what it saw (hooks that change nothing).
+    private sealed class LayerHooks(nn.Module<Tensor, Tensor> layer, string name)
+    {
+        public readonly List<Tensor> PreInputs = new();
+        public readonly List<List<Tensor>> Inputs = new();
+        public readonly List<List<Tensor>> Results = new();
+
+        public void RegisterPreHook() => layer.register_forward_pre_hook((_, input) =>
         {
-            results.Add((result.shape, result.dtype));
+            PreInputs.Add(input.detach().clone());
             return null!;
         });
 
-        for (var call = 0; call < 3; call++)
-            Assert.True(SameBits(reference, model.call(x)), $"call {call}: hooks that change nothing change nothing");
-
-        Assert.Equal(3, inputs.Count);
-        Assert.All(inputs, shape => Assert.Equal(new[] { 3L, Channels, Side, Side }, shape));
-        Assert.All(results, r =>
+        public void RegisterForwardHook()
         {
-            Assert.Equal(new[] { 3L, Channels, Side, Side }, r.Shape);
-            Assert.Equal(compute, r.Dtype);
-        });
-        Assert.Equal(3, results.Count);
+            var inputs = new List<Tensor>();
+            var results = new List<Tensor>();
+            Inputs.Add(inputs);
+            Results.Add(results);
+            layer.register_forward_hook((_, input, result) =>
+            {
+                inputs.Add(input.detach().clone());
+                results.Add(result.detach().clone());
+                return null!;
+            });
+        }
+
+        public void AssertSaw(int calls, Tensor input, Tensor result)
+        {
+            Assert.Equal(calls, PreInputs.Count);
+            Assert.All(PreInputs, seen => Assert.True(SameBits(input, seen), $"{name}: the pre-hook saw {Shape(seen)}, not the real input {Shape(input)}"));
+            for (var hook = 0; hook < Inputs.Count; hook++)
+            {
+                Assert.Equal(calls, Inputs[hook].Count);
+                foreach (var seen in Inputs[hook])
+                    Assert.True(SameBits(input, seen), $"{name}: forward hook {hook} saw {Shape(seen)}, not the real input {Shape(input)}");
+                foreach (var seen in Results[hook])
+                    Assert.True(SameBits(result, seen), $"{name}: forward hook {hook} saw a result other than the layer's forward");
+            }
+        }
+
+        private static string Shape(Tensor t) => $"[{string.Join(",", t.shape)}] {t.dtype}";
     }
 
     // Bit for bit for finite values: the same dtype, shape, values and signs (-0 and +0 differ).
