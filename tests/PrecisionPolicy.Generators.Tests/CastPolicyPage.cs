@@ -74,7 +74,10 @@ internal static class CastPolicyPage
         s.Append("Functional low-precision rows and `Linear`, `Conv1d/2d/3d` module calls (`call` or `forward`) honour the GEMM\n");
         s.Append("mode (`GemmModes`): `Native` runs the op in BF16/FP16; `Fp32Accumulate` rounds operands to the compute dtype, runs\n");
         s.Append("in FP32 and rounds the result. Other low-precision module calls (transposed convolutions, RNNs, attention,\n");
-        s.Append("built-in composites) run natively in the compute dtype.\n\n");
+        s.Append("built-in composites) run natively in the compute dtype. Hooks you register on a `Linear` or convolution run on every\n");
+        s.Append("call in every mode and see what they would without the policy; under `Fp32Accumulate`, a module that carries a forward\n");
+        s.Append("hook of yours (`register_forward_hook`) runs its own native kernel on each call, so that the hook gets the real input:\n");
+        s.Append("slower on CPUs without 16-bit kernels, with the native kernel's numerics. Forward pre-hooks alone keep `Fp32Accumulate`.\n\n");
         s.Append("## FP8 (`[Autocast(Precision.FP8)]`)\n\n");
         s.Append("Low-precision functional rows quantize each floating operand with `Fp8Autocast.Operand` (E4M3 forward, max ")
             .Append(Fp8Formats.E4M3Max).Append("; E5M2\n");

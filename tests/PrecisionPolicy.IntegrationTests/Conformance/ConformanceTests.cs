@@ -50,13 +50,13 @@ public sealed class ConformanceTests
     [Theory]
     [ClassData(typeof(EachLowPrecision))]
     public void Resnet_style_cnn_with_sequential_and_batch_norm_trains_like_fp32(Precision precision) =>
-        Compare(nameof(ResidualCnn), precision, () => new ResidualCnn(Vocabulary, 4, Classes), m => m.ApplyPrecisionPolicy(),
+        Compare(nameof(ResidualCnn), precision, () => new ResidualCnn(Vocabulary, ConformanceData.ConvChannels, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]
     [ClassData(typeof(EachLowPrecision))]
     public void Depthwise_separable_cnn_trains_like_fp32(Precision precision) =>
-        Compare(nameof(SeparableCnn), precision, () => new SeparableCnn(Vocabulary, 4, Classes), m => m.ApplyPrecisionPolicy(),
+        Compare(nameof(SeparableCnn), precision, () => new SeparableCnn(Vocabulary, ConformanceData.ConvChannels, Classes), m => m.ApplyPrecisionPolicy(),
             model => model.CreateMixedPrecisionOptimizer(ps => optim.Adam(ps, 1e-2)));
 
     [Theory]

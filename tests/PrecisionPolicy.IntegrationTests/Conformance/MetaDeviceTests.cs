@@ -23,8 +23,8 @@ public sealed class MetaDeviceTests
         { nameof(LstmClassifier), () => new LstmClassifier(Vocabulary, 8, Classes) },
         { nameof(BagClassifier), () => new BagClassifier(Vocabulary, 8, Classes) },
         { nameof(ForwardCallingMlp), () => new ForwardCallingMlp(Vocabulary, 6, Classes) },
-        { nameof(ResidualCnn), () => new ResidualCnn(Vocabulary, 4, Classes) },
-        { nameof(SeparableCnn), () => new SeparableCnn(Vocabulary, 4, Classes) },
+        { nameof(ResidualCnn), () => new ResidualCnn(Vocabulary, ConformanceData.ConvChannels, Classes) },
+        { nameof(SeparableCnn), () => new SeparableCnn(Vocabulary, ConformanceData.ConvChannels, Classes) },
         { nameof(LlamaDecoder), () => new LlamaDecoder(Vocabulary, 8, 2, 6, Classes) },
     };
 
