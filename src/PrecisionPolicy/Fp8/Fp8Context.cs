@@ -117,12 +117,7 @@ public sealed class Fp8Context : IOptimizerCompanion
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(optimizer);
-        var seen = new HashSet<torch.nn.Module>(ReferenceEqualityComparer.Instance);
-        foreach (var (_, module) in root.named_modules().Prepend(("", root)))
-        {
-            if (!seen.Add(module) || module is not IOptimizerCompanionSource source) continue;
-            foreach (var context in source.GetOptimizerCompanions().OfType<Fp8Context>()) optimizer.AddCompanion(context);
-        }
+        foreach (var context in MasterWeightOptimizer.CompanionsOf(root).OfType<Fp8Context>()) optimizer.AddCompanion(context);
     }
 
     /// <summary>Makes this context ambient until the returned scope is disposed (for code outside module hooks).</summary>

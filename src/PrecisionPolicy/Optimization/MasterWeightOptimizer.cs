@@ -475,7 +475,7 @@ public sealed partial class MasterWeightOptimizer : IDisposable
     }
 
     // Every module of the tree once, the root first, in named_modules order: the order companions that share a name are told apart by.
-    private static IOptimizerCompanion[] CompanionsOf(nn.Module module)
+    internal static IOptimizerCompanion[] CompanionsOf(nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
         var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
