@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PrecisionPolicy.Casting;
+using PrecisionPolicy.Native;
 using PrecisionPolicy.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -14,10 +15,10 @@ namespace PrecisionPolicy.Benchmarks;
 /// library code and is reached only through module hooks) side by side per image size, as an
 /// <see cref="InterleavedRatio"/>: the toolkit BF16 step against the toolkit FP32 step of the same model, in the
 /// GEMM mode the calibration picks (or <c>PRECISIONPOLICY_GEMM_MODE</c>). Target under Fp32Accumulate: ≤ 1.3×.
-/// Each side's minor page faults per step are reported with the ratio (<see cref="ThreadPageFaults"/>): with glibc's
-/// default thresholds both sides map thousands of pages anew each step, and the ratio then measures the heap as much as
-/// the step; <c>GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432</c> keeps freed
-/// memory in the process for both sides alike.
+/// Each side's minor page faults per step are reported with the ratio (<see cref="ThreadPageFaults"/>), and the
+/// allocator settings the process ran with: applying the BF16 policy sets glibc's malloc thresholds
+/// (<see cref="MallocThresholds"/>) for both sides alike; with <c>PRECISIONPOLICY_MALLOC_THRESHOLDS=off</c> both sides map
+/// thousands of pages anew each step, and the ratio then measures the heap as much as the step.
 /// Run: ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64]
 /// </summary>
 internal static class ResNetStepRatioCommand
@@ -29,13 +30,14 @@ internal static class ResNetStepRatioCommand
     {
         var (rounds, sizes) = InterleavedRatio.Arguments(args, [32, 64]);
         Console.WriteLine($"toolkit BF16 step / toolkit FP32 step, TorchVision ResNet-18, batch {Batch}, SGD with momentum; {InterleavedRatio.Describe(rounds)}");
-        Console.WriteLine($"GEMM mode for BF16 on CPU: {GemmModes.Describe(DeviceType.CPU, ScalarType.BFloat16)}; allocator: {ThreadPageFaults.AllocatorSettings()}");
+        Console.WriteLine($"GEMM mode for BF16 on CPU: {GemmModes.Describe(DeviceType.CPU, ScalarType.BFloat16)}");
         foreach (var size in sizes)
         {
             using var fp32 = new Side(Precision.FP32, size);
             using var bf16 = new Side(Precision.BF16, size);
             var ratio = InterleavedRatio.Measure(rounds, fp32.Step, bf16.Step);
             Console.WriteLine(ratio.Lines($"{size}×{size} images"));
+            Console.WriteLine($"{size}×{size} images: allocator: {MallocThresholds.Describe()}");
             if (ThreadPageFaults.IsAvailable)
                 Console.WriteLine($"{size}×{size} images: minor page faults per step, median: FP32 {fp32.MedianFaults()}, BF16 {bf16.MedianFaults()}");
         }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Catalog;
+using PrecisionPolicy.Native;
 using PrecisionPolicy.Optimization;
 using PrecisionPolicy.Policy;
 using TorchSharp;
@@ -52,6 +53,8 @@ public static class ModulePolicy
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
         RefuseReallocatingHeldParameters(root, plan);
+        // 16-bit steps allocate more short-lived tensors than FP32 ones: keep their memory in the process.
+        if (plan.ComputeDtype != ScalarType.Float32) MallocThresholds.EnsureSet();
         // The outermost application decides every storage dtype first (nested policies included), then converts
         // once: parameters shared by several modules keep one tensor (StoragePlan).
         var outermost = storage is null;

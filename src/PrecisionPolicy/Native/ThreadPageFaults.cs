@@ -1,18 +1,17 @@
 using System;
 using System.Runtime.InteropServices;
 
-namespace PrecisionPolicy.Benchmarks;
+namespace PrecisionPolicy.Native;
 
 /// <summary>
 /// The calling thread's minor page faults so far (Linux <c>getrusage(RUSAGE_THREAD)</c>'s <c>ru_minflt</c>): pages the
 /// kernel had to map and zero because the C allocator had handed memory back to it. libtorch allocates every CPU tensor
-/// with glibc's malloc, which returns freed memory above a threshold it adjusts by itself (at most 64 MB of free heap
-/// top, and every block above 32 MB goes back at once), so a step whose tensors come and go by more than that maps
-/// its memory anew each time. On a virtual machine a fault costs ~10–20 µs of the thread's CPU time: thousands per step
-/// are a visible share of <see cref="ThreadCpuClock"/>, and which side of a ratio pays them depends on the heap, not on
-/// the code measured.
+/// with malloc; with glibc's own thresholds a step whose tensors come and go by more than it keeps maps its memory anew
+/// each time (<see cref="MallocThresholds"/>). On a virtual machine a fault costs ~10–20 µs of the thread's CPU time:
+/// thousands per step are a visible share of a step, and in a time ratio which side pays them depends on the heap,
+/// not on the code measured.
 /// </summary>
-internal static class ThreadPageFaults
+public static class ThreadPageFaults
 {
     private const int ThreadUsage = 1; // RUSAGE_THREAD
     private const int MinorFaultsField = 8; // ru_minflt, after two timevals and four longs
@@ -28,12 +27,6 @@ internal static class ThreadPageFaults
             throw new InvalidOperationException($"getrusage(RUSAGE_THREAD) failed: errno {Marshal.GetLastPInvokeError()}.");
         return usage[MinorFaultsField];
     }
-
-    /// <summary>How glibc's malloc is configured for this process: the <c>GLIBC_TUNABLES</c> it started with, or its defaults.</summary>
-    public static string AllocatorSettings() =>
-        Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } tunables
-            ? $"GLIBC_TUNABLES={tunables}"
-            : "glibc malloc defaults (thresholds it adjusts itself)";
 
     [DllImport("libc", SetLastError = true)]
     private static extern int getrusage(int who, [Out] long[] usage);
