@@ -8,9 +8,9 @@ using static TorchSharp.torch;
 namespace PrecisionPolicy.Tests.Optimization;
 
 /// <summary>
-/// FP16 training that stops learning without an error (the dynamic scale halved below 1, or applied
-/// steps whose gradients all flushed to zero) raises <see cref="MasterWeightOptimizer.Warning"/> once,
-/// saying what to do; a healthy run raises nothing.
+/// Training that stops learning without an error (the FP16 dynamic scale halved below 1, applied steps whose
+/// gradients all flushed to zero, or BF16 steps skipped often but never long enough in a row to end the run)
+/// raises <see cref="MasterWeightOptimizer.Warning"/> once, saying what to do; a healthy run raises nothing.
 /// </summary>
 [Collection(PrecisionPolicy.Tests.Casting.GemmModeCollection.Name)]
 public sealed class LearningStallTests
@@ -91,5 +91,33 @@ public sealed class LearningStallTests
         using (var model = Fixtures.Mlp(ScalarType.BFloat16, seed: 13))
         using (var opt = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, 1e-3)))
             Assert.Empty(Train(opt, model, steps: 40, overflowAt: _ => false));
+    }
+
+    [Fact]
+    public void Bf16_steps_skipped_often_but_never_long_in_a_row_warn_once_when_the_window_fills()
+    {
+        using var model = Fixtures.Mlp(ScalarType.BFloat16, seed: 14);
+        using var opt = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, 1e-3));
+
+        // Every 4th step overflows: 8 of the first 32, never two in a row, so MaxConsecutiveSkips never ends the run.
+        var warnings = Train(opt, model, steps: 100, overflowAt: s => s % 4 == 0);
+
+        var (step, message) = Assert.Single(warnings);
+        Assert.Equal(MasterWeightOptimizer.LearningStallWindow - 1, step);
+        Assert.Contains($"{MasterWeightOptimizer.LearningStallSkipsInWindow} of the last {MasterWeightOptimizer.LearningStallWindow} steps were skipped for inf/NaN gradients (Off loss scaling, 8 of 32 in all)", message);
+        Assert.Contains("check the inputs and the loss for inf/NaN", message);
+        Assert.DoesNotContain("MinScale", message); // a remedy for a dynamic scale, which BF16 has not
+        Assert.Equal(25, opt.Scaler.State.TotalSkips);
+    }
+
+    [Fact]
+    public void Bf16_steps_skipped_less_often_than_the_threshold_raise_no_warning()
+    {
+        using var model = Fixtures.Mlp(ScalarType.BFloat16, seed: 15);
+        using var opt = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, 1e-3));
+
+        // Every 5th step: at most 7 of any 32 in a row.
+        Assert.Empty(Train(opt, model, steps: 100, overflowAt: s => s % 5 == 0));
+        Assert.Equal(20, opt.Scaler.State.TotalSkips);
     }
 }
