@@ -38,7 +38,7 @@ if (args.Length > 0 && args[0] == "fidelity")
 // ... -- step-ratio [rounds, default 21] [widths, default 128,256,512]: toolkit FP32 step / plain TorchSharp step
 // ... -- bf16-step-ratio [rounds, default 21] [widths, default 128,256,512]: toolkit BF16 step / toolkit FP32 step
 // ... -- optimizer-ratio [rounds, default 21] [elements, default 1048576,4194304]: the toolkit optimizer step / TorchSharp's AdamW
-// ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64]: TorchVision ResNet-18, toolkit BF16 step / FP32 step
+// ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64] [BF16 | FP16]: TorchVision ResNet-18, toolkit 16-bit step / FP32 step
 Func<string[], int>? ratioCommand = args.Length == 0 ? null : args[0] switch
 {
     "step-ratio" => StepRatioCommand.Run,

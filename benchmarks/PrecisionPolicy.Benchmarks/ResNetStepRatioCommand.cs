@@ -4,6 +4,7 @@ using System.Linq;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Native;
 using PrecisionPolicy.Optimization;
+using PrecisionPolicy.Scaling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,8 @@ namespace PrecisionPolicy.Benchmarks;
 /// allocator settings the process ran with: applying the BF16 policy sets glibc's malloc thresholds
 /// (<see cref="MallocThresholds"/>) for both sides alike; with <c>PRECISIONPOLICY_MALLOC_THRESHOLDS=off</c> both sides map
 /// thousands of pages anew each step, and the ratio then measures the heap as much as the step.
-/// Run: ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64]
+/// Run: ... -- resnet-step-ratio [rounds, default 21] [image sizes, default 32,64] [BF16 | FP16, default BF16]
+/// (FP16 with dynamic loss scaling, as its policy trains).
 /// </summary>
 internal static class ResNetStepRatioCommand
 {
@@ -29,17 +31,20 @@ internal static class ResNetStepRatioCommand
     public static int Run(string[] args)
     {
         var (rounds, sizes) = InterleavedRatio.Arguments(args, [32, 64]);
-        Console.WriteLine($"toolkit BF16 step / toolkit FP32 step, TorchVision ResNet-18, batch {Batch}, SGD with momentum; {InterleavedRatio.Describe(rounds)}");
-        Console.WriteLine($"GEMM mode for BF16 on CPU: {GemmModes.Describe(DeviceType.CPU, ScalarType.BFloat16)}");
+        var precision = args.Length > 2 ? Enum.Parse<Precision>(args[2], ignoreCase: true) : Precision.BF16;
+        if (precision is not (Precision.BF16 or Precision.FP16)) throw new ArgumentException($"resnet-step-ratio compares BF16 or FP16 with FP32, not {precision}.");
+        var compute = AutocastDtypes.ComputeDtype(precision);
+        Console.WriteLine($"toolkit {precision} step / toolkit FP32 step, TorchVision ResNet-18, batch {Batch}, SGD with momentum; {InterleavedRatio.Describe(rounds)}");
+        Console.WriteLine($"GEMM mode for {precision} on CPU: {GemmModes.Describe(DeviceType.CPU, compute)}");
         foreach (var size in sizes)
         {
             using var fp32 = new Side(Precision.FP32, size);
-            using var bf16 = new Side(Precision.BF16, size);
-            var ratio = InterleavedRatio.Measure(rounds, fp32.Step, bf16.Step);
+            using var low = new Side(precision, size);
+            var ratio = InterleavedRatio.Measure(rounds, fp32.Step, low.Step);
             Console.WriteLine(ratio.Lines($"{size}×{size} images"));
             Console.WriteLine($"{size}×{size} images: allocator: {MallocThresholds.Describe()}");
             if (ThreadPageFaults.IsAvailable)
-                Console.WriteLine($"{size}×{size} images: minor page faults per step, median: FP32 {fp32.MedianFaults()}, BF16 {bf16.MedianFaults()}");
+                Console.WriteLine($"{size}×{size} images: minor page faults per step, median: FP32 {fp32.MedianFaults()}, {precision} {low.MedianFaults()}");
         }
         return 0;
     }
@@ -61,7 +66,8 @@ internal static class ResNetStepRatioCommand
             manual_seed(1);
             model = new ResNetClassifier(Classes);
             using (AutocastScope.Use(precision)) model.ApplyPrecisionPolicy();
-            optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.01, momentum: 0.9));
+            optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.01, momentum: 0.9),
+                new MasterWeightOptions { Scaling = LossScalerOptions.For(precision) });
             images = randn(Batch, 3, size, size, generator: new Generator(2)).DetachFromDisposeScope();
             labels = randint(0, Classes, Batch, generator: new Generator(3)).DetachFromDisposeScope();
         }
