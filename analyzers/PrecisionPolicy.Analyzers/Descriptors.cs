@@ -99,7 +99,7 @@ internal static class Descriptors
         "'{0}' has [Autocast] but is not a torch.nn.Module, so its tensor ops are cast but no precision plumbing is generated",
         Categories.Usage,
         DiagnosticSeverity.Info,
-        "On a module class, [Autocast] sets the precision of its parameters and calls and generates the precision plumbing. On any other class (a helper holding tensor functions) it only makes the class a cast region: say so, in case a module was meant.");
+        "On a module class, [Autocast] sets the precision of its parameters and calls and generates the precision plumbing. On any other class it only makes the class a cast region: say so, in case a module was meant (a static class cannot be one and is not reported).");
 
     public static readonly DiagnosticDescriptor HighPrecisionOnNonTensorMember = Create(
         DiagnosticIds.HighPrecisionOnNonTensorMember,

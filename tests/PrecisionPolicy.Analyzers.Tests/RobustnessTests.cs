@@ -118,13 +118,6 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         return new InMemoryAdditionalText("/variant/precision-advice.json", variant % 10 == 0 ? json[..(json.Length / 2)] : json);
     }
 
-    private sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
-    {
-        public override string Path => path;
-
-        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
-    }
-
     private static async Task<int> RunCodeFixes(Document document, Diagnostic diagnostic, ConcurrentQueue<string> failures, int variant)
     {
         var applied = 0;

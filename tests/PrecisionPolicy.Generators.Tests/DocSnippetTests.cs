@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using PrecisionPolicy.Tests.Shared;
 using Xunit;
 
 namespace PrecisionPolicy.Generators.Tests;
@@ -9,13 +10,11 @@ namespace PrecisionPolicy.Generators.Tests;
 /// Every C# block of the guides in docs/ compiles, with the generator, in the context its invisible
 /// <c>&lt;!-- snippet: ... --&gt;</c> comment gives it (the convention is <see cref="DocSnippets"/>'): a rename in
 /// the API fails here instead of leaving a guide silently wrong. One compilation holds every snippet.
-/// The rule pages (docs/rules/) are not compiled here: their non-compliant blocks are meant to raise the
-/// rule, which is the analyzers' and the generator's diagnostics to check, not a compile error.
+/// The rule pages (docs/rules/) are not compiled here: their blocks are checked against their rule by
+/// RulePageExampleTests in the analyzer tests, with the same parser.
 /// </summary>
 public sealed class DocSnippetTests
 {
-    private static readonly string[] Kinds = ["statements", "declarations", "skip"];
-
     [Fact]
     public void Guide_snippets_compile_with_the_generator()
     {
@@ -44,9 +43,9 @@ public sealed class DocSnippetTests
     public void Guide_snippet_comments_use_known_kinds_and_skips_give_a_reason()
     {
         var snippets = DocSnippets.All("docs");
-        Assert.All(snippets, s => Assert.True(Kinds.Contains(s.Kind), $"{s.Where}: unknown snippet kind '{s.Kind}' (one of {string.Join(", ", Kinds)})"));
+        Assert.All(snippets, s => Assert.True(DocSnippets.Kinds.Contains(s.Kind), $"{s.Where}: unknown snippet kind '{s.Kind}' (one of {string.Join(", ", DocSnippets.Kinds)})"));
         Assert.All(snippets.Where(s => s.Kind == "skip"), s => Assert.False(string.IsNullOrWhiteSpace(s.Get("reason")), $"{s.Where}: a skipped C# block says why"));
-        Assert.All(snippets, s => Assert.All(s.Keys.Keys, k => Assert.Contains(k, new[] { "given", "usings", "models", "reason" })));
+        Assert.All(snippets, s => Assert.All(s.Keys.Keys, k => Assert.Contains(k, DocSnippets.KeyNames)));
     }
 
     [Fact]

@@ -4,7 +4,10 @@ using PrecisionPolicy.Analyzers.Helpers;
 
 namespace PrecisionPolicy.Analyzers.Rules;
 
-/// <summary>PP0011: [Autocast] on a class that does not derive from torch.nn.Module (of any arity).</summary>
+/// <summary>
+/// PP0011: [Autocast] on a class that does not derive from torch.nn.Module (of any arity). A static class is not
+/// reported: it cannot derive from anything, so its [Autocast] can only mean a cast region, never a module.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AutocastClassNotModuleAnalyzer() : TorchAnalyzer(Descriptors.AutocastClassNotModule)
 {
@@ -20,6 +23,7 @@ public sealed class AutocastClassNotModuleAnalyzer() : TorchAnalyzer(Descriptors
     {
         var type = (INamedTypeSymbol)context.Symbol;
         if (TorchSymbols.FindAttribute(type, symbols.Autocast) is { ApplicationSyntaxReference: { } attribute } &&
+            !type.IsStatic &&
             type.BaseType is { TypeKind: not TypeKind.Error } &&
             !symbols.IsModule(type))
         {

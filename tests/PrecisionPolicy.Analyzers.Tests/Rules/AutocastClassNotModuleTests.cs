@@ -50,4 +50,24 @@ public sealed class AutocastClassNotModuleTests
                 public static Tensor Attention(Tensor q, Tensor k) => torch.matmul(q, k);
             }
             """);
+
+    [Fact]
+    public Task Static_helper_class_is_a_region_and_is_not_reported() =>
+        Verify<AutocastClassNotModuleAnalyzer>.Analyzer("""
+            using PrecisionPolicy;
+            using TorchSharp;
+            using static TorchSharp.torch;
+
+            [Autocast(Precision.BF16)]
+            static class AttentionMath
+            {
+                public static Tensor Scores(Tensor q, Tensor k) => torch.matmul(q, k);
+            }
+
+            [{|PP0011:Autocast(Precision.BF16)|}]
+            sealed class Kernels
+            {
+                public static Tensor Scores(Tensor q, Tensor k) => torch.matmul(q, k);
+            }
+            """);
 }
