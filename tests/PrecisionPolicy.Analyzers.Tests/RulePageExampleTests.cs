@@ -69,6 +69,7 @@ public sealed class RulePageExampleTests(ITestOutputHelper output)
             foreach (var alternative in snippet.Alternatives())
             {
                 var (problems, reported) = await Check(alternative, index);
+                output.WriteLine($"{alternative.Where} ({alternative.Section}) gets: {string.Join(", ", reported.Order(StringComparer.Ordinal))}");
                 failures.AddRange(problems.Select(p => $"{alternative.Where} ({alternative.Section}): {p}"));
                 if (expected && !reported.Contains(id))
                 {

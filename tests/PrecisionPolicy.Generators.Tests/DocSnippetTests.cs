@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PrecisionPolicy.Tests.Shared;
 using Xunit;
 
@@ -76,5 +78,57 @@ public sealed class DocSnippetTests
         Assert.Equal("output; not code", snippets[2].Get("reason"));
         Assert.Contains("public static void Run(Tensor x, Tensor y)", snippets[0].Source(0), StringComparison.Ordinal);
         Assert.Contains("using PrecisionPolicy.Scaling;", snippets[0].Source(0), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Members_snippet_puts_types_fields_methods_and_statements_where_a_file_holds_them()
+    {
+        const string page = """
+            ## Non-compliant code
+            <!-- snippet: members; given: Tensor x; in: public partial class Host : nn.Module<Tensor, Tensor>; after: private const int n = 8; -->
+            ```csharp
+            [Autocast(Precision.FP16)]
+            public sealed partial class Net : Module<Tensor, Tensor> { ... }
+
+            var y = x.half();
+            [HighPrecision] private Tensor v = torch.zeros(n);
+            Tensor Denominator() => v.sqrt();
+            ```
+            """;
+
+        var snippet = Assert.Single(DocSnippets.Parse("page.md", page));
+        var tree = CSharpSyntaxTree.ParseText(snippet.Source(0));
+        var root = tree.GetCompilationUnitRoot();
+
+        Assert.Equal("Non-compliant code", snippet.Section);
+        Assert.Empty(root.DescendantNodes().OfType<GlobalStatementSyntax>());
+        var host = root.DescendantNodes().OfType<ClassDeclarationSyntax>().Single(c => c.Identifier.Text == "Host");
+        Assert.Equal(["v", "n"], host.Members.OfType<FieldDeclarationSyntax>().Select(f => f.Declaration.Variables[0].Identifier.Text));
+        Assert.Equal(["Denominator", "Run"], host.Members.OfType<MethodDeclarationSyntax>().Select(m => m.Identifier.Text));
+        Assert.Contains("var y = x.half();", host.Members.OfType<MethodDeclarationSyntax>().Last().Body!.ToString(), StringComparison.Ordinal);
+        // The elided module body was filled, and the type stays outside the host class.
+        Assert.Contains(root.Members.OfType<BaseNamespaceDeclarationSyntax>().Single().Members.OfType<ClassDeclarationSyntax>(), c => c.Identifier.Text == "Net" && c.Members.Count > 0);
+        // Each piece keeps the page line it came from: the statement (page line 7) comes after the blank line 6.
+        Assert.Contains("#line 6 \"docs/page.md\"\n\nvar y = x.half();", snippet.Source(0).Replace("\r\n", "\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Or_lines_cut_a_block_into_alternatives_and_comment_only_parts_are_left_out()
+    {
+        const string page = """
+            <!-- snippet: statements; given: Tensor loss -->
+            ```csharp
+            var outcome = Step(loss);
+
+            // or
+            var outcome = Other(loss);
+            // or simply nothing: a comment
+            ```
+            """;
+
+        var alternatives = Assert.Single(DocSnippets.Parse("page.md", page)).Alternatives().ToList();
+
+        Assert.Equal([2, 5], alternatives.Select(a => a.Line));
+        Assert.Equal(["var outcome = Step(loss);\n", "var outcome = Other(loss);"], alternatives.Select(a => a.Code));
     }
 }
