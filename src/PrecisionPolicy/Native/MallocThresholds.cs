@@ -5,9 +5,10 @@ using System.Threading;
 namespace PrecisionPolicy.Native;
 
 /// <summary>
-/// Fixes glibc malloc's two thresholds for the process the first time a 16-bit policy is applied: blocks up to
-/// <see cref="MmapThresholdBytes"/> come from the heap, and up to <see cref="TrimThresholdBytes"/> of free heap top
-/// stays in the process instead of going back to the kernel.
+/// Fixes glibc malloc's thresholds for the process the first time a 16-bit policy is applied: blocks up to
+/// <see cref="MmapThresholdBytes"/> come from the heap, up to <see cref="TrimThresholdBytes"/> of free heap top
+/// stays in the process instead of going back to the kernel, and <see cref="TopPadBytes"/> of each per-thread heap
+/// too.
 /// </summary>
 /// <remarks>
 /// libtorch allocates every CPU tensor with malloc. A 16-bit step under <c>Fp32Accumulate</c> makes more short-lived
