@@ -59,8 +59,13 @@ public sealed class LoraLayer
             weight.Dispose();
             Placeholders.AddOrUpdate(placeholder, this);
             target.register_forward_pre_hook((_, input) => EmptyInputFor(input, placeholderDtype));
+            target.register_forward_hook((_, _, _) => HookNf4Output());
         }
-        target.register_forward_hook((_, input, output) => HookOutput(input, output));
+        else
+        {
+            // A follower: under Fp32Accumulate the GEMM-mode hooks may run the base GEMM and hand on the real input.
+            GemmModeFollowers.Register(target, (module, input, output) => HookOutput(GemmModeFollowers.RealInput(module, input), output));
+        }
     }
 
     /// <summary>The Linear's dotted name in the model.</summary>
@@ -134,9 +139,12 @@ public sealed class LoraLayer
         return empty(shape, dtype: dtype, device: input.device);
     }
 
-    private Tensor HookOutput(Tensor input, Tensor output)
+    // The base Linear's output plus the adapter branch of the call's real input.
+    private Tensor HookOutput(Tensor input, Tensor output) =>
+        output.to(ComputeDtype).add(Delta(input.dtype == ComputeDtype ? input : input.to(ComputeDtype)));
+
+    private Tensor HookNf4Output()
     {
-        if (Nf4Base is null) return output.to(ComputeDtype).add(Delta(input.dtype == ComputeDtype ? input : input.to(ComputeDtype)));
         var real = pendingInput ?? throw new InvalidOperationException($"The NF4 Linear '{Name}' ran its forward hook without its pre-hook.");
         pendingInput = null;
         return Forward(real);

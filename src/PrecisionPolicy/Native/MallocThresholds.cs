@@ -25,14 +25,17 @@ public static class MallocThresholds
     /// <summary>Blocks below this size are taken from the heap, not mapped one by one (glibc's largest automatic value).</summary>
     public const int MmapThresholdBytes = 32 << 20;
 
-    /// <summary>Free memory at the heap's top up to this size stays in the process.</summary>
-    public const int TrimThresholdBytes = 128 << 20;
+    /// <summary>Free memory at the main heap's top up to this size stays in the process (a step's tensors come and go by less).</summary>
+    public const int TrimThresholdBytes = 512 << 20;
 
     /// <summary>The environment variable that keeps glibc's own thresholds when set to <c>off</c> (<c>on</c>, the default, sets them).</summary>
     public const string EnvironmentVariable = "PRECISIONPOLICY_MALLOC_THRESHOLDS";
 
-    /// <summary>Free memory kept at the top of a heap when glibc trims it, and of each of its per-thread heaps.</summary>
-    public const int TopPadBytes = 32 << 20;
+    /// <summary>
+    /// Free memory kept at the top of a heap when glibc trims it. glibc deletes a wholly free per-thread heap (at most
+    /// 64 MB) when the heap below it has this much room, whatever the trim threshold: at 64 MB it never does.
+    /// </summary>
+    public const int TopPadBytes = 64 << 20;
 
     private const int TrimThresholdParameter = -1; // M_TRIM_THRESHOLD
     private const int TopPadParameter = -2; // M_TOP_PAD
@@ -99,7 +102,7 @@ public static class MallocThresholds
         // Either call alone turns off glibc's automatic adjustment of both, leaving the other at its 128 KB start:
         // every block above that would then be mapped anew. Set both.
         // Threads other than the main one allocate from glibc's per-thread heaps of at most 64 MB each, which it unmaps
-        // whenever one is wholly free whatever the trim threshold; the top pad is what it keeps of them.
+        // whenever one is wholly free and the heap below has top-pad room, whatever the trim threshold.
         return mallopt(MmapThresholdParameter, MmapThresholdBytes) == 1 && mallopt(TrimThresholdParameter, TrimThresholdBytes) == 1
             && mallopt(TopPadParameter, TopPadBytes) == 1
             ? MallocThresholdsOutcome.Set

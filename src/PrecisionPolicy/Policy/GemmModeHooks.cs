@@ -30,7 +30,9 @@ namespace PrecisionPolicy.Policy;
 /// TorchSharp hands every forward hook the input as the last pre-hook left it, so the pair does not take over a call
 /// of a module that carries a forward hook of the user's: that call runs the module's own <c>forward</c> on the real
 /// input (its native 16-bit kernel, ~10–120× slower on CPUs without 16-bit kernels, with that kernel's numerics), and
-/// the user's forward hooks see the real input and result. The kept input is per thread.
+/// the user's forward hooks see the real input and result. The kept input is per thread. The toolkit's own forward
+/// hooks that add to the result (a LoRA adapter's branch) are followers (<see cref="GemmModeFollowers"/>): registered
+/// after the pair's, they read the real input from it, and the pair takes the call over.
 /// </remarks>
 internal static class GemmModeHooks
 {
@@ -91,11 +93,12 @@ internal static class GemmModeHooks
     private static Tensor Before(nn.Module<Tensor, Tensor> module, Tensor input)
     {
         kept?.Remove(module); // a call that failed in forward leaves its input behind
+        GemmModeFollowers.Forget(module);
         if (!Registered.TryGetValue(module, out var pair) || !TakesOver(module, input)) return null!;
         // Pre-hooks registered after the pair would see the empty batch: run natively this once; After reorders.
         if (!ModuleHookTables.IsLastPreHook(module, pair.Before)) return null!;
         // The user's forward hooks get the input the last pre-hook returns: run natively so that it is the real one.
-        if (ModuleHookTables.HasPostHooksOtherThan(module, pair.After)) return null!;
+        if (ModuleHookTables.HasPostHooksOtherThan(module, pair.After, GemmModeFollowers.Of(module))) return null!;
         (kept ??= new Dictionary<nn.Module, Tensor>(ReferenceEqualityComparer.Instance))[module] = input;
         return input.narrow(0, 0, 0);
     }
@@ -105,6 +108,7 @@ internal static class GemmModeHooks
         if (Registered.TryGetValue(module, out var pair) && !ModuleHookTables.IsLastPreHook(module, pair.Before))
             ModuleHookTables.MovePreHookLast(module, pair.Before);
         if (kept is null || !kept.Remove(module, out var real)) return null!;
+        GemmModeFollowers.HandOn(module, real);
         return module switch
         {
             Linear linear => PolicyCasts.Fp32AccumulateLinear(linear, real, linear.weight.dtype),

@@ -46,12 +46,18 @@ internal static class ModuleHookTables
 
     /// <summary>
     /// True when a typed forward hook other than <paramref name="hook"/> is registered: TorchSharp's <c>call</c> hands
-    /// every forward hook the input as the pre-hooks left it. (Module-only hooks see no tensor and are not counted.)
+    /// every forward hook the input as the pre-hooks left it. Hooks in <paramref name="followers"/> registered after
+    /// <paramref name="hook"/> do not count (they read the real input another way). (Module-only hooks see no tensor and
+    /// are not counted.)
     /// </summary>
-    public static bool HasPostHooksOtherThan(nn.Module<Tensor, Tensor> module, PostHook hook)
+    public static bool HasPostHooksOtherThan(nn.Module<Tensor, Tensor> module, PostHook hook, IReadOnlyList<PostHook>? followers = null)
     {
+        var after = false;
         foreach (var value in Post(module).Values)
-            if (!ReferenceEquals(value, hook)) return true;
+        {
+            if (ReferenceEquals(value, hook)) after = true;
+            else if (!after || followers is null || !followers.Any(f => ReferenceEquals(f, value))) return true;
+        }
         return false;
     }
 

@@ -18,8 +18,10 @@ namespace PrecisionPolicy.IntegrationTests.HeapReuse;
 public sealed class MallocThresholdsTests
 {
     // Measured here at batch 32, 32×32, on a test thread: 23,000–33,000 faults per warm step with glibc's own thresholds
-    // (PRECISIONPOLICY_MALLOC_THRESHOLDS=off), fewer than 10 with the toolkit's.
-    private const long MostFaultsPerWarmStep = 1_000;
+    // (PRECISIONPOLICY_MALLOC_THRESHOLDS=off); with the toolkit's, a median of 0–1 over the warm steps, in a fresh process
+    // and after the rest of the suite has shaped the heap (single steps up to ~2,300). Warm: after 4 steps.
+    private const long MostFaultsPerWarmStep = 3_000;
+    private const int Steps = 9;
 
     [Fact]
     public void Bf16_policy_sets_thresholds_and_warm_steps_map_no_memory()
@@ -47,7 +49,7 @@ public sealed class MallocThresholdsTests
         using var optimizer = new MasterWeightOptimizer(model, ps => optim.SGD(ps, 0.01, momentum: 0.9));
         using var images = randn(32, 3, 32, 32, generator: new Generator(2));
         using var labels = randint(0, 10, 32, generator: new Generator(3));
-        var faults = Enumerable.Range(0, 6).Select(_ =>
+        var faults = Enumerable.Range(0, Steps).Select(_ =>
         {
             var before = ThreadPageFaults.Count();
             using (var scope = NewDisposeScope())
@@ -56,7 +58,7 @@ public sealed class MallocThresholdsTests
             return ThreadPageFaults.Count() - before;
         }).ToArray();
 
-        var warm = faults.Skip(3).Order().ElementAt(1);
+        var warm = faults.Skip(4).Order().ElementAt((Steps - 4) / 2);
         Assert.True(warm < MostFaultsPerWarmStep, $"median page faults of the warm steps: {warm} (all: {string.Join(", ", faults)})");
     }
 }
