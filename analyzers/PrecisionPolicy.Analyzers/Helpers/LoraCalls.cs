@@ -41,6 +41,12 @@ internal sealed class LoraCalls
     public static LoraCalls InType(INamedTypeSymbol type, LoraTypes types, DtypeFlow flow, CancellationToken cancellationToken)
     {
         var calls = new LoraCalls();
+        if (type.DeclaringSyntaxReferences.IsEmpty)
+        {
+            // A library type: its members have no source to scan.
+            return calls;
+        }
+
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();

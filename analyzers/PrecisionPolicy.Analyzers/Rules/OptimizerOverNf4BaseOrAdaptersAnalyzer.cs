@@ -123,7 +123,8 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
             scopes.Add((body, owner));
             if (owner is IFieldSymbol or IPropertySymbol && owner.ContainingType is { } type)
             {
-                scopes.Add((facts.CallsIn(type, cancellationToken), owner));
+                // The type's own code names its members as declared: the model of a Trainer<int> is Trainer<T>.model there.
+                scopes.Add((facts.CallsIn(type.OriginalDefinition, cancellationToken), owner.OriginalDefinition));
             }
         }
 

@@ -160,6 +160,22 @@ public sealed class OptimizerOverNf4BaseOrAdaptersTests
                     var opt = {|PP0020:optim.AdamW(m.parameters(), 1e-2)|};
                 }
             }
+
+            // The member of a constructed generic type is matched against the type's own code.
+            class GenericTrainer<T>
+            {
+                public GenericTrainer() => Model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public Net Model { get; } = new Net();
+            }
+
+            class Outside
+            {
+                void Train(GenericTrainer<int> trainer)
+                {
+                    var opt = {|PP0020:optim.AdamW(trainer.Model.parameters(), 1e-2)|};
+                }
+            }
             """ + Models);
 
     [Fact]
