@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -16,10 +20,17 @@ namespace PrecisionPolicy.Analyzers.Rules;
 /// when the same body applies a 16-bit precision policy to the model (the adapters are then 16-bit);</item>
 /// <item>a <c>LoraLayer</c>'s adapters in a body that applies a 16-bit precision policy.</item>
 /// </list>
+/// A model held in a field or property (or a local copied from one) is matched, by symbol, against the calls in
+/// every declaration of its type: a Trainer adapts the model in its constructor and creates the optimizer in
+/// Train. A parameters argument that is a local (<c>var ps = model.parameters();</c>, through LINQ wrappers)
+/// is followed to the writes that reach it. A model received as a method parameter is matched in that method only.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Descriptors.OptimizerOverNf4BaseOrAdapters)
 {
+    // The values a parameters argument is followed to through locals, at most: a bound on locals written in a loop.
+    private const int MaxSources = 16;
+
     private protected override void OnTorchCompilationStart(CompilationStartAnalysisContext context, TorchSymbols symbols)
     {
         // Without the runtime library there is no NF4 or LoRA type to pass: nothing to register.
@@ -29,11 +40,13 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
             return;
         }
 
-        context.RegisterOperationAction(c => Analyze(c, symbols, types), OperationKind.Invocation, OperationKind.ObjectCreation);
+        var facts = new CompilationFacts(symbols, types, DtypeFlow.For(context.Compilation, symbols));
+        context.RegisterOperationAction(c => Analyze(c, facts), OperationKind.Invocation, OperationKind.ObjectCreation);
     }
 
-    private static void Analyze(OperationAnalysisContext context, TorchSymbols symbols, LoraTypes types)
+    private static void Analyze(OperationAnalysisContext context, CompilationFacts facts)
     {
+        var symbols = facts.Symbols;
         var (name, arguments) = context.Operation switch
         {
             IInvocationOperation invocation when symbols.IsOptimizerFactory(invocation) => (invocation.TargetMethod.Name, invocation.Arguments),
@@ -45,12 +58,36 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
             return;
         }
 
-        var parameters = arguments[0].Value;
-        var reason = Nf4Base(parameters, types) ?? LoraModel(parameters, context.Operation, types, symbols) ?? Adapters(parameters, context.Operation, types, symbols);
-        if (reason is not null)
+        foreach (var parameters in Sources(arguments[0].Value, facts.Flow, context.CancellationToken))
         {
-            context.ReportDiagnostic(Diagnostic.Create(Descriptors.OptimizerOverNf4BaseOrAdapters, context.Operation.Syntax.GetLocation(), name, reason));
+            var reason = Nf4Base(parameters, facts.Types) ??
+                LoraModel(parameters, context.Operation, facts, context.CancellationToken) ??
+                Adapters(parameters, context.Operation, facts, context.CancellationToken);
+            if (reason is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.OptimizerOverNf4BaseOrAdapters, context.Operation.Syntax.GetLocation(), name, reason));
+                return;
+            }
         }
+    }
+
+    /// <summary>
+    /// The parameters argument, then the values it stands for through locals: in <c>var ps = model.parameters();</c>
+    /// <c>optim.AdamW(ps.Where(p => p.requires_grad))</c>, the writes of <c>ps</c> that reach the call.
+    /// </summary>
+    private static List<IOperation> Sources(IOperation argument, DtypeFlow flow, CancellationToken cancellationToken)
+    {
+        var sources = new List<IOperation> { argument };
+        var followed = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        for (var i = 0; i < sources.Count && sources.Count < MaxSources; i++)
+        {
+            if (ThroughLinq(LowPrecision.Unwrap(sources[i])) is ILocalReferenceOperation local && followed.Add(local.Local))
+            {
+                sources.AddRange(flow.ValuesOf(local.Local, local, cancellationToken));
+            }
+        }
+
+        return sources;
     }
 
     /// <summary>The argument reaches an NF4 weight or layer: "is given the frozen NF4 weight 'x'".</summary>
@@ -67,44 +104,91 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
         return null;
     }
 
-    /// <summary><c>model.parameters()</c> of a model this body adapts with <c>AttachLora</c>.</summary>
-    private static string? LoraModel(IOperation parameters, IOperation optimizer, LoraTypes types, TorchSymbols symbols)
+    /// <summary>
+    /// <c>model.parameters()</c> of a model adapted with <c>AttachLora</c>: in the body that creates the optimizer
+    /// or, when the model is a field or property (or a local copied from one), anywhere in the declarations of its type.
+    /// </summary>
+    private static string? LoraModel(IOperation parameters, IOperation optimizer, CompilationFacts facts, CancellationToken cancellationToken)
     {
         if (ThroughLinq(LowPrecision.Unwrap(parameters)) is not IInvocationOperation { TargetMethod.Name: "parameters" or "named_parameters" } call ||
-            Operations.ReferencedSymbol(LowPrecision.Receiver(call)) is not { } model)
+            LowPrecision.Receiver(call) is not { } receiver || Operations.ReferencedSymbol(receiver) is not { } model)
         {
             return null;
         }
 
-        var body = Body(optimizer);
-        bool? quantized = null;
-        foreach (var operation in body.DescendantsAndSelf())
+        var body = LoraCalls.In(Body(optimizer), facts.Types, cancellationToken);
+        var scopes = new List<(LoraCalls Calls, ISymbol Owner)>();
+        foreach (var owner in Owners(model, receiver, facts.Flow, cancellationToken))
         {
-            if (operation is IInvocationOperation attach && types.IsAttachLora(attach.TargetMethod) &&
-                SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(LowPrecision.Receiver(attach)), model))
+            scopes.Add((body, owner));
+            if (owner is IFieldSymbol or IPropertySymbol && owner.ContainingType is { } type)
             {
-                quantized = (quantized ?? false) || QuantizesBase(attach);
+                // The type's own code names its members as declared: the model of a Trainer<int> is Trainer<T>.model there.
+                scopes.Add((facts.CallsIn(type.OriginalDefinition, cancellationToken), owner.OriginalDefinition));
             }
         }
 
-        return quantized switch
+        bool? quantized = null;
+        foreach (var (calls, owner) in scopes)
         {
-            true => $"is given the parameters of '{Short(model.Name)}', whose LoRA base is NF4",
-            false when SixteenBitPolicy(body, model, symbols) is { } dtype => AdaptersMessage(dtype, model.Name),
-            _ => null,
-        };
+            foreach (var attach in calls.Attaches)
+            {
+                if (SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(LowPrecision.Receiver(attach)), owner))
+                {
+                    quantized = (quantized ?? false) || QuantizesBase(attach);
+                }
+            }
+        }
+
+        switch (quantized)
+        {
+            case true:
+                return $"is given the parameters of '{Short(model.Name)}', whose LoRA base is NF4";
+            case false:
+                foreach (var (calls, owner) in scopes)
+                {
+                    if (SixteenBitPolicy(calls.Applies, owner, facts.Symbols) is { } dtype)
+                    {
+                        return AdaptersMessage(dtype, model.Name);
+                    }
+                }
+
+                break;
+        }
+
+        return null;
+    }
+
+    /// <summary>The model, and for a local the fields and properties it was copied from (<c>var m = this.model;</c>).</summary>
+    private static List<ISymbol> Owners(ISymbol model, IOperation use, DtypeFlow flow, CancellationToken cancellationToken)
+    {
+        var owners = new List<ISymbol> { model };
+        if (model is ILocalSymbol local)
+        {
+            foreach (var value in flow.ValuesOf(local, use, cancellationToken))
+            {
+                if (Operations.ReferencedSymbol(value) is (IFieldSymbol or IPropertySymbol) and var member &&
+                    !owners.Contains(member, SymbolEqualityComparer.Default))
+                {
+                    owners.Add(member);
+                }
+            }
+        }
+
+        return owners;
     }
 
     /// <summary>A LoraLayer's adapters (<c>layer.Down.parameters()</c>) in a body that applies a 16-bit policy.</summary>
-    private static string? Adapters(IOperation parameters, IOperation optimizer, LoraTypes types, TorchSymbols symbols)
+    private static string? Adapters(IOperation parameters, IOperation optimizer, CompilationFacts facts, CancellationToken cancellationToken)
     {
         foreach (var operation in parameters.DescendantsAndSelf())
         {
-            if (types.LoraLayer is not null && SymbolEqualityComparer.Default.Equals(operation.Type, types.LoraLayer))
+            if (facts.Types.LoraLayer is not null && SymbolEqualityComparer.Default.Equals(operation.Type, facts.Types.LoraLayer))
             {
                 // The adapter itself when the layer is read for it (l.Down), else the layer.
                 var adapter = operation.Parent is IPropertyReferenceOperation read ? read.Syntax : operation.Syntax;
-                return SixteenBitPolicy(Body(optimizer), model: null, symbols) is { } dtype
+                var applies = LoraCalls.In(Body(optimizer), facts.Types, cancellationToken).Applies;
+                return SixteenBitPolicy(applies, model: null, facts.Symbols) is { } dtype
                     ? $"steps {dtype} LoRA adapters '{Short(adapter)}' without float32 masters"
                     : null;
             }
@@ -136,16 +220,15 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
     }
 
     /// <summary>
-    /// The adapters' dtype when the body calls <c>ApplyPrecisionPolicy()</c> (on <paramref name="model"/> when
-    /// given) of a type declared <c>[Autocast]</c> with a precision other than FP32: "bfloat16", "float16" or
-    /// "16-bit" (FP8 computes the adapters in 16 bits too), else null.
+    /// The adapters' dtype when one of <paramref name="applies"/> (on <paramref name="model"/> when given) is the
+    /// <c>ApplyPrecisionPolicy()</c> of a type declared <c>[Autocast]</c> with a precision other than FP32: "bfloat16",
+    /// "float16" or "16-bit" (FP8 computes the adapters in 16 bits too), else null.
     /// </summary>
-    private static string? SixteenBitPolicy(IOperation body, ISymbol? model, TorchSymbols symbols)
+    private static string? SixteenBitPolicy(IReadOnlyList<IInvocationOperation> applies, ISymbol? model, TorchSymbols symbols)
     {
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var apply in applies)
         {
-            if (operation is not IInvocationOperation { TargetMethod.Name: "ApplyPrecisionPolicy" } apply ||
-                LowPrecision.Receiver(apply) is not { } receiver ||
+            if (LowPrecision.Receiver(apply) is not { } receiver ||
                 (model is not null && !AppliedTo(apply, receiver, model)) ||
                 receiver.Type is null || TorchSymbols.FindAttribute(receiver.Type, symbols.Autocast) is not { } autocast ||
                 autocast.ConstructorArguments.Length == 0 || autocast.ConstructorArguments[0].Value is not int precision)
@@ -164,7 +247,10 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
         return null;
     }
 
-    /// <summary><c>model.ApplyPrecisionPolicy()</c>, or <c>var model = new Net().ApplyPrecisionPolicy()</c>.</summary>
+    /// <summary>
+    /// <c>model.ApplyPrecisionPolicy()</c>, or the policy applied where the model is stored: <c>var model = new Net().ApplyPrecisionPolicy()</c>,
+    /// <c>this.model = ...</c>, a field or property initializer.
+    /// </summary>
     private static bool AppliedTo(IInvocationOperation apply, IOperation receiver, ISymbol model)
     {
         if (SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(receiver), model))
@@ -172,17 +258,22 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
             return true;
         }
 
-        for (var parent = apply.Parent; parent is IConversionOperation or IVariableInitializerOperation or ISimpleAssignmentOperation or IVariableDeclaratorOperation; parent = parent.Parent)
+        var parent = apply.Parent;
+        while (parent is IConversionOperation or IVariableInitializerOperation)
         {
-            var target = parent switch
+            parent = parent.Parent;
+        }
+
+        if (parent is null)
+        {
+            return false;
+        }
+
+        foreach (var (target, _) in Operations.Assignments(parent))
+        {
+            if (SymbolEqualityComparer.Default.Equals(target, model))
             {
-                IVariableDeclaratorOperation declarator => declarator.Symbol,
-                ISimpleAssignmentOperation assignment => Operations.ReferencedSymbol(assignment.Target),
-                _ => null,
-            };
-            if (target is not null)
-            {
-                return SymbolEqualityComparer.Default.Equals(target, model);
+                return true;
             }
         }
 
@@ -208,6 +299,22 @@ public sealed class OptimizerOverNf4BaseOrAdaptersAnalyzer() : TorchAnalyzer(Des
         }
 
         return true;
+    }
+
+    /// <summary>The compilation's symbols, its flow analysis, and the LoRA calls of each type asked about (one scan per type).</summary>
+    private sealed class CompilationFacts(TorchSymbols symbols, LoraTypes types, DtypeFlow flow)
+    {
+        private readonly ConcurrentDictionary<INamedTypeSymbol, LoraCalls> typeCalls = new(SymbolEqualityComparer.Default);
+
+        public TorchSymbols Symbols => symbols;
+
+        public LoraTypes Types => types;
+
+        public DtypeFlow Flow => flow;
+
+        /// <summary>The calls of every declaration of <paramref name="type"/>; a cancelled scan stores nothing.</summary>
+        public LoraCalls CallsIn(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+            typeCalls.TryGetValue(type, out var known) ? known : typeCalls.GetOrAdd(type, LoraCalls.InType(type, types, flow, cancellationToken));
     }
 
     /// <summary>The outermost operation of the body holding <paramref name="operation"/>.</summary>

@@ -92,6 +92,218 @@ public sealed class OptimizerOverNf4BaseOrAdaptersTests
             """ + Models);
 
     [Fact]
+    public Task Models_held_in_fields_or_properties_are_followed_through_their_type() =>
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
+            // The usual trainer: the constructor adapts the model, Train creates the optimizer.
+            class FieldTrainer
+            {
+                private readonly Net model;
+
+                public FieldTrainer()
+                {
+                    model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                }
+
+                public void Train() => {|PP0020:optim.AdamW(this.model.parameters(), 1e-2)|};
+            }
+
+            class PropertyTrainer
+            {
+                public PropertyTrainer() => Model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public Net Model { get; } = new Net();
+
+                public void Train()
+                {
+                    var opt = {|PP0020:new AdamW(Model.parameters(), 1e-2)|};
+                }
+            }
+
+            // 16-bit adapters: the policy in the field initializer, QuantizeBase = false in the constructor.
+            class SixteenBitTrainer
+            {
+                private readonly Net _model = new Net().ApplyPrecisionPolicy();
+
+                public SixteenBitTrainer() => _model.AttachLora(new LoraOptions { TargetModules = ["qkv"], QuantizeBase = false });
+
+                public void Train()
+                {
+                    var opt = {|PP0020:optim.AdamW(_model.parameters(), 1e-2)|};
+                }
+            }
+
+            partial class PartialTrainer
+            {
+                private readonly Net model = new Net();
+
+                public void Train()
+                {
+                    var opt = {|PP0020:optim.AdamW(model.parameters(), 1e-2)|};
+                }
+            }
+
+            partial class PartialTrainer
+            {
+                private void Adapt() => model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+            }
+
+            class CopyingTrainer
+            {
+                private readonly Net model = new Net();
+
+                public CopyingTrainer() => model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public void Train()
+                {
+                    var m = this.model;
+                    var opt = {|PP0020:optim.AdamW(m.parameters(), 1e-2)|};
+                }
+            }
+
+            // The member of a constructed generic type is matched against the type's own code.
+            class GenericTrainer<T>
+            {
+                public GenericTrainer() => Model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public Net Model { get; } = new Net();
+            }
+
+            class Outside
+            {
+                void Train(GenericTrainer<int> trainer)
+                {
+                    var opt = {|PP0020:optim.AdamW(trainer.Model.parameters(), 1e-2)|};
+                }
+            }
+            """ + Models);
+
+    [Fact]
+    public Task Parameters_collected_in_a_local_first_are_followed_to_the_model() =>
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
+            class Training
+            {
+                void InALocal()
+                {
+                    var model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                    var ps = model.parameters();
+                    var opt = {|PP0020:optim.AdamW(ps, 1e-2)|};
+                }
+
+                void TrainableOnly()
+                {
+                    var model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                    var trainable = model.parameters().Where(p => p.requires_grad).ToList();
+                    var opt = {|PP0020:optim.AdamW(trainable, 1e-2)|};
+                }
+
+                void FilteredAtTheCall()
+                {
+                    var model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                    var ps = model.parameters();
+                    var opt = {|PP0020:optim.AdamW(ps.Where(p => p.requires_grad), 1e-2)|};
+                }
+
+                void Nf4LayerInALocal(Linear linear)
+                {
+                    var nf4 = Nf4Linear.From(linear);
+                    var ps = nf4.parameters();
+                    var opt = {|PP0020:optim.Adam(ps)|};
+                }
+
+                void ReassignedToAnotherModel(Linear head)
+                {
+                    var model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                    var ps = model.parameters();
+                    ps = head.parameters();
+                    var opt = optim.AdamW(ps, 1e-2);
+                }
+            }
+            """ + Models);
+
+    [Fact]
+    public Task Unadapted_float32_or_master_weight_models_of_a_type_are_not_reported() =>
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
+            using PrecisionPolicy.Optimization;
+
+            class NeverAdapted
+            {
+                private readonly Net model = new Net().ApplyPrecisionPolicy();
+
+                public void Train() => optim.AdamW(model.parameters(), 1e-2);
+            }
+
+            class AnotherFieldAdapted
+            {
+                private readonly Net model = new Net();
+                private readonly Net teacher = new Net();
+
+                public AnotherFieldAdapted() => teacher.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public void Train() => optim.AdamW(model.parameters(), 1e-2);
+            }
+
+            class Float32Trainer
+            {
+                private readonly ReferenceNet model = new ReferenceNet().ApplyPrecisionPolicy();
+
+                public Float32Trainer() => model.AttachLora(new LoraOptions { TargetModules = ["qkv"], QuantizeBase = false });
+
+                public void Train()
+                {
+                    var ps = model.parameters();
+                    var opt = optim.AdamW(ps, 1e-2);
+                }
+            }
+
+            class MasterWeightTrainer
+            {
+                private readonly Net model = new Net().ApplyPrecisionPolicy();
+
+                public MasterWeightTrainer() => model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+
+                public void Train(Tensor loss)
+                {
+                    using var opt = new MasterWeightOptimizer(model, ps => optim.AdamW(ps, 1e-2));
+                    opt.Step(loss);
+                }
+
+                public void TrainScaled() => model.CreateMixedPrecisionOptimizer(ps => optim.AdamW(ps, 1e-2));
+            }
+
+            // What the generator emits for [Autocast] types, reduced to its signature.
+            static class GeneratedOptimizer
+            {
+                public static MasterWeightOptimizer CreateMixedPrecisionOptimizer(this Net model, System.Func<System.Collections.Generic.IEnumerable<Parameter>, OptimizerHelper> factory) =>
+                    new MasterWeightOptimizer(model, factory);
+            }
+            """ + Models);
+
+    // Limits (docs/rules/PP0020.md): the caller that adapted a model passed in is not known to the method.
+    [Fact]
+    public Task Model_passed_in_as_a_parameter_is_out_of_reach_when_adapted_by_the_caller() =>
+        Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
+            class Training
+            {
+                void Run()
+                {
+                    var model = new Net();
+                    model.AttachLora(new LoraOptions { TargetModules = ["qkv"] });
+                    Train(model);
+                }
+
+                void Train(Net model)
+                {
+                    var opt = optim.AdamW(model.parameters(), 1e-2);
+                }
+            }
+            """ + Models);
+
+    [Fact]
     public Task Master_weights_float32_adapters_and_other_modules_are_not_reported() =>
         Verify<OptimizerOverNf4BaseOrAdaptersAnalyzer>.Analyzer(Usings + """
             using PrecisionPolicy.Optimization;
