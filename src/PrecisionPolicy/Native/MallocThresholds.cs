@@ -99,10 +99,9 @@ public static class MallocThresholds
     {
         var decision = Decide(Environment.GetEnvironmentVariable(EnvironmentVariable), IsGlibc(), Environment.GetEnvironmentVariable);
         if (decision != MallocThresholdsOutcome.Set) return decision;
-        // Either call alone turns off glibc's automatic adjustment of both, leaving the other at its 128 KB start:
-        // every block above that would then be mapped anew. Set both.
-        // Threads other than the main one allocate from glibc's per-thread heaps of at most 64 MB each, which it unmaps
-        // whenever one is wholly free and the heap below has top-pad room, whatever the trim threshold.
+        // Either threshold set alone turns off glibc's automatic adjustment of both, leaving the other at its 128 KB start:
+        // every block above that would then be mapped anew. The top pad is for the other threads: their per-thread heaps
+        // (at most 64 MB each) are unmapped when wholly free and the heap below has top-pad room, whatever the trim threshold.
         return mallopt(MmapThresholdParameter, MmapThresholdBytes) == 1 && mallopt(TrimThresholdParameter, TrimThresholdBytes) == 1
             && mallopt(TopPadParameter, TopPadBytes) == 1
             ? MallocThresholdsOutcome.Set

@@ -41,10 +41,10 @@ public sealed class GemmModeHookTests
         // The outermost policy module hands its output back in FP32 (exact from 16 bits).
         var expected = nn.functional.linear(Round(convOut.flatten(1)), Round(fc.weight), Round(fc.bias!)).to(compute).to(ScalarType.Float32);
 
-        Assert.True(SameBits(expected, viaInterceptors), "the intercepted layers compute as Fp32Accumulate says");
-        Assert.True(SameBits(viaInterceptors, viaHooks), "the Sequential's layers compute bit for bit as the intercepted ones");
+        Assert.True(TensorBits.Same(expected, viaInterceptors), "the intercepted layers compute as Fp32Accumulate says");
+        Assert.True(TensorBits.Same(viaInterceptors, viaHooks), "the Sequential's layers compute bit for bit as the intercepted ones");
         for (var i = 0; i < interceptedGrads.Length; i++)
-            Assert.True(SameBits(interceptedGrads[i], hookGrads[i]), $"gradient {i} differs between the two paths");
+            Assert.True(TensorBits.Same(interceptedGrads[i], hookGrads[i]), $"gradient {i} differs between the two paths");
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public sealed class GemmModeHookTests
         {
             var output = model.call(x);
             var expected = (fc.bias!.to(compute).expand(3, Classes) + 1).to(ScalarType.Float32); // the policy hands the output back in FP32
-            Assert.True(SameBits(expected, output), $"call {call}: the hooks' changes are the model's output");
+            Assert.True(TensorBits.Same(expected, output), $"call {call}: the hooks' changes are the model's output");
         }
         Assert.Equal(3, seen.Count);
         Assert.All(seen, s =>
@@ -135,8 +135,8 @@ public sealed class GemmModeHookTests
         for (var call = 0; call < calls; call++)
         {
             // The result the hooks saw is what the layer returned: the conv's is the fc's input, the fc's the model's output.
-            Assert.True(SameBits(fcSeen.PreInputs[call], convSeen.Results[0][call].flatten(1)), $"call {call}: the conv's result is what the fc received");
-            Assert.True(SameBits(fcSeen.Results[0][call].to(ScalarType.Float32), outputs[call]), $"call {call}: the fc's result is the model's output");
+            Assert.True(TensorBits.Same(fcSeen.PreInputs[call], convSeen.Results[0][call].flatten(1)), $"call {call}: the conv's result is what the fc received");
+            Assert.True(TensorBits.Same(fcSeen.Results[0][call].to(ScalarType.Float32), outputs[call]), $"call {call}: the fc's result is the model's output");
         }
     }
 
@@ -170,24 +170,19 @@ public sealed class GemmModeHookTests
         public void AssertSaw(int calls, Tensor input, Tensor result)
         {
             Assert.Equal(calls, PreInputs.Count);
-            Assert.All(PreInputs, seen => Assert.True(SameBits(input, seen), $"{name}: the pre-hook saw {Shape(seen)}, not the real input {Shape(input)}"));
+            Assert.All(PreInputs, seen => Assert.True(TensorBits.Same(input, seen), $"{name}: the pre-hook saw {Shape(seen)}, not the real input {Shape(input)}"));
             for (var hook = 0; hook < Inputs.Count; hook++)
             {
                 Assert.Equal(calls, Inputs[hook].Count);
                 foreach (var seen in Inputs[hook])
-                    Assert.True(SameBits(input, seen), $"{name}: forward hook {hook} saw {Shape(seen)}, not the real input {Shape(input)}");
+                    Assert.True(TensorBits.Same(input, seen), $"{name}: forward hook {hook} saw {Shape(seen)}, not the real input {Shape(input)}");
                 foreach (var seen in Results[hook])
-                    Assert.True(SameBits(result, seen), $"{name}: forward hook {hook} saw a result other than the layer's forward");
+                    Assert.True(TensorBits.Same(result, seen), $"{name}: forward hook {hook} saw a result other than the layer's forward");
             }
         }
 
         private static string Shape(Tensor t) => $"[{string.Join(",", t.shape)}] {t.dtype}";
     }
-
-    // Bit for bit for finite values: the same dtype, shape, values and signs (-0 and +0 differ).
-    private static bool SameBits(Tensor a, Tensor b) =>
-        a.dtype == b.dtype && a.shape.SequenceEqual(b.shape)
-        && a.eq(b).all().item<bool>() && a.signbit().eq(b.signbit()).all().item<bool>();
 
     private static (Conv2d Conv, Linear Fc) Layers()
     {

@@ -1,4 +1,3 @@
-using System.Linq;
 using PrecisionPolicy.Casting;
 using PrecisionPolicy.Lora;
 using TorchSharp;
@@ -45,16 +44,13 @@ public sealed class LoraGemmModeTests
         var expected = baseOutput.add(branch).to(ScalarType.Float32);
 
         Assert.True(branch.abs().max().to(ScalarType.Float32).item<float>() > 0, "the adapter branch adds something");
-        Assert.True(SameBits(expected, first), $"max diff {expected.sub(first).abs().max().item<float>()}, base-only diff {baseOutput.to(ScalarType.Float32).sub(first).abs().max().item<float>()}, branch max {branch.abs().max().to(ScalarType.Float32).item<float>()}: base GEMM in Fp32Accumulate plus the adapter branch of the real input");
-        Assert.True(SameBits(first, second), "every call computes the same");
+        Assert.True(TensorBits.Same(expected, first), $"max diff {expected.sub(first).abs().max().item<float>()}, base-only diff {baseOutput.to(ScalarType.Float32).sub(first).abs().max().item<float>()}, branch max {branch.abs().max().to(ScalarType.Float32).item<float>()}: base GEMM in Fp32Accumulate plus the adapter branch of the real input");
+        Assert.True(TensorBits.Same(first, second), "every call computes the same");
 
         first.sum().backward();
         Assert.NotNull(layer.Down.weight!.grad);
         Assert.True(layer.Up.weight!.grad!.abs().sum().to(ScalarType.Float32).item<float>() > 0, "the adapters get gradients through the hooks");
     }
-
-    private static bool SameBits(Tensor a, Tensor b) =>
-        a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 }
 
 /// <summary>A Linear inside a Sequential: no interceptor sees its call.</summary>
